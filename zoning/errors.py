@@ -1,0 +1,59 @@
+"""Exception hierarchy of zoning.
+
+Every error a user can cause is a :class:`ZoningError`; each also subclasses the
+matching built-in error so that a generic ``except ValueError`` keeps working.
+The CLI turns them into one-line messages (exit code 1 for data, 2 for usage).
+"""
+
+from __future__ import annotations
+
+
+class ZoningError(Exception):
+    """Root of every error zoning raises on purpose."""
+
+
+class ManifestError(ZoningError, ValueError):
+    """A pack manifest is missing, unreadable or does not follow the schema."""
+
+
+class LayerNotFoundError(ZoningError, KeyError):
+    """A layer name or kind is not in the pack."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want it plain
+        return str(self.args[0]) if self.args else ""
+
+
+class LayerReadError(ZoningError, OSError):
+    """A layer file or table cannot be read."""
+
+
+class CRSMismatchError(ZoningError, ValueError):
+    """Coordinates or a layer are in a CRS that does not fit what was declared."""
+
+
+class CoordinateError(ZoningError, ValueError):
+    """A coordinate cannot be parsed or is implausible for 晋城市 (swapped, metres as degrees...)."""
+
+
+class UnknownCRSError(CoordinateError):
+    """A CRS string that pyproj and the zoning aliases do not understand."""
+
+
+class OutsideCityError(CoordinateError):
+    """A coordinate that lies outside 晋城市."""
+
+
+class InputFileError(ZoningError, ValueError):
+    """A user input file is unreadable, empty, or lacks a required field."""
+
+
+class ValidationError(ZoningError, ValueError):
+    """A layer or pack fails validation; ``problems`` lists every finding."""
+
+    def __init__(self, msg: str, problems: list[str] | None = None) -> None:
+        super().__init__(msg)
+        self.problems = list(problems or [])
+
+
+class RuleError(ZoningError, ValueError):
+    """A rule in the catalogue is malformed, or a project attribute has an unknown value."""

@@ -1,0 +1,201 @@
+"""Bring a planner's shapefile / GeoPackage / GeoJSON into a pack.
+
+:func:`prepare_layer` is pure (a frame in, a frame plus notes out): it maps fields,
+normalises counties and classes, and reprojects. :func:`import_layer` reads the file,
+prepares, validates and only then writes it into the pack with its provenance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import shapely
+
+from zoning.errors import CRSMismatchError, InputFileError, UnknownCRSError, ValidationError
+from zoning.fields import ZONE_CLASSES, map_fields, normalise_county, normalise_zone_class
+from zoning.layers import KINDS, LayerSpec, Pack, add_layer, read_layer
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+_TARGETS: dict[str, tuple[str, ...]] = {
+    "counties": ("county", "name"),
+    "planning_extent": ("zone_class", "county", "name"),
+    "groundwater_protection": ("zone_class", "county", "name", "town", "zone_id"),
+    "groundwater_control": ("zone_class", "county", "name", "town", "zone_id"),
+    "land_supply_quota": ("county", "name"),
+    "key_projects": ("county", "name"),
+}
+
+
+def _resolve_crs(value: str) -> object:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        return CRS.from_user_input(value)
+    except CRSError as exc:
+        msg = f"--crs {value!r} is not a CRS pyproj understands (try EPSG:4490, EPSG:4547, or a PROJ string)"
+        raise UnknownCRSError(msg) from exc
+
+
+def prepare_layer(
+    gdf: gpd.GeoDataFrame,
+    kind: str,
+    counties: gpd.GeoDataFrame | None,
+    *,
+    pack_crs: str = "EPSG:4490",
+    crs: str | None = None,
+    field_map: dict[str, str] | None = None,
+    repair: bool = False,
+    source: str = "input",
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Map fields, normalise values and reproject a layer for the pack.
+
+    Returns the prepared frame and notes on what was done. Raises InputFileError or
+    ValidationError naming the rows and fields that cannot be brought in.
+    """
+    if kind not in KINDS or kind == "raster":
+        msg = f"--kind {kind!r} cannot be imported as vectors; expected one of {', '.join(k for k in KINDS if k != 'raster')}"
+        raise InputFileError(msg)
+    notes: list[str] = []
+    gdf = gdf.copy()
+    if gdf.crs is None:
+        if crs is None:
+            msg = f"{source}: the file declares no CRS (no .prj?); pass --crs, e.g. EPSG:4490 or EPSG:4547"
+            raise CRSMismatchError(msg)
+        gdf = gdf.set_crs(_resolve_crs(crs))
+        notes.append(f"CRS {crs} taken from --crs (the file declares none)")
+    elif crs is not None and not gdf.crs.equals(_resolve_crs(crs)):
+        msg = f"{source}: the file declares {gdf.crs.to_string()} but --crs says {crs}; drop --crs or fix the .prj"
+        raise CRSMismatchError(msg)
+    if gdf.crs.is_geographic:
+        minx, miny, maxx, maxy = gdf.total_bounds
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            msg = (f"{source}: the file says {gdf.crs.to_string()} (degrees) but its coordinates reach "
+                   f"{maxx:.0f}, {maxy:.0f}: projected metres labelled as degrees; pass the right --crs")
+            raise CRSMismatchError(msg)
+
+    mapping = map_fields(gdf.columns.drop(gdf.geometry.name), _TARGETS[kind], field_map, source=source)
+    problems: list[str] = []
+    if kind == "counties":
+        if "county" not in mapping:
+            problems.append("no county code field found (adcode, XZQDM, 行政区代码...); map one with --field county=NAME")
+    elif "county" not in mapping and counties is not None:
+        # derive the county from the county layer, at each feature's representative point
+        from zoning.overlay import assign_counties
+
+        pts = gdf.to_crs("EPSG:4490").geometry.representative_point()
+        got = assign_counties(counties, pts.x.to_numpy(), pts.y.to_numpy())
+        gdf["county"] = got["adcode"].to_numpy()
+        notes.append("county derived from the county layer (the file has no county field)")
+    rename = {col: target for target, col in mapping.items() if target != col}
+    gdf = gdf.rename(columns=rename)
+    if "county" in gdf.columns and counties is not None and kind != "counties":
+        codes, bad = normalise_county(gdf["county"], counties)
+        for i in bad:
+            problems.append(f"row {i + 1}: county {gdf['county'].iloc[i]!r} is not a county of the pack")
+        gdf["county"] = codes
+    if kind in ZONE_CLASSES:
+        if "zone_class" not in gdf.columns:
+            problems.append(f"no class field found (类别, 级别, class...); map one with --field zone_class=NAME; "
+                            f"values expected: {', '.join(ZONE_CLASSES[kind])}")
+        else:
+            classes, bad = normalise_zone_class(gdf["zone_class"], kind)
+            for i in bad:
+                problems.append(f"row {i + 1}: class {gdf['zone_class'].iloc[i]!r} is not one of {', '.join(ZONE_CLASSES[kind])}")
+            gdf["zone_class"] = classes
+        if kind == "planning_extent":
+            gdf = gdf.rename(columns={"zone_class": "extent_class"})
+    if kind == "counties":
+        gdf = gdf.rename(columns={"county": "adcode"})
+        gdf["adcode"] = gdf["adcode"].astype(str).str.slice(0, 6)
+    if problems:
+        msg = f"{source}: {len(problems)} problem(s) prevent the import"
+        raise ValidationError(msg, problems)
+
+    invalid = ~shapely.is_valid(gdf.geometry.values) & ~shapely.is_missing(gdf.geometry.values)
+    if invalid.any():
+        if not repair:
+            rows = ", ".join(str(i + 1) for i in invalid.nonzero()[0][:20])
+            msg = f"{source}: invalid geometry in row(s) {rows}; fix them or pass --repair (shapely make_valid)"
+            raise ValidationError(msg, [f"row {i + 1}: {shapely.is_valid_reason(gdf.geometry.values[i])}"
+                                        for i in invalid.nonzero()[0]])
+        gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(gdf.geometry.values[invalid])
+        notes.append(f"repaired {int(invalid.sum())} invalid geometr{'y' if invalid.sum() == 1 else 'ies'} with make_valid")
+    if not gdf.crs.equals(_resolve_crs(pack_crs)):
+        notes.append(f"reprojected from {gdf.crs.to_string()} to {pack_crs}")
+        gdf = gdf.to_crs(pack_crs)
+    return gdf, notes
+
+
+def import_layer(
+    pack: Pack,
+    path: str | Path,
+    *,
+    kind: str,
+    name: str | None = None,
+    layer: str | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
+    field_map: dict[str, str] | None = None,
+    accuracy: str = "official",
+    source: str | None = None,
+    documents: tuple[str, ...] = (),
+    valid_from: dt.date | None = None,
+    valid_to: dt.date | None = None,
+    repair: bool = False,
+    replace: bool = False,
+) -> tuple[Pack, LayerSpec, list[str]]:
+    """Read, prepare, validate and add a planner's layer to ``pack``.
+
+    Returns the reopened pack, the new layer spec and notes. Nothing is written if any
+    check fails.
+    """
+    from zoning.io import read_vector_file
+    from zoning.validate import check_layer
+
+    path = Path(path)
+    gdf, io_notes = read_vector_file(path, layer=layer, encoding=encoding)
+    county_spec = pack.by_kind("counties")
+    counties = read_layer(pack, county_spec[0].name) if county_spec and kind != "counties" else None
+    tolerance = float(county_spec[0].positional_accuracy_m or 0) if county_spec else 0.0
+    prepared, notes = prepare_layer(
+        gdf, kind, counties, pack_crs=pack.crs, crs=crs, field_map=field_map, repair=repair, source=str(path)
+    )
+    if "encoding" in io_notes:
+        notes.insert(0, f"attributes read as {io_notes['encoding']} ({io_notes.get('encoding_reason', 'given')})")
+    name = name or path.stem
+    id_field = "zone_id" if "zone_id" in prepared.columns else ("adcode" if kind == "counties" else None)
+    spec = LayerSpec(
+        name=name,
+        kind=kind,
+        file=f"{name}.gpkg",
+        table=name,
+        crs=pack.crs,
+        accuracy=accuracy,
+        title=name,
+        id_field=id_field,
+        county_field="adcode" if kind == "counties" else ("county" if "county" in prepared.columns else None),
+        class_fields=tuple(c for c in ("zone_class", "extent_class") if c in prepared.columns),
+        valid_from=valid_from,
+        valid_to=valid_to,
+        positional_accuracy_m=None,
+        provenance={
+            "imported_from": path.name,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "imported": dt.date.today().isoformat(),
+            "source": source or "supplied by the user",
+            "documents": list(documents),
+            "import_notes": notes,
+        },
+    )
+    problems = check_layer(prepared, spec, counties, county_tolerance_m=tolerance)
+    if problems:
+        msg = f"{path}: {len(problems)} problem(s) after import; nothing was written"
+        raise ValidationError(msg, problems)
+    pack = add_layer(pack, prepared, spec, replace=replace)
+    return pack, spec, notes
