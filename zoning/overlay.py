@@ -122,3 +122,38 @@ def assign_counties(
             "nearest_distance_m": nearest_dist,
         }
     )
+
+
+def point_hits(zones: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (point index, zone row index) for every zone that contains a point.
+
+    Vectorised: one STRtree query with the ``intersects`` predicate (a point on a zone's
+    edge counts as in it). Works in the zones' CRS, which must be CGCS2000 lon/lat.
+    """
+    pts = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    tree = STRtree(zones.geometry.values)
+    pi, zi = tree.query(pts, predicate="intersects")
+    order = np.lexsort((zi, pi))
+    return pi[order], zi[order]
+
+
+def polygon_overlaps(zones: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Overlap of every site with every zone it touches, in m² (equal-area CRS).
+
+    Returns a frame with ``site`` (row position in ``sites``), ``zone`` (row position in
+    ``zones``), ``overlap_m2`` and ``site_area_m2``; points and lines get overlap 0 and
+    are reported by containment.
+    """
+    zm = zones.to_crs(settings.area_crs).geometry.values
+    sm = sites.to_crs(settings.area_crs).geometry.values
+    tree = STRtree(zm)
+    si, zi = tree.query(sm, predicate="intersects")
+    inter = shapely.intersection(sm[si], zm[zi])
+    return pd.DataFrame(
+        {
+            "site": si,
+            "zone": zi,
+            "overlap_m2": shapely.area(inter),
+            "site_area_m2": shapely.area(sm[si]),
+        }
+    )
