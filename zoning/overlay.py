@@ -104,11 +104,12 @@ def assign_counties(
         nearest_idx[out[qi]] = ti
         nearest_dist[out[qi]] = dists
 
-    def pick(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    def pick(arr: np.ndarray, idx: np.ndarray) -> pd.Series:
+        # object dtype keeps None for "no county" (pandas 3 would infer str and use NaN)
         res = np.full(len(idx), None, dtype=object)
         ok = idx >= 0
         res[ok] = arr[idx[ok]]
-        return res
+        return pd.Series(res, dtype=object)
 
     return pd.DataFrame(
         {

@@ -1,25 +1,152 @@
-"""Answer "what applies here?" for a point.
+"""Answer "what applies here?" for a point, or for many points at once.
 
-:func:`query_point` parses a coordinate in any accepted form, reads the pack's layers
-and returns a :class:`QueryResult`, which serialises to JSON (``to_dict``) and renders
-as text in Chinese or English (``to_text``).
+:func:`query_point` parses a coordinate in any accepted form and returns a
+:class:`QueryResult` (``to_dict`` for JSON, ``to_text`` for the terminal in Chinese or
+English). :func:`query_points` answers many points at once, vectorised: one STRtree
+query per layer, and the rules evaluated once per distinct combination of zones. Both
+use :func:`classify_points`, so a single query, a batch and the map agree.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import textwrap
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from zoning import settings
-from zoning.layers import ACCURACY_LABELS, Pack, open_pack, read_layer
+from zoning.layers import ACCURACY_LABELS, KIND_LABELS, LayerSpec, Pack, open_pack, read_layer
 
 if TYPE_CHECKING:
-    from zoning.coords import ParsedPoint
+    import geopandas as gpd
+
+    from zoning.rules import Rule
 
 Lang = Literal["zh", "en"]
+
+ZONE_KINDS = ("groundwater_protection", "groundwater_control")
+DEFAULT_RADIUS_M = 5000.0
+
+
+# --------------------------------------------------------------------------------------
+# What a pack offers to queries, loaded once
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class PackContext:
+    """The layers and rules of a pack, read once and kept for many queries."""
+
+    pack: Pack
+    counties: gpd.GeoDataFrame
+    county_spec: LayerSpec
+    extents: gpd.GeoDataFrame | None
+    extents_spec: LayerSpec | None
+    quota: gpd.GeoDataFrame | None
+    quota_spec: LayerSpec | None
+    zones: list[tuple[LayerSpec, gpd.GeoDataFrame]]
+    projects: gpd.GeoDataFrame | None
+    projects_spec: LayerSpec | None
+    rules: list[Rule]
+
+
+def load_context(pack: Pack | str | Path | None = None) -> PackContext:
+    """Read every layer a query needs (cached per manifest and file modification time)."""
+    if not isinstance(pack, Pack):
+        pack = open_pack(pack or settings.default_pack)
+    manifest = pack.path / "manifest.toml"
+    stamp = manifest.stat().st_mtime_ns if manifest.exists() else 0
+    return _load_context(pack.path, stamp)
+
+
+@lru_cache(maxsize=4)
+def _load_context(path: Path, _stamp: int) -> PackContext:
+    from zoning.rules import load_rules
+
+    pack = open_pack(path)
+    county_spec = pack.first_of_kind("counties")
+
+    def first(kind: str) -> tuple[gpd.GeoDataFrame | None, LayerSpec | None]:
+        specs = pack.by_kind(kind)
+        return (read_layer(pack, specs[0].name), specs[0]) if specs else (None, None)
+
+    extents, extents_spec = first("planning_extent")
+    quota, quota_spec = first("land_supply_quota")
+    projects, projects_spec = first("key_projects")
+    zones = [(spec, read_layer(pack, spec.name)) for kind in ZONE_KINDS for spec in pack.by_kind(kind)]
+    rules = load_rules(pack.rules_dir) if pack.rules_dir and pack.rules_dir.is_dir() else []
+    return PackContext(
+        pack=pack,
+        counties=read_layer(pack, county_spec.name),
+        county_spec=county_spec,
+        extents=extents,
+        extents_spec=extents_spec,
+        quota=quota,
+        quota_spec=quota_spec,
+        zones=zones,
+        projects=projects,
+        projects_spec=projects_spec,
+        rules=rules,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Vectorised classification
+# --------------------------------------------------------------------------------------
+
+
+def classify_points(ctx: PackContext, lon: np.ndarray, lat: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """County, planning extents and zones of every point.
+
+    Returns
+    -------
+    points : DataFrame, one row per point in input order: the columns of
+        :func:`zoning.overlay.assign_counties`, ``in_planning_area``, ``in_central_area``,
+        ``in_quota_area``, and ``governing`` (a tuple of (kind, class) pairs, after the
+        overlap principles).
+    hits : DataFrame, one row per (point, zone): ``point``, ``layer``, ``row``.
+    """
+    from zoning.overlay import assign_counties, point_hits
+    from zoning.verdicts import governing_classes
+
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    n = len(lon)
+    points = assign_counties(ctx.counties, lon, lat, tolerance_m=float(ctx.county_spec.positional_accuracy_m or 0))
+    points["in_planning_area"] = False
+    points["in_central_area"] = False
+    points["in_quota_area"] = False
+    classes: list[list[tuple[str, str]]] = [[] for _ in range(n)]
+    if ctx.extents is not None:
+        pi, zi = point_hits(ctx.extents, lon, lat)
+        ext = ctx.extents["extent_class"].to_numpy()[zi]
+        points.loc[pi[ext == "中心城市规划区"], "in_planning_area"] = True
+        points.loc[pi[ext == "中心城区"], "in_central_area"] = True
+        for p, c in zip(pi, ext):
+            classes[p].append(("planning_extent", c))
+    if ctx.quota is not None:
+        pi, _ = point_hits(ctx.quota, lon, lat)
+        points.loc[np.unique(pi), "in_quota_area"] = True
+    frames = []
+    for spec, gdf in ctx.zones:
+        pi, zi = point_hits(gdf, lon, lat)
+        frames.append(pd.DataFrame({"point": pi, "layer": spec.name, "row": zi}))
+        cls = gdf["zone_class"].to_numpy()[zi]
+        for p, c in zip(pi, cls):
+            classes[p].append((spec.kind, c))
+    hits = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["point", "layer", "row"])
+    points["governing"] = [tuple(governing_classes(c)) for c in classes]
+    return points, hits
+
+
+# --------------------------------------------------------------------------------------
+# The answer for one point
+# --------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -41,6 +168,92 @@ class CountyAnswer:
 
 
 @dataclass
+class ExtentAnswer:
+    """Inside or outside 中心城市规划区 and 中心城区."""
+
+    in_planning_area: bool
+    in_central_area: bool
+    accuracy: str | None
+    note: str = ""
+    compensation_level: str | None = None
+    compensation_note: str = ""
+
+
+@dataclass
+class QuotaAnswer:
+    """The land-supply quota that governs the point, or a statement that none does."""
+
+    applies: bool
+    year: int | None = None
+    area_name: str | None = None
+    document: str | None = None
+    total_ha: float | None = None
+    classes: list[dict[str, Any]] = field(default_factory=list)
+    principles: list[str] = field(default_factory=list)
+    statement: str = ""
+
+
+@dataclass
+class ZoneAnswer:
+    """One zone the point falls in."""
+
+    layer: str
+    kind: str
+    zone_id: str | None
+    zone_class: str
+    level: int | None
+    name: str | None
+    county: str | None
+    town: str | None
+    accuracy: str
+    governs: bool
+
+
+@dataclass
+class RuleAnswer:
+    """One rule, cited, with its verdict at the point."""
+
+    id: str
+    document: str
+    article: str
+    citation: str
+    zone_kind: str | None
+    zone_class: str | None
+    effect: str
+    status: str
+    missing: list[str]
+    reason: str
+    addressee: str
+    heading: str | None
+    text: str
+    summary_en: str
+    in_force_from: str
+    in_force_to: str | None
+
+
+@dataclass
+class ProjectAnswer:
+    """A key project near the point (or, located only by county, in the same county)."""
+
+    year: int
+    name: str
+    level: str
+    category: str
+    places: str
+    location_precision: str
+    distance_m: float | None
+    document: str
+
+
+@dataclass
+class NearbyAnswer:
+    radius_m: float
+    within_radius: list[ProjectAnswer]
+    same_county: list[ProjectAnswer]
+    note: str
+
+
+@dataclass
 class LayerUse:
     """A layer an answer rests on, with its accuracy."""
 
@@ -57,13 +270,25 @@ class QueryResult:
     lon: float
     lat: float
     input: dict[str, Any]
+    date: str
     county: CountyAnswer
+    extents: ExtentAnswer
+    quota: QuotaAnswer
+    zones: list[ZoneAnswer]
+    governing: list[dict[str, str]]
+    rules: list[RuleAnswer]
+    verdict: str | None
+    verdict_rules: list[str]
+    project: dict[str, Any] | None
+    nearby_projects: NearbyAnswer
+    layers_used: list[LayerUse]
+    accuracy_notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    layers_used: list[LayerUse] = field(default_factory=list)
     pack: str = ""
+    schema: str = "zoning.query/1"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (stable keys; see zoning/schemas/query.schema.json)."""
+        """A JSON-ready dict; its shape is zoning/schemas/query.schema.json."""
         out = asdict(self)
         out["lon"] = round(self.lon, 7)
         out["lat"] = round(self.lat, 7)
@@ -74,50 +299,7 @@ class QueryResult:
 
     def to_text(self, lang: Lang = "zh") -> str:
         """A terminal-readable answer in Chinese (default) or English."""
-        zh = lang == "zh"
-        c = self.county
-        lines = [
-            (f"位置: 经度 {self.lon:.6f}, 纬度 {self.lat:.6f} (CGCS2000)" if zh
-             else f"Location: lon {self.lon:.6f}, lat {self.lat:.6f} (CGCS2000)"),
-            (f"输入: {self.input['x']}, {self.input['y']} ({self.input['crs']})" if zh
-             else f"Input: {self.input['x']}, {self.input['y']} ({self.input['crs']})"),
-        ]
-        for note in self.input.get("notes", []):
-            lines.append(("  说明: " if zh else "  note: ") + note)
-        if c.adcode:
-            lines.append(
-                f"县级行政区: {c.name} ({c.adcode})" if zh else f"County: {c.name_en} / {c.name} ({c.adcode})"
-            )
-            if c.near_line and c.neighbour_name:
-                lines.append(
-                    f"  注意: 距县界约 {c.boundary_distance_m:.0f} 米, 在县界图层定位精度 "
-                    f"({c.positional_accuracy_m:.0f} 米) 之内, 也可能属于 {c.neighbour_name} ({c.neighbour_adcode})"
-                    if zh else
-                    f"  caution: about {c.boundary_distance_m:.0f} m from a county line, within the county "
-                    f"layer's positional accuracy ({c.positional_accuracy_m:.0f} m); it may lie in "
-                    f"{c.neighbour_name} ({c.neighbour_adcode})"
-                )
-            elif c.near_line:
-                lines.append(
-                    f"  注意: 距市界约 {c.boundary_distance_m:.0f} 米, 在定位精度之内, 可能位于晋城市以外"
-                    if zh else
-                    f"  caution: about {c.boundary_distance_m:.0f} m from the city boundary, within the "
-                    "layer's positional accuracy; it may lie outside 晋城市"
-                )
-        else:
-            km = (c.nearest_distance_m or 0) / 1000
-            lines.append(
-                f"县级行政区: 不在晋城市范围内; 最近的是 {c.nearest_name} ({c.nearest_adcode}), 约 {km:.1f} 公里"
-                if zh else
-                f"County: outside 晋城市; the nearest county is {c.nearest_name} ({c.nearest_adcode}), {km:.1f} km away"
-            )
-        for w in self.warnings:
-            lines.append(("警告: " if zh else "warning: ") + w)
-        lines.append("所用图层:" if zh else "Layers used:")
-        for lu in self.layers_used:
-            acc = ACCURACY_LABELS.get(lu.accuracy, (lu.accuracy, lu.accuracy))[0 if zh else 1]
-            lines.append(f"  - {lu.name} [{acc}] {lu.source}")
-        return "\n".join(lines)
+        return _render_text(self, lang)
 
 
 def _source_of(provenance: dict[str, Any]) -> str:
@@ -131,21 +313,21 @@ def _source_of(provenance: dict[str, Any]) -> str:
         if provenance.get("data_source"):
             ds += f" ({provenance['data_source']})"
         parts.append(ds)
+    if provenance.get("source"):
+        parts.append(str(provenance["source"]))
     return "; ".join(parts) or str(provenance.get("method", ""))
 
 
-def county_answer(pack: Pack, lon: float, lat: float) -> tuple[CountyAnswer, LayerUse]:
-    """The county at one CGCS2000 point, from the pack's county layer."""
-    from zoning.overlay import assign_counties
+def _use(spec: LayerSpec) -> LayerUse:
+    return LayerUse(spec.name, spec.kind, spec.accuracy, _source_of(spec.provenance))
 
-    spec = pack.first_of_kind("counties")
-    counties = read_layer(pack, spec.name)
-    tol = float(spec.positional_accuracy_m or 0.0)
-    row = assign_counties(counties, np.array([lon]), np.array([lat]), tolerance_m=tol).iloc[0]
-    en = dict(zip(counties["adcode"].astype(str), counties.get("name_en", counties["name"])))
+
+def _county_answer(ctx: PackContext, row: pd.Series) -> CountyAnswer:
+    en = dict(zip(ctx.counties["adcode"].astype(str), ctx.counties.get("name_en", ctx.counties["name"])))
+    tol = float(ctx.county_spec.positional_accuracy_m or 0.0)
     inside = row["adcode"] is not None
-    bd = None if np.isnan(row["boundary_distance_m"]) else float(row["boundary_distance_m"])
-    answer = CountyAnswer(
+    bd = None if pd.isna(row["boundary_distance_m"]) else float(row["boundary_distance_m"])
+    return CountyAnswer(
         adcode=row["adcode"],
         name=row["name"],
         name_en=en.get(row["adcode"]) if inside else None,
@@ -156,11 +338,140 @@ def county_answer(pack: Pack, lon: float, lat: float) -> tuple[CountyAnswer, Lay
         neighbour_name=row["near_name"],
         nearest_adcode=row["nearest_adcode"],
         nearest_name=row["nearest_name"],
-        nearest_distance_m=None if np.isnan(row["nearest_distance_m"]) else float(row["nearest_distance_m"]),
+        nearest_distance_m=None if pd.isna(row["nearest_distance_m"]) else float(row["nearest_distance_m"]),
         positional_accuracy_m=tol,
     )
-    use = LayerUse(spec.name, spec.kind, spec.accuracy, _source_of(spec.provenance))
-    return answer, use
+
+
+def _compensation_rule(rules: list[Rule]) -> Rule | None:
+    for rule in rules:
+        if rule.values and all("wan_yuan_per_mu" in v for v in rule.values):
+            return rule
+    return None
+
+
+def _extent_answer(ctx: PackContext, row: pd.Series) -> ExtentAnswer:
+    spec = ctx.extents_spec
+    comp = _compensation_rule(ctx.rules)
+    comp_note = ""
+    if row["in_central_area"] and comp is not None:
+        levels = "/".join(str(v.get("wan_yuan_per_mu", "")) for v in comp.values)
+        comp_note = (
+            f"{comp.citation}: five compensation-reward levels ({levels} 万元/亩); the zone table "
+            "(附件) is not published in the gazette, so the level at this point cannot be given"
+        )
+    note = ""
+    if spec is not None and spec.accuracy != "official":
+        note = f"{spec.name} is {spec.accuracy}: {spec.provenance.get('method', '')}"
+    return ExtentAnswer(
+        in_planning_area=bool(row["in_planning_area"]),
+        in_central_area=bool(row["in_central_area"]),
+        accuracy=spec.accuracy if spec else None,
+        note=note,
+        compensation_note=comp_note,
+    )
+
+
+def _quota_answer(ctx: PackContext, row: pd.Series) -> QuotaAnswer:
+    if ctx.quota is None or ctx.quota.empty:
+        return QuotaAnswer(applies=False, statement="the pack holds no land-supply quota layer")
+    q = ctx.quota.iloc[0]
+    if not row["in_quota_area"]:
+        return QuotaAnswer(
+            applies=False,
+            statement=(f"no published land-supply quota covers this point: the {q['year']} plan "
+                       f"({q['document']}) covers {q['area_name']} only"),
+        )
+    classes = [{"class": c[3:], "ha": float(q[c])} for c in ctx.quota.columns if c.startswith("ha_")]
+    principles = [p for p in str(q.get("principles", "")).split("\n") if p]
+    return QuotaAnswer(
+        applies=True, year=int(q["year"]), area_name=q["area_name"], document=q["document"],
+        total_ha=float(q["total_ha"]), classes=classes, principles=principles,
+        statement=f"{q['year']}年度{q['area_name']}国有建设用地供应计划 ({q['document']})",
+    )
+
+
+def _zone_answers(ctx: PackContext, hits: pd.DataFrame, governing: tuple) -> list[ZoneAnswer]:
+    out = []
+    by_name = {spec.name: (spec, gdf) for spec, gdf in ctx.zones}
+    for _, h in hits.iterrows():
+        spec, gdf = by_name[h["layer"]]
+        z = gdf.iloc[int(h["row"])]
+
+        def get(col: str) -> Any:
+            v = z.get(col)
+            return None if v is None or (isinstance(v, float) and np.isnan(v)) or v == "" else v
+
+        level = get("level")
+        out.append(ZoneAnswer(
+            layer=spec.name, kind=spec.kind, zone_id=get("zone_id"), zone_class=z["zone_class"],
+            level=None if level is None else int(level), name=get("name"), county=get("county"),
+            town=get("town"), accuracy=spec.accuracy, governs=(spec.kind, z["zone_class"]) in governing,
+        ))
+    return out
+
+
+def _rule_answers(evaluated) -> list[RuleAnswer]:
+    return [
+        RuleAnswer(
+            id=e.rule.id, document=e.rule.document, article=e.rule.article, citation=e.rule.citation,
+            zone_kind=e.zone_kind, zone_class=e.zone_class, effect=e.rule.effect, status=e.verdict.status,
+            missing=list(e.verdict.missing), reason=e.verdict.reason, addressee=e.rule.addressee,
+            heading=e.rule.heading, text=e.rule.text, summary_en=e.rule.summary_en,
+            in_force_from=e.rule.in_force.from_.isoformat(),
+            in_force_to=e.rule.in_force.to.isoformat() if e.rule.in_force.to else None,
+        )
+        for e in evaluated
+    ]
+
+
+def _nearby(ctx: PackContext, row: pd.Series, lon: float, lat: float, radius_m: float) -> NearbyAnswer:
+    if ctx.projects is None:
+        return NearbyAnswer(radius_m, [], [], "the pack holds no key-project layer")
+    gdf = ctx.projects
+    has_site = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    within: list[ProjectAnswer] = []
+
+    def answer(r: pd.Series, dist: float | None) -> ProjectAnswer:
+        return ProjectAnswer(
+            year=int(r["year"]), name=str(r["name"]), level=str(r["level"]), category=str(r.get("category", "")),
+            places=str(r.get("places", "")), location_precision=str(r.get("location_precision", "")),
+            distance_m=None if dist is None else round(dist, 1), document=str(r.get("document", "")),
+        )
+
+    if has_site.any():
+        from zoning.overlay import project_points
+
+        here = project_points(np.array([lon]), np.array([lat]))[0]
+        sites = gdf[has_site].to_crs(settings.area_crs)
+        dist = sites.distance(here)
+        for i in dist[dist <= radius_m].sort_values().index:
+            within.append(answer(gdf.loc[i], float(dist[i])))
+    same: list[ProjectAnswer] = []
+    code = row["adcode"]
+    if code:
+        codes = gdf["county_adcodes"].fillna("").astype(str).str.split(",")
+        mask = ~has_site & codes.apply(lambda cs: code in cs)
+        same = [answer(r, None) for _, r in gdf[mask].iterrows()]
+    note = (f"{int(has_site.sum())} of {len(gdf)} key projects have a published site; the others are "
+            "located by county (or only city-wide) and are listed as in the same county, without a distance")
+    return NearbyAnswer(radius_m, within, same, note)
+
+
+def _accuracy_notes(ctx: PackContext, zones: list[ZoneAnswer], extents: ExtentAnswer) -> list[str]:
+    notes = []
+    for spec, _ in ctx.zones:
+        if spec.accuracy != "official":
+            notes.append(
+                f"groundwater zones ({spec.name}) are {spec.accuracy} data, not official outlines: "
+                "whether this point lies in a zone, and so every groundwater verdict, is illustrative only"
+            )
+    if ctx.extents_spec is not None and ctx.extents_spec.accuracy != "official":
+        notes.append(
+            f"中心城市规划区 / 中心城区 ({ctx.extents_spec.name}) are {ctx.extents_spec.accuracy} outlines: "
+            "membership near their edges is uncertain"
+        )
+    return notes
 
 
 def query_point(
@@ -170,6 +481,9 @@ def query_point(
     *,
     order: Literal["xy", "survey"] = "xy",
     pack: Pack | str | Path | None = None,
+    project: dict[str, Any] | None = None,
+    on_date: dt.date | None = None,
+    radius_m: float = DEFAULT_RADIUS_M,
 ) -> QueryResult:
     """What applies at one point.
 
@@ -183,32 +497,272 @@ def query_point(
         default CGCS2000 lon/lat.
     pack
         A pack (or its directory); default the shipped Jincheng pack.
+    project
+        Project attributes (see ``zoning.rules.PROJECT_ATTRIBUTES``); without them the
+        rules are listed as they stand and no verdict is given.
+    on_date
+        The date the rules are read on (default today).
+    radius_m
+        Radius for nearby key projects.
 
     Raises
     ------
     CoordinateError
         If the coordinate cannot be parsed or is implausible (swapped, metres as
         degrees, wrong Gauss-Kruger zone).
+    RuleError
+        If a project attribute or value is unknown.
     """
     from zoning.coords import parse_point
+    from zoning.rules import validate_project
+    from zoning.verdicts import evaluate_place, overall_verdict
 
-    if not isinstance(pack, Pack):
-        pack = open_pack(pack or settings.default_pack)
-    parsed: ParsedPoint = parse_point(x, y, crs, order=order, check_city=False)
-    county, use = county_answer(pack, parsed.lon, parsed.lat)
+    ctx = load_context(pack)
+    parsed = parse_point(x, y, crs, order=order, check_city=False)
+    day = on_date or dt.date.today()
+    proj = validate_project(project) if project is not None else None
+    points, hits = classify_points(ctx, np.array([parsed.lon]), np.array([parsed.lat]))
+    row = points.iloc[0]
+    governing = row["governing"]
+    zones = _zone_answers(ctx, hits, governing)
+    inside = row["adcode"] is not None
+    evaluated = evaluate_place(ctx.rules, governing, proj, day) if inside else []
+    verdict, producing = overall_verdict(evaluated) if (proj is not None and inside) else (None, [])
+    extents = _extent_answer(ctx, row)
     warnings: list[str] = []
+    if not inside:
+        warnings.append("the point lies outside 晋城市: no rule of the pack applies")
+    used = [_use(ctx.county_spec)]
+    used += [_use(s) for s in (ctx.extents_spec, ctx.quota_spec) if s is not None]
+    used += [_use(spec) for spec, _ in ctx.zones]
+    if ctx.projects_spec is not None:
+        used.append(_use(ctx.projects_spec))
     return QueryResult(
         lon=parsed.lon,
         lat=parsed.lat,
-        input={
-            "x": parsed.input_x,
-            "y": parsed.input_y,
-            "crs": parsed.input_crs,
-            "order": order,
-            "notes": list(parsed.notes),
-        },
-        county=county,
+        input={"x": parsed.input_x, "y": parsed.input_y, "crs": parsed.input_crs, "order": order,
+               "notes": list(parsed.notes)},
+        date=day.isoformat(),
+        county=_county_answer(ctx, row),
+        extents=extents,
+        quota=_quota_answer(ctx, row),
+        zones=zones,
+        governing=[{"kind": k, "zone_class": c} for k, c in governing],
+        rules=_rule_answers(evaluated),
+        verdict=verdict,
+        verdict_rules=[e.rule.id for e in producing],
+        project=proj,
+        nearby_projects=_nearby(ctx, row, parsed.lon, parsed.lat, radius_m),
+        layers_used=used,
+        accuracy_notes=_accuracy_notes(ctx, zones, extents) if inside else [],
         warnings=warnings,
-        layers_used=[use],
-        pack=pack.name,
+        pack=ctx.pack.name,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Many points
+# --------------------------------------------------------------------------------------
+
+
+def query_points(
+    points: gpd.GeoDataFrame | tuple[np.ndarray, np.ndarray],
+    pack: Pack | str | Path | None = None,
+    *,
+    project: dict[str, Any] | None = None,
+    on_date: dt.date | None = None,
+) -> pd.DataFrame:
+    """The answer for many CGCS2000 points, vectorised, one row per point in input order.
+
+    ``points`` is a GeoDataFrame of points (any CRS) or a (lon, lat) pair of arrays.
+    Columns: county (``adcode``, ``county``, ``near_county``), ``in_planning_area``,
+    ``in_central_area``, ``in_quota_area``, ``protection_class``, ``control_class``,
+    ``zone_ids``, ``verdict`` (None without a project), ``articles`` (citations of the
+    rules that produced the verdict, or of the prohibitions and conditions as they stand),
+    ``accuracy`` (the least accurate layer the zone answer rests on).
+    """
+    from zoning.rules import validate_project
+    from zoning.verdicts import evaluate_place, overall_verdict
+
+    ctx = load_context(pack)
+    if isinstance(points, tuple):
+        lon, lat = (np.asarray(a, dtype=float) for a in points)
+    else:
+        geo = points.to_crs("EPSG:4490").geometry
+        lon, lat = geo.x.to_numpy(), geo.y.to_numpy()
+    day = on_date or dt.date.today()
+    proj = validate_project(project) if project is not None else None
+    pts, hits = classify_points(ctx, lon, lat)
+    n = len(pts)
+    prot = np.full(n, None, dtype=object)
+    ctrl = np.full(n, None, dtype=object)
+    for (i, key) in enumerate(pts["governing"]):
+        for kind, cls in key:
+            if kind == "groundwater_protection":
+                prot[i] = cls
+            elif kind == "groundwater_control":
+                ctrl[i] = cls
+    ids = np.full(n, "", dtype=object)
+    if len(hits):
+        id_cols = {spec.name: gdf["zone_id"].astype(str).to_numpy() if "zone_id" in gdf else
+                   np.array([f"#{i}" for i in range(len(gdf))]) for spec, gdf in ctx.zones}
+        zid = np.concatenate([id_cols[layer][rows] for layer, rows in
+                              hits.groupby("layer", sort=False)["row"]])
+        pnt = np.concatenate([hits.loc[idx, "point"].to_numpy() for _, idx in
+                              hits.groupby("layer", sort=False).groups.items()])
+        joined = pd.Series(zid).groupby(pnt).agg(",".join)
+        ids[joined.index.to_numpy()] = joined.to_numpy()
+    # rules once per distinct combination of governing zones
+    verdicts = np.full(n, None, dtype=object)
+    articles = np.full(n, "", dtype=object)
+    inside = pts["adcode"].notna().to_numpy()
+    for key, idx in pd.Series(range(n))[inside].groupby(pts.loc[inside, "governing"]).groups.items():
+        evaluated = evaluate_place(ctx.rules, key, proj, day)
+        if proj is not None:
+            verdict, producing = overall_verdict(evaluated)
+            verdicts[idx] = verdict
+        else:
+            producing = [e for e in evaluated if e.rule.addressee == "project"
+                         and e.verdict.status in ("prohibited", "conditional")]
+        articles[idx] = "; ".join(dict.fromkeys(e.rule.citation for e in producing))
+    zone_acc = "official"
+    for spec, _ in ctx.zones:
+        if spec.accuracy == "demonstration" or (spec.accuracy == "indicative" and zone_acc == "official"):
+            zone_acc = spec.accuracy
+    def obj(values) -> pd.Series:  # keep None for "no value" (pandas 3 would infer str + NaN)
+        arr = np.asarray(values, dtype=object)
+        return pd.Series([None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in arr], dtype=object)
+
+    return pd.DataFrame({
+        "lon": lon,
+        "lat": lat,
+        "adcode": obj(pts["adcode"]),
+        "county": obj(pts["name"]),
+        "near_county": obj(pts["near_name"]),
+        "in_planning_area": pts["in_planning_area"].to_numpy(),
+        "in_central_area": pts["in_central_area"].to_numpy(),
+        "in_quota_area": pts["in_quota_area"].to_numpy(),
+        "protection_class": obj(prot),
+        "control_class": obj(ctrl),
+        "zone_ids": obj(ids),
+        "verdict": obj(verdicts),
+        "articles": obj(articles),
+        "accuracy": obj(np.where(inside, zone_acc, None)),
+    })
+
+
+# --------------------------------------------------------------------------------------
+# Text rendering
+# --------------------------------------------------------------------------------------
+
+_EFFECT_ZH = {"prohibited": "禁止", "conditional": "有条件", "obligation": "义务", "information": "信息",
+              "not_applicable": "不适用", "unknown": "待确认", "not_in_force": "不在有效期"}
+
+
+def _wrap(text: str, indent: str, width: int = 88) -> list[str]:
+    """Wrap to ``width`` terminal columns (a CJK character takes two)."""
+    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
+    if wide > len(text) / 3:
+        width = len(indent) + (width - len(indent)) // 2
+    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent) or [indent]
+
+
+def _render_text(r: QueryResult, lang: Lang) -> str:
+    from zoning.verdicts import VERDICT_LABELS
+
+    zh = lang == "zh"
+    t = (lambda a, b: a) if zh else (lambda a, b: b)
+    c = r.county
+    lines = [
+        t(f"位置: 经度 {r.lon:.6f}, 纬度 {r.lat:.6f} (CGCS2000)  查询日期 {r.date}",
+          f"Location: lon {r.lon:.6f}, lat {r.lat:.6f} (CGCS2000)  date {r.date}"),
+        t(f"输入: {r.input['x']}, {r.input['y']} ({r.input['crs']})", f"Input: {r.input['x']}, {r.input['y']} ({r.input['crs']})"),
+    ]
+    lines += [t("  说明: ", "  note: ") + n for n in r.input.get("notes", [])]
+    if c.adcode:
+        lines.append(t(f"县级行政区: {c.name} ({c.adcode})", f"County: {c.name_en} / {c.name} ({c.adcode})"))
+        if c.near_line and c.neighbour_name:
+            lines.append(t(
+                f"  注意: 距县界约 {c.boundary_distance_m:.0f} 米, 在县界图层定位精度 ({c.positional_accuracy_m:.0f} 米) 之内, "
+                f"也可能属于 {c.neighbour_name} ({c.neighbour_adcode})",
+                f"  caution: about {c.boundary_distance_m:.0f} m from a county line, within the county layer's "
+                f"positional accuracy ({c.positional_accuracy_m:.0f} m); it may lie in {c.neighbour_name} ({c.neighbour_adcode})"))
+        elif c.near_line:
+            lines.append(t(f"  注意: 距市界约 {c.boundary_distance_m:.0f} 米, 在定位精度之内, 可能位于晋城市以外",
+                           f"  caution: about {c.boundary_distance_m:.0f} m from the city boundary, within the layer's "
+                           "positional accuracy; it may lie outside 晋城市"))
+    else:
+        km = (c.nearest_distance_m or 0) / 1000
+        lines.append(t(f"县级行政区: 不在晋城市范围内; 最近的是 {c.nearest_name} ({c.nearest_adcode}), 约 {km:.1f} 公里",
+                       f"County: outside 晋城市; the nearest county is {c.nearest_name} ({c.nearest_adcode}), {km:.1f} km away"))
+    e = r.extents
+    yes, no = t("是", "yes"), t("否", "no")
+    acc = ACCURACY_LABELS.get(e.accuracy or "", ("", ""))[0 if zh else 1]
+    lines.append(t(f"中心城市规划区: {yes if e.in_planning_area else no}   中心城区: {yes if e.in_central_area else no}   [{acc}]",
+                   f"中心城市规划区 (planning area): {yes if e.in_planning_area else no}   中心城区 (central area): "
+                   f"{yes if e.in_central_area else no}   [{acc}]"))
+    if e.compensation_note:
+        lines += _wrap(e.compensation_note, "  ")
+    q = r.quota
+    if q.applies:
+        lines.append(t(f"土地供应计划: {q.statement} 合计 {q.total_ha} 公顷", f"Land-supply quota: {q.statement}, total {q.total_ha} ha"))
+        lines.append("  " + "; ".join(f"{x['class']} {x['ha']}" for x in q.classes))
+    else:
+        lines.append(t("土地供应计划: 无公布的供应计划覆盖此点", "Land-supply quota: ") + ("" if zh else q.statement))
+    if r.zones:
+        lines.append(t("地下水污染防治重点区:", "Groundwater key zones:"))
+        for z in r.zones:
+            acc = ACCURACY_LABELS.get(z.accuracy, (z.accuracy, z.accuracy))[0 if zh else 1]
+            gov = t(" ← 从严适用", " ← governs") if z.governs else ""
+            where = "".join(x for x in (z.town,) if x)
+            lines.append(f"  - {z.zone_class} {z.name or ''} {z.zone_id or ''} {where} [{acc}]{gov}")
+    elif c.adcode:
+        lines.append(t("地下水污染防治重点区: 不在任何保护类或管控类区域内 (一般区)",
+                       "Groundwater key zones: none (general area)"))
+    if r.verdict:
+        label = VERDICT_LABELS[r.verdict][0 if zh else 1]
+        lines.append(t(f"结论: {label}  (依据: {', '.join(r.verdict_rules) or '—'})",
+                       f"Verdict: {label}  (by: {', '.join(r.verdict_rules) or '—'})"))
+    def rule_line(ra: RuleAnswer) -> str:
+        status = _EFFECT_ZH.get(ra.status, ra.status) if zh else ra.status.replace("_", " ")
+        scope = ra.zone_class or t("全市", "city-wide")
+        valid = f"{ra.in_force_from}–{ra.in_force_to or t('长期', 'open')}"
+        return f"  [{status}] {ra.citation} ({scope}; {t('有效期', 'in force')} {valid})"
+
+    to_project = [ra for ra in r.rules if ra.addressee == "project" and ra.status != "not_applicable"]
+    if to_project:
+        lines.append(t("适用于建设项目的条款:", "Rules that bind the project:"))
+        for ra in to_project:
+            lines.append(rule_line(ra))
+            if ra.missing:
+                lines.append(t("      需确认: ", "      confirm: ") + ", ".join(ra.missing))
+            lines += _wrap(ra.text if zh else ra.summary_en, "      ")
+    skipped = [ra for ra in r.rules if ra.addressee == "project" and ra.status == "not_applicable"]
+    if skipped:
+        lines.append(t(f"不适用于本项目的条款: {len(skipped)} 条 (", f"Rules not applicable to this project: {len(skipped)} (")
+                     + ", ".join(ra.citation for ra in skipped) + ")")
+    duties = [ra for ra in r.rules if ra.addressee != "project"]
+    if duties:
+        lines.append(t("主管部门职责 (不约束项目, 全文见 --format json):",
+                       "Duties of the authorities (not binding the project; full text with --format json):"))
+        for ra in duties:
+            lines.append(rule_line(ra) + " " + (ra.heading or "" if zh else ra.summary_en))
+    nb = r.nearby_projects
+    if nb.within_radius:
+        lines.append(t(f"{nb.radius_m / 1000:g} 公里内的重点工程:", f"Key projects within {nb.radius_m / 1000:g} km:"))
+        lines += [f"  - {p.name} ({p.year} {p.level}, {p.distance_m:.0f} m)" for p in nb.within_radius]
+    if nb.same_county:
+        names = "、".join(p.name for p in nb.same_county[:6])
+        more = "" if len(nb.same_county) <= 6 else t(f" 等 {len(nb.same_county)} 个", f" and others, {len(nb.same_county)} in all")
+        lines.append(t(f"同县重点工程 (仅知所在县, 无具体位置): {names}{more}",
+                       f"Key projects in the same county (located by county only, no site): {names}{more}"))
+    for note in r.accuracy_notes:
+        lines += _wrap(t("精度: ", "accuracy: ") + note, "")
+    for w in r.warnings:
+        lines.append(t("警告: ", "warning: ") + w)
+    lines.append(t("所用图层:", "Layers used:"))
+    for lu in r.layers_used:
+        acc = ACCURACY_LABELS.get(lu.accuracy, (lu.accuracy, lu.accuracy))[0 if zh else 1]
+        kind = KIND_LABELS.get(lu.kind, (lu.kind, lu.kind))[0 if zh else 1]
+        lines.append(f"  - {lu.name} ({kind}) [{acc}] {lu.source}")
+    return "\n".join(lines)

@@ -120,6 +120,6 @@ def overall_verdict(evaluated: Iterable[Evaluated]) -> tuple[str, list[Evaluated
         return "needs confirmation", found
     if found := with_status("conditional"):
         return "conditional", found
-    if found := with_status("obligation", "unknown"):
+    if found := with_status("obligation") + with_status("unknown", effects=("obligation",)):
         return "obligations", found
     return "clear", []
