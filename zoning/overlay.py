@@ -1,7 +1,7 @@
 """Pure overlay operations: GeoDataFrames and arrays in, GeoDataFrames and arrays out.
 
-Everything is vectorised over points with a shapely 2 STRtree, so the single-point
-query, the batch check and the map share one code path.
+Everything is vectorised over points (prepared polygons, ``contains_xy``, STRtree), so
+the single-point query, the batch check and the map share one code path.
 """
 
 from __future__ import annotations
@@ -38,6 +38,121 @@ def _transformer(src: str, dst: str):
     return _TRANSFORMERS[key]
 
 
+class CountyIndex:
+    """Prepared county polygons for assigning many points at once.
+
+    Containment is tested with ``shapely.contains_xy`` on prepared polygons, so no
+    point geometry is created. Near-line detection uses two derived sets of polygons,
+    each county shrunk and grown by the tolerance (computed once, in the equal-area CRS):
+    a point outside its county's shrunk polygon is within tolerance of a line; a grown
+    neighbour that contains it names the county across. Exact distances are computed
+    only for those few points.
+    """
+
+    def __init__(self, counties: gpd.GeoDataFrame, tolerance_m: float = 0.0) -> None:
+        c4490 = counties.to_crs("EPSG:4490")
+        self.codes = c4490["adcode"].astype(str).to_numpy()
+        self.names = c4490["name"].astype(str).to_numpy()
+        self.geoms = np.array(shapely.make_valid(c4490.geometry.values))
+        self.tolerance_m = float(tolerance_m)
+        projected = counties.to_crs(settings.area_crs).geometry.values
+        self.geoms_m = np.array(projected)
+        self.boundaries_m = shapely.boundary(self.geoms_m)
+        self.tree_m = STRtree(self.geoms_m)
+        back = _transformer(settings.area_crs, "EPSG:4490")
+        if self.tolerance_m > 0:
+            self.inner = self._to_lonlat(shapely.buffer(self.geoms_m, -self.tolerance_m), back)
+            self.outer = self._to_lonlat(shapely.buffer(self.geoms_m, self.tolerance_m), back)
+        else:
+            self.inner = self.geoms
+            self.outer = self.geoms
+        for g in (*self.geoms, *self.inner, *self.outer):
+            shapely.prepare(g)
+
+    @staticmethod
+    def _to_lonlat(geoms: np.ndarray, tr) -> np.ndarray:
+        dense = shapely.segmentize(geoms, 200.0)
+        return np.array(shapely.transform(dense, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))))
+
+    def assign(self, lon: np.ndarray, lat: np.ndarray, *, exact: bool = False) -> pd.DataFrame:
+        """The county of every point, and whether a county line is within tolerance.
+
+        Returns a DataFrame, one row per point in input order: ``adcode``, ``name``
+        (None outside every county), ``boundary_distance_m`` (to the line of its county,
+        computed where ``near_line``; NaN elsewhere, where it exceeds the tolerance),
+        ``near_line``, ``near_adcode``/``near_name`` (the county across a line within
+        tolerance), ``nearest_adcode``/``nearest_name``/``nearest_distance_m`` (outside).
+        """
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        n = len(lon)
+        county = np.full(n, -1, dtype=np.int64)
+        for i, g in enumerate(self.geoms):
+            todo = county < 0
+            if not todo.any():
+                break
+            idx = np.flatnonzero(todo)
+            county[idx[shapely.intersects_xy(g, lon[idx], lat[idx])]] = i
+        inside = county >= 0
+
+        near = np.zeros(n, dtype=bool)
+        near_idx = np.full(n, -1, dtype=np.int64)
+        bdist = np.full(n, np.nan)
+        if self.tolerance_m > 0 and inside.any():
+            # outside its county shrunk by the tolerance = within tolerance of a line
+            for i, g in enumerate(self.inner):
+                idx = np.flatnonzero(county == i)
+                if len(idx):
+                    near[idx[~shapely.contains_xy(g, lon[idx], lat[idx])]] = True
+            cand = np.flatnonzero(near)
+            if len(cand):
+                pts = project_points(lon[cand], lat[cand]) if exact else None
+                best = np.full(len(cand), np.inf)
+                for j, g in enumerate(self.outer):
+                    other = (county[cand] != j) & (near_idx[cand] < 0 if not exact else True)
+                    other &= shapely.contains_xy(g, lon[cand], lat[cand])
+                    if not other.any():
+                        continue
+                    if exact:  # the nearest neighbour where several are within tolerance
+                        d = np.full(len(cand), np.inf)
+                        d[other] = shapely.distance(pts[other], self.geoms_m[j])
+                        other = d < best
+                        best[other] = d[other]
+                    near_idx[cand[other]] = j
+                if exact:
+                    bdist[cand] = shapely.distance(pts, self.boundaries_m[county[cand]])
+
+        nearest_idx = np.full(n, -1, dtype=np.int64)
+        nearest_dist = np.full(n, np.nan)
+        if (~inside).any():
+            out = np.flatnonzero(~inside)
+            pts = project_points(lon[out], lat[out])
+            (qi, ti), dists = self.tree_m.query_nearest(pts, return_distance=True, all_matches=False)
+            nearest_idx[out[qi]] = ti
+            nearest_dist[out[qi]] = dists
+
+        def pick(arr: np.ndarray, idx: np.ndarray) -> pd.Series:
+            # object dtype keeps None for "no county" (pandas 3 would infer str and use NaN)
+            res = np.full(len(idx), None, dtype=object)
+            ok = idx >= 0
+            res[ok] = arr[idx[ok]]
+            return pd.Series(res, dtype=object)
+
+        return pd.DataFrame(
+            {
+                "adcode": pick(self.codes, county),
+                "name": pick(self.names, county),
+                "boundary_distance_m": bdist,
+                "near_line": near,
+                "near_adcode": pick(self.codes, near_idx),
+                "near_name": pick(self.names, near_idx),
+                "nearest_adcode": pick(self.codes, nearest_idx),
+                "nearest_name": pick(self.names, nearest_idx),
+                "nearest_distance_m": nearest_dist,
+            }
+        )
+
+
 def assign_counties(
     counties: gpd.GeoDataFrame,
     lon: np.ndarray,
@@ -45,97 +160,67 @@ def assign_counties(
     *,
     tolerance_m: float = 0.0,
 ) -> pd.DataFrame:
-    """The county of every point, and whether a county line is within ``tolerance_m``.
+    """The county of every CGCS2000 point (see :meth:`CountyIndex.assign`).
 
-    Parameters
-    ----------
-    counties
-        County layer with ``adcode`` and ``name`` (any CRS).
-    lon, lat
-        CGCS2000 coordinates.
-    tolerance_m
-        Positional accuracy of the county layer: a point closer than this to a county
-        line cannot be assigned with certainty, and the neighbour across it is named.
-
-    Returns
-    -------
-    DataFrame, one row per point, in input order, with columns ``adcode``, ``name``
-    (None outside every county), ``boundary_distance_m`` (to the line of its county),
-    ``near_adcode``/``near_name`` (the other county within tolerance, if any),
-    ``nearest_adcode``/``nearest_name``/``nearest_distance_m`` (for points outside).
+    For repeated calls, build a :class:`CountyIndex` once and call ``assign``.
     """
-    cm = counties.to_crs(settings.area_crs)
-    geoms = cm.geometry.values
-    codes = cm["adcode"].astype(str).to_numpy()
-    names = cm["name"].astype(str).to_numpy()
-    pts = project_points(lon, lat)
-    n = len(pts)
-    tree = STRtree(geoms)
+    return CountyIndex(counties, tolerance_m).assign(lon, lat, exact=True)
 
-    county_idx = np.full(n, -1, dtype=np.int64)
-    pi, ci = tree.query(pts, predicate="intersects")
-    # a point exactly on a shared line intersects two counties: keep the first
-    first = np.unique(pi, return_index=True)[1]
-    county_idx[pi[first]] = ci[first]
-    inside = county_idx >= 0
 
-    bdist = np.full(n, np.nan)
-    if inside.any():
-        boundaries = shapely.boundary(geoms)
-        bdist[inside] = shapely.distance(pts[inside], boundaries[county_idx[inside]])
+class ZoneIndex:
+    """Prepared zone polygons (CGCS2000) for point-in-polygon tests on many points.
 
-    near_idx = np.full(n, -1, dtype=np.int64)
-    if tolerance_m > 0:
-        pi, ci = tree.query(pts, predicate="dwithin", distance=tolerance_m)
-        other = ci != county_idx[pi]
-        pi, ci = pi[other], ci[other]
-        if len(pi):
-            d = shapely.distance(pts[pi], geoms[ci])
-            order = np.lexsort((d, pi))
-            pi, ci = pi[order], ci[order]
-            first = np.unique(pi, return_index=True)[1]
-            near_idx[pi[first]] = ci[first]
+    Points are swept in order of longitude: each zone tests only the points inside its
+    bounding box (found with ``searchsorted``) with ``shapely.intersects_xy`` on the
+    prepared polygon, so no point geometry is created and the cost follows the number of
+    candidate points, not points × zones.
+    """
 
-    nearest_idx = np.full(n, -1, dtype=np.int64)
-    nearest_dist = np.full(n, np.nan)
-    if (~inside).any():
-        out = np.flatnonzero(~inside)
-        (qi, ti), dists = tree.query_nearest(pts[out], return_distance=True, all_matches=False)
-        nearest_idx[out[qi]] = ti
-        nearest_dist[out[qi]] = dists
+    def __init__(self, zones: gpd.GeoDataFrame) -> None:
+        self.geoms = np.array(zones.to_crs("EPSG:4490").geometry.values)
+        self.bounds = shapely.bounds(self.geoms)
+        for g in self.geoms:
+            if g is not None:
+                shapely.prepare(g)
 
-    def pick(arr: np.ndarray, idx: np.ndarray) -> pd.Series:
-        # object dtype keeps None for "no county" (pandas 3 would infer str and use NaN)
-        res = np.full(len(idx), None, dtype=object)
-        ok = idx >= 0
-        res[ok] = arr[idx[ok]]
-        return pd.Series(res, dtype=object)
+    def hits(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (point index, zone row index), sorted by point then zone.
 
-    return pd.DataFrame(
-        {
-            "adcode": pick(codes, county_idx),
-            "name": pick(names, county_idx),
-            "boundary_distance_m": bdist,
-            "near_adcode": pick(codes, near_idx),
-            "near_name": pick(names, near_idx),
-            "nearest_adcode": pick(codes, nearest_idx),
-            "nearest_name": pick(names, nearest_idx),
-            "nearest_distance_m": nearest_dist,
-        }
-    )
+        A point on a zone's edge counts as in it.
+        """
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        order = np.argsort(lon, kind="stable")
+        xs = lon[order]
+        pis, zis = [], []
+        for z, (minx, miny, maxx, maxy) in enumerate(self.bounds):
+            if np.isnan(minx):
+                continue
+            i0 = np.searchsorted(xs, minx, side="left")
+            i1 = np.searchsorted(xs, maxx, side="right")
+            if i1 <= i0:
+                continue
+            cand = order[i0:i1]
+            y = lat[cand]
+            cand = cand[(y >= miny) & (y <= maxy)]
+            if len(cand) == 0:
+                continue
+            inside = cand[shapely.intersects_xy(self.geoms[z], lon[cand], lat[cand])]
+            if len(inside):
+                pis.append(inside)
+                zis.append(np.full(len(inside), z, dtype=np.int64))
+        if not pis:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        pi = np.concatenate(pis)
+        zi = np.concatenate(zis)
+        o = np.lexsort((zi, pi))
+        return pi[o], zi[o]
 
 
 def point_hits(zones: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (point index, zone row index) for every zone that contains a point.
-
-    Vectorised: one STRtree query with the ``intersects`` predicate (a point on a zone's
-    edge counts as in it). Works in the zones' CRS, which must be CGCS2000 lon/lat.
-    """
-    pts = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    tree = STRtree(zones.geometry.values)
-    pi, zi = tree.query(pts, predicate="intersects")
-    order = np.lexsort((zi, pi))
-    return pi[order], zi[order]
+    """Pairs (point index, zone row index) for every zone that contains a point
+    (see :class:`ZoneIndex`; build one for repeated calls)."""
+    return ZoneIndex(zones).hits(lon, lat)
 
 
 def polygon_overlaps(zones: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> pd.DataFrame:

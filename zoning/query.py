@@ -25,6 +25,7 @@ from zoning.layers import ACCURACY_LABELS, KIND_LABELS, LayerSpec, Pack, open_pa
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from zoning.overlay import CountyIndex, ZoneIndex
     from zoning.rules import Rule
 
 Lang = Literal["zh", "en"]
@@ -53,6 +54,18 @@ class PackContext:
     projects: gpd.GeoDataFrame | None
     projects_spec: LayerSpec | None
     rules: list[Rule]
+    county_index: CountyIndex = field(init=False, repr=False)
+    extent_index: ZoneIndex | None = field(init=False, repr=False)
+    quota_index: ZoneIndex | None = field(init=False, repr=False)
+    zone_indexes: list[ZoneIndex] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from zoning.overlay import CountyIndex, ZoneIndex
+
+        self.county_index = CountyIndex(self.counties, float(self.county_spec.positional_accuracy_m or 0))
+        self.extent_index = ZoneIndex(self.extents) if self.extents is not None else None
+        self.quota_index = ZoneIndex(self.quota) if self.quota is not None else None
+        self.zone_indexes = [ZoneIndex(gdf) for _, gdf in self.zones]
 
 
 def load_context(pack: Pack | str | Path | None = None) -> PackContext:
@@ -79,7 +92,7 @@ def _load_context(path: Path, _stamp: int) -> PackContext:
     quota, quota_spec = first("land_supply_quota")
     projects, projects_spec = first("key_projects")
     zones = [(spec, read_layer(pack, spec.name)) for kind in ZONE_KINDS for spec in pack.by_kind(kind)]
-    rules = load_rules(pack.rules_dir) if pack.rules_dir and pack.rules_dir.is_dir() else []
+    rules = load_rules(pack.rules_dir, check_schema=False) if pack.rules_dir and pack.rules_dir.is_dir() else []
     return PackContext(
         pack=pack,
         counties=read_layer(pack, county_spec.name),
@@ -100,47 +113,76 @@ def _load_context(path: Path, _stamp: int) -> PackContext:
 # --------------------------------------------------------------------------------------
 
 
-def classify_points(ctx: PackContext, lon: np.ndarray, lat: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+def classify_points(
+    ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """County, planning extents and zones of every point.
 
     Returns
     -------
     points : DataFrame, one row per point in input order: the columns of
-        :func:`zoning.overlay.assign_counties`, ``in_planning_area``, ``in_central_area``,
-        ``in_quota_area``, and ``governing`` (a tuple of (kind, class) pairs, after the
-        overlap principles).
+        :meth:`zoning.overlay.CountyIndex.assign`, ``in_planning_area``,
+        ``in_central_area``, ``in_quota_area``, ``protection_class``, ``control_class``
+        (the governing class of each, after the overlap principles of 123号),
+        ``governing_code`` (an integer per distinct combination) and ``governing``
+        (that combination as a tuple of (kind, class) pairs). ``exact`` adds the
+        distance to the county line for points near one (slower; a single query uses it).
     hits : DataFrame, one row per (point, zone): ``point``, ``layer``, ``row``.
     """
-    from zoning.overlay import assign_counties, point_hits
-    from zoning.verdicts import governing_classes
+    from zoning.verdicts import CONTROL_RANK, PROTECTION_RANK
 
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     n = len(lon)
-    points = assign_counties(ctx.counties, lon, lat, tolerance_m=float(ctx.county_spec.positional_accuracy_m or 0))
-    points["in_planning_area"] = False
-    points["in_central_area"] = False
-    points["in_quota_area"] = False
-    classes: list[list[tuple[str, str]]] = [[] for _ in range(n)]
-    if ctx.extents is not None:
-        pi, zi = point_hits(ctx.extents, lon, lat)
+    points = ctx.county_index.assign(lon, lat, exact=exact)
+    planning = np.zeros(n, dtype=bool)
+    central = np.zeros(n, dtype=bool)
+    if ctx.extent_index is not None:
+        pi, zi = ctx.extent_index.hits(lon, lat)
         ext = ctx.extents["extent_class"].to_numpy()[zi]
-        points.loc[pi[ext == "中心城市规划区"], "in_planning_area"] = True
-        points.loc[pi[ext == "中心城区"], "in_central_area"] = True
-        for p, c in zip(pi, ext):
-            classes[p].append(("planning_extent", c))
-    if ctx.quota is not None:
-        pi, _ = point_hits(ctx.quota, lon, lat)
-        points.loc[np.unique(pi), "in_quota_area"] = True
+        planning[pi[ext == "中心城市规划区"]] = True
+        central[pi[ext == "中心城区"]] = True
+    in_quota = np.zeros(n, dtype=bool)
+    if ctx.quota_index is not None:
+        pi, _ = ctx.quota_index.hits(lon, lat)
+        in_quota[pi] = True
+    prot = np.zeros(n, dtype=np.int8)
+    ctrl = np.zeros(n, dtype=np.int8)
     frames = []
-    for spec, gdf in ctx.zones:
-        pi, zi = point_hits(gdf, lon, lat)
+    for (spec, gdf), index in zip(ctx.zones, ctx.zone_indexes):
+        pi, zi = index.hits(lon, lat)
         frames.append(pd.DataFrame({"point": pi, "layer": spec.name, "row": zi}))
-        cls = gdf["zone_class"].to_numpy()[zi]
-        for p, c in zip(pi, cls):
-            classes[p].append((spec.kind, c))
+        table = PROTECTION_RANK if spec.kind == "groundwater_protection" else CONTROL_RANK
+        rank = np.array([table.get(c, 0) for c in gdf["zone_class"]], dtype=np.int8)
+        target = prot if spec.kind == "groundwater_protection" else ctrl
+        np.maximum.at(target, pi, rank[zi])
+    ctrl[prot > 0] = 0  # control class excludes protection class
     hits = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["point", "layer", "row"])
-    points["governing"] = [tuple(governing_classes(c)) for c in classes]
+    prot_names = {v: k for k, v in PROTECTION_RANK.items()}
+    ctrl_names = {v: k for k, v in CONTROL_RANK.items()}
+    code = planning.astype(np.int64) + 2 * central + 4 * prot.astype(np.int64) + 32 * ctrl.astype(np.int64)
+    uniq, inverse = np.unique(code, return_inverse=True)
+    keys = np.empty(len(uniq), dtype=object)
+    for k, c in enumerate(uniq):
+        key: list[tuple[str, str]] = []
+        if c & 1:
+            key.append(("planning_extent", "中心城市规划区"))
+        if c & 2:
+            key.append(("planning_extent", "中心城区"))
+        if (c >> 2) & 7:
+            key.append(("groundwater_protection", prot_names[(c >> 2) & 7]))
+        if c >> 5:
+            key.append(("groundwater_control", ctrl_names[c >> 5]))
+        keys[k] = tuple(key)
+    points["in_planning_area"] = planning
+    points["in_central_area"] = central
+    points["in_quota_area"] = in_quota
+    prot_lookup = np.array([prot_names.get(i) for i in range(max(prot_names) + 1)], dtype=object)
+    ctrl_lookup = np.array([ctrl_names.get(i) for i in range(max(ctrl_names) + 1)], dtype=object)
+    points["protection_class"] = pd.Series(prot_lookup[prot], dtype=object)
+    points["control_class"] = pd.Series(ctrl_lookup[ctrl], dtype=object)
+    points["governing_code"] = code
+    points["governing"] = keys[inverse.reshape(-1)]
     return points, hits
 
 
@@ -333,7 +375,7 @@ def _county_answer(ctx: PackContext, row: pd.Series) -> CountyAnswer:
         name_en=en.get(row["adcode"]) if inside else None,
         inside_city=inside,
         boundary_distance_m=bd,
-        near_line=bool(inside and bd is not None and bd <= tol),
+        near_line=bool(inside and row["near_line"]),
         neighbour_adcode=row["near_adcode"],
         neighbour_name=row["near_name"],
         nearest_adcode=row["nearest_adcode"],
@@ -521,7 +563,7 @@ def query_point(
     parsed = parse_point(x, y, crs, order=order, check_city=False)
     day = on_date or dt.date.today()
     proj = validate_project(project) if project is not None else None
-    points, hits = classify_points(ctx, np.array([parsed.lon]), np.array([parsed.lat]))
+    points, hits = classify_points(ctx, np.array([parsed.lon]), np.array([parsed.lat]), exact=True)
     row = points.iloc[0]
     governing = row["governing"]
     zones = _zone_answers(ctx, hits, governing)
@@ -594,29 +636,24 @@ def query_points(
     proj = validate_project(project) if project is not None else None
     pts, hits = classify_points(ctx, lon, lat)
     n = len(pts)
-    prot = np.full(n, None, dtype=object)
-    ctrl = np.full(n, None, dtype=object)
-    for (i, key) in enumerate(pts["governing"]):
-        for kind, cls in key:
-            if kind == "groundwater_protection":
-                prot[i] = cls
-            elif kind == "groundwater_control":
-                ctrl[i] = cls
     ids = np.full(n, "", dtype=object)
     if len(hits):
         id_cols = {spec.name: gdf["zone_id"].astype(str).to_numpy() if "zone_id" in gdf else
                    np.array([f"#{i}" for i in range(len(gdf))]) for spec, gdf in ctx.zones}
-        zid = np.concatenate([id_cols[layer][rows] for layer, rows in
-                              hits.groupby("layer", sort=False)["row"]])
-        pnt = np.concatenate([hits.loc[idx, "point"].to_numpy() for _, idx in
-                              hits.groupby("layer", sort=False).groups.items()])
-        joined = pd.Series(zid).groupby(pnt).agg(",".join)
+        zid = np.empty(len(hits), dtype=object)
+        rows = hits["row"].to_numpy()
+        for layer, idx in hits.groupby("layer", sort=False).indices.items():
+            zid[idx] = id_cols[layer][rows[idx]]
+        joined = pd.Series(zid).groupby(hits["point"].to_numpy()).agg(",".join)
         ids[joined.index.to_numpy()] = joined.to_numpy()
     # rules once per distinct combination of governing zones
     verdicts = np.full(n, None, dtype=object)
     articles = np.full(n, "", dtype=object)
     inside = pts["adcode"].notna().to_numpy()
-    for key, idx in pd.Series(range(n))[inside].groupby(pts.loc[inside, "governing"]).groups.items():
+    codes = pts["governing_code"].to_numpy()
+    for code in np.unique(codes[inside]):
+        idx = np.flatnonzero(inside & (codes == code))
+        key = pts["governing"].iat[idx[0]]
         evaluated = evaluate_place(ctx.rules, key, proj, day)
         if proj is not None:
             verdict, producing = overall_verdict(evaluated)
@@ -629,25 +666,25 @@ def query_points(
     for spec, _ in ctx.zones:
         if spec.accuracy == "demonstration" or (spec.accuracy == "indicative" and zone_acc == "official"):
             zone_acc = spec.accuracy
-    def obj(values) -> pd.Series:  # keep None for "no value" (pandas 3 would infer str + NaN)
-        arr = np.asarray(values, dtype=object)
-        return pd.Series([None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in arr], dtype=object)
+
+    def obj(values) -> pd.Series:  # object dtype keeps None (pandas 3 would infer str + NaN)
+        return pd.Series(np.asarray(values, dtype=object), dtype=object)
 
     return pd.DataFrame({
         "lon": lon,
         "lat": lat,
-        "adcode": obj(pts["adcode"]),
-        "county": obj(pts["name"]),
-        "near_county": obj(pts["near_name"]),
+        "adcode": pts["adcode"],
+        "county": pts["name"],
+        "near_county": pts["near_name"],
         "in_planning_area": pts["in_planning_area"].to_numpy(),
         "in_central_area": pts["in_central_area"].to_numpy(),
         "in_quota_area": pts["in_quota_area"].to_numpy(),
-        "protection_class": obj(prot),
-        "control_class": obj(ctrl),
+        "protection_class": pts["protection_class"],
+        "control_class": pts["control_class"],
         "zone_ids": obj(ids),
         "verdict": obj(verdicts),
         "articles": obj(articles),
-        "accuracy": obj(np.where(inside, zone_acc, None)),
+        "accuracy": obj(np.where(inside, zone_acc, None).astype(object)),
     })
 
 

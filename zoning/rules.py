@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
-import tomllib
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,7 +30,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Union
 
-import jsonschema
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from zoning.errors import RuleError
 
@@ -516,7 +520,7 @@ def _parse_date_range(d: dict) -> InForce:
     return InForce(d["from"], d.get("to"), d.get("note"))
 
 
-def _load_file(path: Path) -> list[Rule]:
+def _load_file(path: Path, check_schema: bool = True) -> list[Rule]:
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
@@ -524,6 +528,17 @@ def _load_file(path: Path) -> list[Rule]:
         raise _err(path, None, "(syntax)", f"not valid TOML: {e}") from None
     except OSError as e:
         raise _err(path, None, "(file)", f"cannot read: {e}") from None
+    if not check_schema:
+        try:
+            return _build_rules(path, data)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            pass  # malformed: fall through to the schema, which names the field at fault
+    _check_schema(path, data)
+    return _build_rules(path, data)
+
+
+def _check_schema(path: Path, data: dict) -> None:
+    import jsonschema
 
     validator = jsonschema.Draft202012Validator(_schema(), format_checker=jsonschema.FormatChecker())
     errors = sorted(validator.iter_errors(_jsonable(data)), key=lambda e: list(map(str, e.absolute_path)))
@@ -538,6 +553,8 @@ def _load_file(path: Path) -> list[Rule]:
             p = p[2:]
         raise _err(path, rid, _json_path(p), e.message)
 
+
+def _build_rules(path: Path, data: dict) -> list[Rule]:
     default_force = _parse_date_range(data["in_force"])
     out: list[Rule] = []
     for r in data["rules"]:
@@ -589,8 +606,12 @@ def _load_file(path: Path) -> list[Rule]:
     return out
 
 
-def load_rules(rules_dir: str | Path) -> list[Rule]:
+def load_rules(rules_dir: str | Path, *, check_schema: bool = True) -> list[Rule]:
     """Read, validate and return every rule of every ``*.toml`` in ``rules_dir``.
+
+    ``check_schema=False`` skips the JSON Schema pass when the files parse cleanly (a
+    query does this to start fast; ``zoning layers validate`` and the tests check the
+    schema); a file that does not parse is still checked and reported by the schema.
 
     Sorted by rule id (ids are zero-padded, so this is document then article order).
     Raises :class:`RuleError` naming the file, the rule id and the field at fault,
@@ -602,7 +623,7 @@ def load_rules(rules_dir: str | Path) -> list[Rule]:
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for path in sorted(d.glob("*.toml")):
-        for rule in _load_file(path):
+        for rule in _load_file(path, check_schema):
             if rule.id in seen:
                 raise _err(path, rule.id, "id", f"duplicate id, also in {seen[rule.id]}")
             seen[rule.id] = str(path)

@@ -67,3 +67,7 @@ try:  # the derivation pipeline (issue 9) registers itself when present
     main_group.add_command(derive)
 except ImportError:  # pragma: no cover
     pass
+
+
+if __name__ == "__main__":  # python -m zoning.cli.main
+    main_group()

