@@ -218,6 +218,7 @@ class ExtentAnswer:
     accuracy: str | None
     note: str = ""
     compensation_level: str | None = None
+    compensation_levels_wan_per_mu: list[float] = field(default_factory=list)
     compensation_note: str = ""
 
 
@@ -321,6 +322,7 @@ class QueryResult:
     rules: list[RuleAnswer]
     verdict: str | None
     verdict_rules: list[str]
+    to_confirm: list[str]
     project: dict[str, Any] | None
     nearby_projects: NearbyAnswer
     layers_used: list[LayerUse]
@@ -396,11 +398,12 @@ def _extent_answer(ctx: PackContext, row: pd.Series) -> ExtentAnswer:
     spec = ctx.extents_spec
     comp = _compensation_rule(ctx.rules)
     comp_note = ""
+    levels: list[float] = []
     if row["in_central_area"] and comp is not None:
-        levels = "/".join(str(v.get("wan_yuan_per_mu", "")) for v in comp.values)
+        levels = [v["wan_yuan_per_mu"] for v in comp.values]
         comp_note = (
-            f"{comp.citation}: five compensation-reward levels ({levels} 万元/亩); the zone table "
-            "(附件) is not published in the gazette, so the level at this point cannot be given"
+            f"{comp.citation}: five compensation-reward levels ({'/'.join(map(str, levels))} 万元/亩); "
+            "the zone table (附件) is not published in the gazette, so the level at this point cannot be given"
         )
     note = ""
     if spec is not None and spec.accuracy != "official":
@@ -410,6 +413,7 @@ def _extent_answer(ctx: PackContext, row: pd.Series) -> ExtentAnswer:
         in_central_area=bool(row["in_central_area"]),
         accuracy=spec.accuracy if spec else None,
         note=note,
+        compensation_levels_wan_per_mu=levels,
         compensation_note=comp_note,
     )
 
@@ -593,6 +597,7 @@ def query_point(
         rules=_rule_answers(evaluated),
         verdict=verdict,
         verdict_rules=[e.rule.id for e in producing],
+        to_confirm=list(dict.fromkeys(m for e in producing for m in e.verdict.missing)),
         project=proj,
         nearby_projects=_nearby(ctx, row, parsed.lon, parsed.lat, radius_m),
         layers_used=used,
@@ -738,8 +743,11 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
     lines.append(t(f"中心城市规划区: {yes if e.in_planning_area else no}   中心城区: {yes if e.in_central_area else no}   [{acc}]",
                    f"中心城市规划区 (planning area): {yes if e.in_planning_area else no}   中心城区 (central area): "
                    f"{yes if e.in_central_area else no}   [{acc}]"))
-    if e.compensation_note:
-        lines += _wrap(e.compensation_note, "  ")
+    if e.compensation_levels_wan_per_mu:
+        levels = "/".join(f"{v:g}" for v in e.compensation_levels_wan_per_mu)
+        lines += _wrap(t(
+            f"征地补偿奖励: 晋市政发〔2021〕3号（五）分5个奖励级别区 ({levels} 万元/亩); 分级附件未在公报中公布, 无法确定此点所属级别",
+            f"Compensation-reward levels: {e.compensation_note}"), "  ")
     q = r.quota
     if q.applies:
         lines.append(t(f"土地供应计划: {q.statement} 合计 {q.total_ha} 公顷", f"Land-supply quota: {q.statement}, total {q.total_ha} ha"))
@@ -760,6 +768,12 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
         label = VERDICT_LABELS[r.verdict][0 if zh else 1]
         lines.append(t(f"结论: {label}  (依据: {', '.join(r.verdict_rules) or '—'})",
                        f"Verdict: {label}  (by: {', '.join(r.verdict_rules) or '—'})"))
+        if r.to_confirm:
+            from zoning.rules import PROJECT_ATTRIBUTES
+
+            named = [f"{a} ({PROJECT_ATTRIBUTES[a].zh})" if a in PROJECT_ATTRIBUTES else a for a in r.to_confirm]
+            lines.append(t("  请补充项目属性: ", "  describe the project further: ") + ", ".join(named)
+                         + t("  (用 -a 名称=值)", "  (with -a NAME=VALUE)"))
     def rule_line(ra: RuleAnswer) -> str:
         status = _EFFECT_ZH.get(ra.status, ra.status) if zh else ra.status.replace("_", " ")
         scope = ra.zone_class or t("全市", "city-wide")
