@@ -55,18 +55,13 @@ def main_group(ctx: click.Context, verbose: int, quiet: int) -> None:
     ctx.ensure_object(dict)
 
 
+from zoning.cli.derive import derive  # noqa: E402
 from zoning.cli.layers import layers  # noqa: E402
 from zoning.cli.query import query  # noqa: E402
 
 main_group.add_command(layers)
 main_group.add_command(query)
-
-try:  # the derivation pipeline (issue 9) registers itself when present
-    from zoning.cli.derive import derive  # noqa: E402
-
-    main_group.add_command(derive)
-except ImportError:  # pragma: no cover
-    pass
+main_group.add_command(derive)
 
 
 if __name__ == "__main__":  # python -m zoning.cli.main

@@ -1,0 +1,227 @@
+"""zoning.derive end to end on the demonstration inputs at 500 m, and the bad-input errors."""
+
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import rasterio
+from click.testing import CliRunner
+
+from zoning.derive import derive, demo, load_config
+from zoning.derive.steps import NODATA
+from zoning.errors import CRSMismatchError, InputFileError, ValidationError, ZoningError
+
+RES = 500.0
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("demo") / "inputs"
+    demo.generate(d, resolution=RES, write_config=True)
+    return d
+
+
+@pytest.fixture(scope="module")
+def demo_run(demo_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "out"
+    return derive(demo_dir / "config.toml", out)
+
+
+def _copy(demo_dir, tmp_path, edits=""):
+    d = tmp_path / "in"
+    shutil.copytree(demo_dir, d)
+    cfg = d / "config.toml"
+    if edits:
+        cfg.write_text(cfg.read_text(encoding="utf-8").replace(*edits) if isinstance(edits, tuple)
+                       else cfg.read_text(encoding="utf-8") + edits, encoding="utf-8")
+    return d, cfg
+
+
+def test_demo_table_matches_published_areas(demo_run):
+    ca = demo_run.class_areas
+    cell = RES * RES / 1e6
+    checked = 0
+    for m in ("abundance", "quality_grade", "function_value", "vulnerability", "cop_class", "load_class"):
+        for name, pub in demo.PUBLISHED[m].items():
+            row = ca[(ca["map"] == m) & (ca["class"] == name)]
+            assert len(row) == 1, (m, name)
+            area = float(row["area_km2"].iloc[0])
+            # within 1 %; a class smaller than a few cells (COP 高, 2.69 km²) within two cells
+            assert abs(area - pub) <= max(0.01 * pub, 2 * cell), (m, name, area, pub)
+            checked += 1
+    assert checked == 19
+    # control zones have the report's structure: both levels, totals near the published
+    lv = ca[ca["map"] == "levels"].set_index("class")["area_km2"]
+    assert abs(lv["一级管控区"] + lv["二级管控区"] - 512.95) < 0.05 * 512.95
+    assert 0 < lv["一级管控区"] < lv["二级管控区"]
+    for c in ("一级保护区", "二级保护区", "准保护区", "泉域重点保护区"):
+        assert lv[c] > 0
+
+
+def test_demo_sources_match_published_counts(demo_run, demo_dir):
+    src = gpd.read_file(demo_dir / "sources.gpkg")
+    assert src["type"].value_counts().to_dict() == demo.SOURCE_COUNTS
+    assert demo_run.provenance["sources_per_type"] == demo.SOURCE_COUNTS
+    assert (src["accuracy"] == "demonstration").all()
+
+
+def test_outputs_provenance_and_labels(demo_run, demo_dir):
+    out = demo_run.out
+    for n in ("abundance", "function_value", "vulnerability", "cop_class", "load_class", "protection", "control",
+              "levels", "drastic_index", "cop_index", "load_index"):
+        with rasterio.open(out / f"{n}.tif") as src:
+            assert src.profile["tiled"] and src.compression is not None
+            assert src.tags()["accuracy"] == "demonstration"
+            if not n.endswith("index"):
+                assert src.colormap(1)
+                names = json.loads(src.tags(1)["class_names"])
+                assert names
+    with rasterio.open(out / "levels.tif") as src:
+        names = json.loads(src.tags(1)["class_names"])
+        assert names["2"] == "一级管控区" and names["6"] == "一级保护区"
+    assert set(pyogrio.list_layers(out / "zones.gpkg")[:, 0]) >= {"zones", "provenance"}
+    z = gpd.read_file(out / "zones.gpkg", layer="zones")
+    assert set(z["class"]) == {"一级保护区", "二级保护区", "准保护区", "泉域重点保护区", "一级管控区", "二级管控区"}
+    assert z["county"].notna().all() and (z["accuracy"] == "demonstration").all()
+    assert (z["area_km2"] >= 0.01 - 1e-9).all()
+    prov = pyogrio.read_dataframe(out / "zones.gpkg", layer="provenance")
+    keys = dict(zip(prov["key"], prov["value"]))
+    assert json.loads(keys["config_sha256"]) == load_config(demo_dir / "config.toml").text_hash
+    inputs = json.loads(keys["inputs"])
+    assert len(inputs["abundance"]["sha256"]) == 64
+    assert json.loads(keys["switches"])["cop_high_classes"] == ["较高", "高"]
+    assert "run_date" in keys
+    ca = (out / "class_areas.csv").read_bytes()
+    assert ca.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+    zt = demo_run.zone_table
+    total = zt[(zt["class"] == "一级管控区") & (zt["county"] == "合计")]
+    assert int(total["count"].iloc[0]) == (z["class"] == "一级管控区").sum()
+
+
+def test_windowed_equals_whole(demo_dir, tmp_path):
+    cfg = load_config(demo_dir / "config.toml")
+    cfg.window_rows = 7
+    a = derive(cfg, tmp_path / "win")
+    cfg.window_rows = 100000
+    b = derive(cfg, tmp_path / "whole")
+    for n in ("function_value", "drastic_index", "cop_index", "load_index", "load_class", "protection", "levels"):
+        with rasterio.open(a.out / f"{n}.tif") as x, rasterio.open(b.out / f"{n}.tif") as y:
+            assert np.array_equal(x.read(1), y.read(1)), n
+    assert a.zone_table.equals(b.zone_table)
+    assert a.class_areas.equals(b.class_areas)
+
+
+def test_cli_and_map(demo_dir, tmp_path):
+    from zoning.cli.derive import derive as cmd
+
+    out = tmp_path / "cli"
+    r = CliRunner().invoke(cmd, [str(demo_dir / "config.toml"), "--out", str(out), "--map"])
+    assert r.exit_code == 0, r.output
+    assert "功能价值高" in r.output and "一级管控区" in r.output
+    assert (out / "map.html").stat().st_size > 10_000
+    # existing output is kept unless --overwrite
+    r = CliRunner().invoke(cmd, [str(demo_dir / "config.toml"), "--out", str(out)])
+    assert r.exit_code == 1 and "--overwrite" in r.output
+    r = CliRunner().invoke(cmd, [str(demo_dir / "config.toml"), "--out", str(out), "--overwrite"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cmd, [str(tmp_path / "missing.toml")])
+    assert r.exit_code == 1 and "missing.toml" in r.output
+
+
+def _rewrite(path, fn, **prof_changes):
+    with rasterio.open(path) as src:
+        a = src.read(1)
+        prof = src.profile
+    a = fn(a)
+    prof.update(prof_changes)
+    path.unlink()
+    with rasterio.open(path, "w", **prof) as dst:
+        dst.write(a, 1)
+
+
+def _fails(cfg, tmp_path, exc, *words):
+    out = tmp_path / "out"
+    with pytest.raises(exc) as ei:
+        derive(cfg, out)
+    msg = str(ei.value)
+    for w in words:
+        assert w in msg, msg
+    # nothing half-written: no output folder, no temporary folder left
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+    return msg
+
+
+def test_raster_without_crs(demo_dir, tmp_path):
+    d, cfg = _copy(demo_dir, tmp_path)
+    _rewrite(d / "quality.tif", lambda a: a, crs=None)
+    _fails(cfg, tmp_path, CRSMismatchError, "quality.tif", "no CRS")
+    # declaring the CRS in the config resolves it
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[inputs]\n", '[inputs]\ncrs = { quality = "EPSG:4547" }\n'),
+                   encoding="utf-8")
+    assert derive(cfg, tmp_path / "ok").out.exists()
+
+
+def test_crs_mismatch_with_declared(demo_dir, tmp_path):
+    d, cfg = _copy(demo_dir, tmp_path)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[inputs]\n", '[inputs]\ncrs = { abundance = "EPSG:4526" }\n'),
+                   encoding="utf-8")
+    _fails(cfg, tmp_path, CRSMismatchError, "abundance.tif", "EPSG:4526")
+
+
+def test_metres_labelled_degrees_and_no_overlap(demo_dir, tmp_path):
+    d, cfg = _copy(demo_dir, tmp_path)
+    _rewrite(d / "quality.tif", lambda a: a, crs="EPSG:4490")
+    _fails(cfg, tmp_path, CRSMismatchError, "quality.tif", "metres")
+    d2 = tmp_path / "b"
+    d2.mkdir()
+    d, cfg = _copy(demo_dir, d2)
+    with rasterio.open(d / "abundance.tif") as s:
+        t = s.transform
+    from affine import Affine
+
+    _rewrite(d / "abundance.tif", lambda a: a, transform=Affine(t.a, 0, t.c + 500_000, 0, t.e, t.f))
+    _fails(cfg, d2, InputFileError, "abundance.tif", "does not overlap")
+
+
+def test_nodata_everywhere(demo_dir, tmp_path):
+    d, cfg = _copy(demo_dir, tmp_path)
+    _rewrite(d / "drastic_R.tif", lambda a: np.full_like(a, NODATA))
+    _fails(cfg, tmp_path, InputFileError, "drastic_R.tif", "nodata everywhere")
+
+
+def test_unknown_class_codes(demo_dir, tmp_path):
+    d, cfg = _copy(demo_dir, tmp_path)
+
+    def bad(a):
+        a = a.copy()
+        a[a == 2] = 7
+        return a
+
+    _rewrite(d / "abundance.tif", bad)
+    msg = _fails(cfg, tmp_path, ValidationError, "abundance.tif", "unknown class codes")
+    assert "[7]" in msg
+
+
+def test_source_with_missing_type(demo_dir, tmp_path):
+    d, cfg = _copy(demo_dir, tmp_path)
+    s = gpd.read_file(d / "sources.gpkg")
+    s.loc[3, "type"] = None
+    s.to_file(d / "sources.gpkg", driver="GPKG")
+    _fails(cfg, tmp_path, ValidationError, "sources.gpkg", "missing type", "rows [3]")
+
+
+def test_bad_config(tmp_path):
+    p = tmp_path / "c.toml"
+    p.write_text('[grid]\ncrs = "EPSG:4490"\nresolution = -1\n[classes]\ndrastic_breaks = [150, 100]\n', encoding="utf-8")
+    with pytest.raises(ValidationError) as ei:
+        load_config(p)
+    probs = " ".join(ei.value.problems)
+    assert "geographic" in probs and "resolution" in probs and "drastic_breaks" in probs and "abundance" in probs
+    p.write_text("not toml [", encoding="utf-8")
+    with pytest.raises(ZoningError):
+        load_config(p)

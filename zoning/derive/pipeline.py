@@ -1,0 +1,705 @@
+"""I/O of the derivation: inputs warped onto one grid, processed by windows, outputs written.
+
+:func:`derive` is the API behind ``zoning derive``. It reads a config
+(:mod:`zoning.derive.config`), warps every raster input onto the config's grid with
+rasterio (``WarpedVRT``; a raster already on the grid is read directly), rasterises the
+vector inputs per window, runs the pure steps of :mod:`zoning.derive.steps` on each
+window of ``window_rows`` rows, writes every intermediate map as a tiled, compressed
+GeoTIFF with a colour table and class names, vectorises the final levels
+(:mod:`zoning.derive.vectorize`) into a GeoPackage with provenance, and writes the
+report's tables as CSV. Everything is written into a temporary folder beside ``out``
+and renamed into place at the end: a failed run leaves nothing half-written.
+
+A window computes exactly what the whole grid computes there: the steps are per-cell
+except the source-load spread, which works in global cell coordinates.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+from affine import Affine
+from pyproj import CRS
+from rasterio import features
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+
+from zoning.derive import steps
+from zoning.derive.config import Config, load_config, with_base
+from zoning.errors import CRSMismatchError, InputFileError, ValidationError, ZoningError
+
+# ---------------------------------------------------------------------------------
+# grid
+# ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grid:
+    crs: CRS
+    transform: Affine
+    width: int
+    height: int
+
+    @property
+    def res(self) -> float:
+        return float(self.transform.a)
+
+    @property
+    def cell_km2(self) -> float:
+        return self.res * self.res / 1e6
+
+    @property
+    def cells(self) -> int:
+        return self.width * self.height
+
+    def window_transform(self, row_off: int) -> Affine:
+        t = self.transform
+        return Affine(t.a, 0.0, t.c, 0.0, t.e, t.f + row_off * t.e)
+
+    def windows(self, rows: int):
+        for r in range(0, self.height, rows):
+            yield r, min(rows, self.height - r)
+
+    @classmethod
+    def from_bounds(cls, crs: CRS, bounds, res: float) -> "Grid":
+        """Bounds snapped outward to multiples of the resolution."""
+        minx, miny, maxx, maxy = bounds
+        x0 = np.floor(minx / res) * res
+        y1 = np.ceil(maxy / res) * res
+        w = int(np.ceil((maxx - x0) / res))
+        h = int(np.ceil((y1 - miny) / res))
+        return cls(crs, Affine(res, 0.0, float(x0), 0.0, -res, float(y1)), w, h)
+
+
+# ---------------------------------------------------------------------------------
+# colour tables and names of the maps written
+# ---------------------------------------------------------------------------------
+
+PALETTES: dict[str, dict[int, str]] = {
+    "abundance": {1: "#08519c", 2: "#6baed6", 3: "#deebf7"},
+    "quality": {1: "#1a9850", 2: "#66bd63", 3: "#a6d96a", 4: "#fdae61", 5: "#d73027"},
+    "quality_grade": {1: "#1a9850", 2: "#fdae61", 3: "#d73027"},
+    "function_value": {1: "#f7fbff", 2: "#6baed6", 3: "#08306b"},
+    "vulnerability": {1: "#fee8c8", 2: "#fdbb84", 3: "#d7301f"},
+    "cop_class": {0: "#ffffff00", 1: "#f2f0f7", 2: "#cbc9e2", 3: "#9e9ac8", 4: "#756bb1", 5: "#54278f"},
+    "load_class": {0: "#ffffff00", 1: "#ffffb2", 2: "#fd8d3c", 3: "#bd0026"},
+    "protection": {0: "#ffffff00", 1: "#a1d99b", 2: "#74c476", 3: "#31a354", 4: "#006d2c"},
+    "control": {0: "#ffffff00", 1: "#fc9272", 2: "#de2d26"},
+    "levels": {0: "#f0f0f0", 1: "#fc9272", 2: "#de2d26", 3: "#a1d99b", 4: "#74c476", 5: "#31a354", 6: "#006d2c"},
+}
+
+CLASS_MAPS: dict[str, dict[int, str]] = {
+    "abundance": steps.ABUNDANCE_NAMES,
+    "quality": steps.QUALITY_NAMES,
+    "quality_grade": steps.QUALITY_GRADE_NAMES,
+    "function_value": steps.FV_NAMES,
+    "vulnerability": steps.VULN_NAMES,
+    "cop_class": steps.COP_NAMES,
+    "load_class": steps.LOAD_NAMES,
+    "protection": steps.PROTECTION_NAMES,
+    "control": steps.CONTROL_NAMES,
+    "levels": steps.LEVEL_NAMES,
+}
+TITLES = {
+    "abundance": "富水性", "quality": "地下水水质 (GB/T 14848)", "quality_grade": "水质等级",
+    "function_value": "功能价值", "drastic_index": "DRASTIC 指数", "vulnerability": "浅层脆弱性 (DRASTIC)",
+    "cop_index": "COP 指数", "cop_class": "深层岩溶脆弱性 (COP)", "load_index": "污染源荷载指数",
+    "load_class": "污染源荷载", "protection": "保护类区域", "control": "管控类区域", "levels": "重点区划分",
+}
+INDEX_MAPS = ("drastic_index", "cop_index", "load_index")
+
+
+def _rgba(h: str) -> tuple[int, int, int, int]:
+    h = h.lstrip("#")
+    a = int(h[6:8], 16) if len(h) == 8 else 255
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), a
+
+
+# ---------------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------------
+
+
+def _pyproj(crs) -> CRS:
+    return CRS.from_user_input(crs.to_wkt() if hasattr(crs, "to_wkt") else crs)
+
+
+def _check_crs(name: str, path: Path, file_crs, cfg: Config) -> CRS:
+    declared = cfg.input_crs.get(name)
+    if file_crs is None:
+        if declared is None:
+            raise CRSMismatchError(
+                f"{path}: {name} has no CRS; declare it in the config as [inputs.crs] {name} = \"EPSG:...\"")
+        return CRS.from_user_input(declared)
+    fc = _pyproj(file_crs)
+    if declared is not None:
+        dc = CRS.from_user_input(declared)
+        if not fc.equals(dc, ignore_axis_order=True):
+            raise CRSMismatchError(
+                f"{path}: {name} declares CRS {fc.to_string()} but the config says {dc.to_string()} "
+                f"([inputs.crs] {name}); fix the file or the config")
+    return fc
+
+
+def _check_bounds(name: str, path: Path, crs: CRS, bounds, grid_bounds, grid_crs: CRS) -> None:
+    from rasterio.warp import transform_bounds
+
+    if crs.is_geographic and (abs(bounds[0]) > 180 or abs(bounds[2]) > 180 or abs(bounds[1]) > 90 or abs(bounds[3]) > 90):
+        raise CRSMismatchError(
+            f"{path}: {name} is labelled {crs.to_string()} (degrees) but its coordinates {tuple(round(b) for b in bounds)} "
+            "look like projected metres; declare the right CRS")
+    try:
+        b = transform_bounds(crs, grid_crs, *bounds, densify_pts=21)
+    except Exception as e:
+        raise CRSMismatchError(f"{path}: {name} bounds cannot be transformed from {crs.to_string()}: {e}") from e
+    gx0, gy0, gx1, gy1 = grid_bounds
+    if not (b[0] < gx1 and b[2] > gx0 and b[1] < gy1 and b[3] > gy0):
+        raise InputFileError(
+            f"{path}: {name} does not overlap the assessment extent (its bounds in {grid_crs.to_string()}: "
+            f"{tuple(round(v) for v in b)}; extent {tuple(round(v) for v in grid_bounds)}); check its CRS")
+
+
+class RasterInput:
+    """A raster input read window by window on the grid."""
+
+    def __init__(self, name: str, path: Path, cfg: Config, grid: Grid, kind: str,
+                 resampling: Resampling = Resampling.nearest):
+        self.name, self.path, self.kind = name, Path(path), kind
+        if not self.path.exists():
+            raise InputFileError(f"{self.path}: {name} raster not found")
+        try:
+            self.src = rasterio.open(self.path)
+        except rasterio.errors.RasterioIOError as e:
+            raise InputFileError(f"{self.path}: {name} is not a readable raster: {e}") from e
+        crs = _check_crs(name, self.path, self.src.crs, cfg)
+        _check_bounds(name, self.path, crs, self.src.bounds, _grid_bounds(grid), grid.crs)
+        self.dtype = np.uint8 if kind == "class" else np.float32
+        self.fill = steps.NODATA if kind == "class" else steps.FNODATA
+        self.grid = grid
+        self.valid_cells = 0
+        st = self.src.transform
+        aligned = (
+            self.src.crs is not None and crs.equals(grid.crs, ignore_axis_order=True)
+            and np.isclose(st.a, grid.res) and np.isclose(st.e, -grid.res) and st.b == 0 and st.d == 0
+            and np.isclose(((st.c - grid.transform.c) / grid.res) % 1, 0, atol=1e-6)
+            and np.isclose(((grid.transform.f - st.f) / grid.res) % 1, 0, atol=1e-6)
+        )
+        if aligned:
+            self.col0 = int(round((grid.transform.c - st.c) / grid.res))
+            self.row0 = int(round((st.f - grid.transform.f) / grid.res))
+            self.reader = self.src
+        else:
+            self.col0 = self.row0 = 0
+            kw = dict(crs=grid.crs.to_wkt(), transform=grid.transform, width=grid.width, height=grid.height,
+                      resampling=resampling)
+            if self.src.crs is None:
+                kw["src_crs"] = crs.to_wkt()
+            self.reader = WarpedVRT(self.src, **kw)
+        self.aligned = aligned
+
+    def read(self, row_off: int, h: int, valid: np.ndarray | None = None,
+             allowed: tuple | None = None) -> np.ndarray:
+        """The window's rows on the grid; class maps as uint8 (NODATA where masked), else float32."""
+        win = Window(self.col0, self.row0 + row_off, self.grid.width, h)
+        a = self.reader.read(1, window=win, boundless=self.aligned, masked=True)
+        mask = np.ma.getmaskarray(a)
+        raw = np.asarray(a.data)
+        if self.kind == "class":
+            if allowed is not None:
+                chk = ~mask if valid is None else (~mask & valid)
+                vals = np.unique(raw[chk])
+                bad = [v.item() for v in vals if v not in allowed]
+                if bad:
+                    nd = self.src.nodata
+                    raise ValidationError(
+                        f"{self.path}: {self.name} has unknown class codes {bad[:10]} inside the extent "
+                        f"(allowed {list(allowed)}, nodata {nd if nd is not None else 'not set'})")
+            if raw.dtype == np.uint8:
+                out = raw.copy()
+            else:
+                ok = (raw >= 0) & (raw <= 254)
+                out = np.where(ok, raw, steps.NODATA).astype(np.uint8)
+            out[mask] = steps.NODATA
+        else:
+            out = raw.astype(np.float32)
+            out[mask] = steps.FNODATA
+        return out
+
+    def close(self):
+        if self.reader is not self.src:
+            self.reader.close()
+        self.src.close()
+
+
+def _grid_bounds(grid: Grid):
+    t = grid.transform
+    return (t.c, t.f + grid.height * t.e, t.c + grid.width * t.a, t.f)
+
+
+def read_vector(name: str, path: Path, cfg: Config, grid_crs: CRS | None = None) -> gpd.GeoDataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path}: {name} file not found")
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as e:
+        raise InputFileError(f"{path}: {name} is not a readable vector file: {e}") from e
+    if len(gdf) == 0:
+        raise InputFileError(f"{path}: {name} has no features")
+    crs = _check_crs(name, path, gdf.crs, cfg)
+    gdf = gdf.set_crs(crs, allow_override=True)
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if crs.is_geographic:
+        b = gdf.total_bounds
+        if abs(b[0]) > 180 or abs(b[2]) > 180 or abs(b[1]) > 90 or abs(b[3]) > 90:
+            raise CRSMismatchError(f"{path}: {name} is labelled {crs.to_string()} (degrees) but its "
+                                   f"coordinates look like projected metres; declare the right CRS")
+    return gdf.to_crs(grid_crs) if grid_crs is not None else gdf
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------
+# result
+# ---------------------------------------------------------------------------------
+
+
+@dataclass
+class DeriveResult:
+    out: Path
+    class_areas: pd.DataFrame
+    zone_table: pd.DataFrame
+    zones: gpd.GeoDataFrame
+    provenance: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def report(self) -> str:
+        ca = self.class_areas.copy()
+        lines = [f"groundwater key-zone derivation ({self.provenance['label']}) -> {self.out}", "",
+                 "area per class of every map (km²):"]
+        lines.append(ca.to_string(index=False))
+        lines += ["", "zones per level and county:", self.zone_table.to_string(index=False)]
+        if self.warnings:
+            lines += ["", "warnings:"] + [f"  - {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------
+# derive
+# ---------------------------------------------------------------------------------
+
+
+def _open_out(path: Path, grid: Grid, dtype, nodata, name: str, threads: bool = True):
+    prof = dict(driver="GTiff", width=grid.width, height=grid.height, count=1, dtype=dtype, crs=grid.crs.to_wkt(),
+                transform=grid.transform, nodata=nodata, tiled=True, blockxsize=256, blockysize=256,
+                compress="deflate", predictor=2 if dtype == "float32" else 1, zlevel=1, bigtiff="if_safer")
+    if threads:
+        prof["num_threads"] = "all_cpus"
+    dst = rasterio.open(path, "w", **prof)
+    if name in CLASS_MAPS:  # the colour table must precede the first tile written
+        dst.write_colormap(1, {k: _rgba(v) for k, v in PALETTES[name].items()} | {steps.NODATA: (0, 0, 0, 0)})
+    return dst
+
+
+def _finish_out(dst, name: str, label: str) -> None:
+    names = CLASS_MAPS.get(name)
+    if names is not None:
+        dst.update_tags(1, class_names=json.dumps({str(k): v for k, v in names.items()}, ensure_ascii=False),
+                        **{f"CLASS_{k}": v for k, v in names.items()})
+    dst.set_band_description(1, TITLES.get(name, name))
+    dst.update_tags(title=TITLES.get(name, name), accuracy=label,
+                    method="晋市环发〔2023〕123号 derivation (zoning.derive)")
+
+
+def derive(config: str | Path | Config, out: str | Path | None = None, *, overwrite: bool = False,
+           html_map: bool = False, vectorize_zones: bool = True, quiet: bool = True) -> DeriveResult:
+    """Run the derivation; outputs go to ``out`` (default ``<config dir>/out``).
+
+    Raises :class:`zoning.errors.ZoningError` subclasses for bad input, naming the file.
+    """
+    t_start = time.perf_counter()
+    cfg = config if isinstance(config, Config) else load_config(config)
+    out = Path(out) if out is not None else cfg.base / "out"
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise ZoningError(f"{out}: output folder exists and is not empty (use --overwrite)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        res = _derive_into(cfg, tmp, html_map=html_map, vectorize_zones=vectorize_zones)
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    res.out = out
+    res.timings["total_s"] = time.perf_counter() - t_start
+    if not quiet:
+        print(res.report())
+    return res
+
+
+def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: bool) -> DeriveResult:
+    from zoning.derive import vectorize
+
+    timings: dict[str, float] = {}
+    warn: list[str] = []
+    t0 = time.perf_counter()
+    demo_info = None
+    if cfg.demo and cfg.demo.get("generate"):
+        from zoning.derive import demo as demo_mod
+
+        ddir = tmp / "demo_inputs"
+        demo_info = demo_mod.generate(ddir, resolution=float(cfg.demo.get("resolution", cfg.resolution)),
+                                      seed=int(cfg.demo.get("seed", demo_mod.DEFAULT_SEED)), crs=cfg.crs)
+        cfg = with_base(cfg, ddir)
+        timings["demo_generate_s"] = time.perf_counter() - t0
+    c = cfg.classes
+
+    # -- grid and extent
+    extent = read_vector("extent", cfg.extent, cfg, cfg.crs)
+    if not extent.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+        raise ValidationError(f"{cfg.extent}: extent must hold polygons")
+    grid = Grid.from_bounds(cfg.crs, extent.total_bounds, cfg.resolution)
+    ext_geoms = list(extent.geometry)
+    wr = max(1, int(cfg.window_rows))  # multiples of 256 align with the output tiles
+
+    # -- inputs
+    inp = cfg.inputs
+    used: dict[str, Path] = {"extent": cfg.extent}
+    rasters: dict[str, RasterInput] = {}
+
+    def ras(name, path, kind, resampling=Resampling.nearest):
+        rasters[name] = RasterInput(name, path, cfg, grid, kind, resampling)
+        used[name] = Path(path)
+
+    try:
+        ras("abundance", inp["abundance"], "class")
+        ras("quality", inp["quality"], "class")
+        if "drastic_index" in inp:
+            ras("drastic_index", inp["drastic_index"], "float", Resampling.bilinear)
+        else:
+            for f in steps.DRASTIC_FACTORS:
+                raw = f in c["drastic_raw"]
+                ras(f"drastic_{f}", inp["drastic"][f], "float" if raw else "class",
+                    Resampling.bilinear if raw else Resampling.nearest)
+        if "cop_index" in inp:
+            ras("cop_index", inp["cop_index"], "float", Resampling.bilinear)
+        else:
+            for f in ("C", "O", "P"):
+                ras(f"cop_{f}", inp["cop"][f], "float", Resampling.bilinear)
+        if "load_index" in inp:
+            ras("load_index", inp["load_index"], "float", Resampling.bilinear)
+
+        # vectors
+        protection = read_vector("protection", inp["protection"], cfg, cfg.crs)
+        used["protection"] = Path(inp["protection"])
+        pf = c["protection_field"]
+        if pf not in protection.columns:
+            raise ValidationError(f"{inp['protection']}: protection layer lacks the class column {pf!r}")
+        codes = protection[pf].map(lambda v: steps.PROTECTION_CLASS_CODES.get(str(v).strip(),
+                                   int(v) if str(v).strip().isdigit() and 1 <= int(v) <= 4 else None))
+        if codes.isna().any():
+            bad = sorted(set(protection.loc[codes.isna(), pf].astype(str)))
+            raise ValidationError(f"{inp['protection']}: unknown protection class {bad}; use "
+                                  f"{list(steps.PROTECTION_CLASS_CODES)} or codes 1..4")
+        protection = protection.assign(_code=codes.astype(int)).sort_values("_code", kind="stable")
+        prot_shapes = [(g, int(k)) for g, k in zip(protection.geometry, protection["_code"])]
+
+        key_shapes = []
+        if "key_units" in inp:
+            ku = read_vector("key_units", inp["key_units"], cfg, cfg.crs)
+            used["key_units"] = Path(inp["key_units"])
+            key_shapes = [(g, 1) for g in ku.geometry]
+        else:
+            warn.append("no key_units (三线一单 重点管控单元) layer: the upgrade rule is not applied")
+
+        src_rows = src_cols = src_vals = src_rad = src_dec = np.zeros(0)
+        n_sources: dict[str, int] = {}
+        if "load_index" not in inp:
+            src = read_vector("sources", inp["sources"], cfg, cfg.crs)
+            used["sources"] = Path(inp["sources"])
+            src_rows, src_cols, src_vals, src_rad, src_dec, n_sources = _prepare_sources(
+                src, Path(inp["sources"]), c["source_types"], grid, warn)
+
+        counties = _counties(cfg, used)
+        towns = None
+        if "towns" in inp:
+            towns = read_vector("towns", inp["towns"], cfg, cfg.crs)
+            used["towns"] = Path(inp["towns"])
+        timings["open_inputs_s"] = time.perf_counter() - t0
+
+        # -- outputs
+        t1 = time.perf_counter()
+        out_names = ["abundance", "quality", "quality_grade", "function_value", "drastic_index", "vulnerability",
+                     "cop_index", "cop_class", "load_index", "load_class", "protection", "control", "levels"]
+        dsts = {}
+        for n in out_names:
+            fl = n in INDEX_MAPS
+            dsts[n] = _open_out(tmp / f"{n}.tif", grid, "float32" if fl else "uint8",
+                                steps.FNODATA if fl else steps.NODATA, n)
+        counts: dict[str, dict[int, int]] = {n: {} for n in out_names if n not in INDEX_MAPS}
+        records = []
+        missing_cells = 0
+        extent_cells = 0
+        valid_in: dict[str, int] = {k: 0 for k in rasters}
+        allowed = {"abundance": (1, 2, 3), "quality": (1, 2, 3, 4, 5)}
+        for f in steps.DRASTIC_FACTORS:
+            if f not in c["drastic_raw"]:
+                allowed[f"drastic_{f}"] = tuple(range(1, 11))
+        for row_off, h in grid.windows(wr):
+            wt = grid.window_transform(row_off)
+            shape = (h, grid.width)
+            valid = features.rasterize(ext_geoms, out_shape=shape, transform=wt, fill=0, default_value=1,
+                                       dtype="uint8").astype(bool)
+            extent_cells += int(valid.sum())
+            arrs = {}
+            for k, r in rasters.items():
+                a = r.read(row_off, h, valid, allowed.get(k))
+                nd = steps.NODATA if r.kind == "class" else steps.FNODATA
+                valid_in[k] += int(((a != nd) & valid).sum())
+                arrs[k] = a
+            res = compute_window(arrs, valid, c, grid, row_off, prot_shapes, key_shapes,
+                                 (src_rows, src_cols, src_vals, src_rad, src_dec), wt)
+            missing_cells += int((valid & ((res["function_value"] == steps.NODATA)
+                                           | (res["vulnerability"] == steps.NODATA))).sum())
+            win = Window(0, row_off, grid.width, h)
+            for n in out_names:
+                dsts[n].write(res[n], 1, window=win)
+                if n in counts:
+                    for k, v in steps.class_counts(res[n][valid]).items():
+                        counts[n][k] = counts[n].get(k, 0) + v
+            if vectorize_zones:
+                records.extend(vectorize.window_shapes(res["levels"], wt))
+        for n, d in dsts.items():
+            _finish_out(d, n, cfg.label)
+            d.close()
+        timings["raster_s"] = time.perf_counter() - t1
+    finally:
+        for r in rasters.values():
+            r.close()
+
+    if extent_cells == 0:
+        raise InputFileError(f"{cfg.extent}: the extent covers no cell of the grid")
+    empty = [k for k, v in valid_in.items() if v == 0]
+    if empty:
+        k = empty[0]
+        raise InputFileError(f"{rasters[k].path}: {k} has no data (nodata everywhere) inside the assessment extent")
+    for k, v in valid_in.items():
+        share = 1 - v / extent_cells
+        if share > 0.01 and not k.startswith("cop") and k != "load_index":
+            warn.append(f"{rasters[k].path.name}: {k} has nodata on {share:.1%} of the extent")
+    if missing_cells:
+        warn.append(f"{missing_cells} cells ({missing_cells * grid.cell_km2:.2f} km²) inside the extent lack "
+                    "function value or vulnerability; they count as 一般区 unless protected")
+
+    # -- zones
+    t2 = time.perf_counter()
+    min_area = float(cfg.zones["min_area_m2"])
+    if vectorize_zones:
+        zones = vectorize.build_zones(records, grid.crs, min_area, counties, towns, cfg.zones.get("town_field", "name"))
+    else:
+        zones = gpd.GeoDataFrame({"level": [], "class": [], "county": [], "area_km2": []}, geometry=[], crs=grid.crs)
+    zones["accuracy"] = cfg.label
+    timings["vectorize_s"] = time.perf_counter() - t2
+
+    # -- tables
+    class_areas = _class_area_table(counts, grid, cfg)
+    zone_table = vectorize.zone_table(zones)
+    provenance = {
+        "method": "晋市环发〔2023〕123号 groundwater key-zone derivation (zoning.derive)",
+        "label": cfg.label,
+        "run_date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "config": str(cfg.path) if cfg.path else None,
+        "config_sha256": cfg.text_hash,
+        "switches": cfg.switches(),
+        "classes": {k: v for k, v in c.items()},
+        "grid": {"crs": grid.crs.to_string(), "resolution_m": grid.res, "width": grid.width,
+                 "height": grid.height, "transform": list(grid.transform)[:6], "extent_cells": extent_cells,
+                 "extent_km2": extent_cells * grid.cell_km2, "window_rows": wr},
+        "inputs": {k: {"path": str(p), "sha256": _sha256(p) if p.is_file() else None} for k, p in used.items()},
+        "sources_per_type": n_sources,
+        "min_area_m2": min_area,
+        "warnings": warn,
+        "demo": demo_info,
+    }
+    (tmp / "provenance.json").write_text(json.dumps(provenance, ensure_ascii=False, indent=2, default=str),
+                                         encoding="utf-8")
+    class_areas.to_csv(tmp / "class_areas.csv", index=False, encoding="utf-8-sig")
+    zone_table.to_csv(tmp / "zones_by_level_county.csv", index=False, encoding="utf-8-sig")
+    gpkg = tmp / "zones.gpkg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zones.to_file(gpkg, layer="zones", driver="GPKG")
+        prov_rows = pd.DataFrame({"key": list(provenance),
+                                  "value": [json.dumps(v, ensure_ascii=False, default=str) for v in provenance.values()]})
+        import pyogrio
+
+        pyogrio.write_dataframe(prov_rows, gpkg, layer="provenance", driver="GPKG", append=False)
+    if html_map:
+        from zoning.derive import maps
+
+        maps.write_map(tmp, tmp / "map.html", zones, label=cfg.label)
+    timings["total_into_s"] = time.perf_counter() - t0
+    return DeriveResult(out=tmp, class_areas=class_areas, zone_table=zone_table, zones=zones,
+                        provenance=provenance, warnings=warn, timings=timings)
+
+
+def _counties(cfg: Config, used: dict) -> gpd.GeoDataFrame:
+    if "counties" in cfg.inputs:
+        g = read_vector("counties", cfg.inputs["counties"], cfg, cfg.crs)
+        used["counties"] = Path(cfg.inputs["counties"])
+    else:
+        from zoning.packbuild.counties import build_counties
+
+        g = build_counties().to_crs(cfg.crs)
+    for col in ("name", "adcode"):
+        if col not in g.columns:
+            raise ValidationError(f"counties layer lacks column {col!r}")
+    return g[["adcode", "name", "geometry"]]
+
+
+SOURCE_FIELDS = ("type", "toxicity", "release", "quantity")
+
+
+def _prepare_sources(src: gpd.GeoDataFrame, path: Path, types: dict, grid: Grid, warn: list[str]):
+    miss = [f for f in SOURCE_FIELDS if f not in src.columns]
+    if miss:
+        raise ValidationError(f"{path}: sources lack the fields {miss} (need {list(SOURCE_FIELDS)})")
+    if not src.geom_type.eq("Point").all():
+        raise ValidationError(f"{path}: sources must be points; found {sorted(set(src.geom_type) - {'Point'})}")
+    t = src["type"]
+    bad = t.isna() | (t.astype(str).str.strip() == "")
+    if bad.any():
+        rows = [int(i) for i in np.flatnonzero(bad.values)[:10]]
+        raise ValidationError(f"{path}: {int(bad.sum())} source point(s) with a missing type (rows {rows})")
+    unknown = sorted(set(t.astype(str)) - set(types))
+    if unknown:
+        raise ValidationError(f"{path}: unknown source type(s) {unknown}; configured: {sorted(types)}")
+    for f in ("toxicity", "release", "quantity"):
+        v = pd.to_numeric(src[f], errors="coerce")
+        if v.isna().any() or (v < 0).any():
+            rows = [int(i) for i in np.flatnonzero((v.isna() | (v < 0)).values)[:10]]
+            raise ValidationError(f"{path}: field {f} missing, not numeric or negative in rows {rows}")
+    w = t.map(lambda k: types[k]["weight"]).values.astype(float)
+    vals = steps.source_load(src["toxicity"].astype(float).values, src["release"].astype(float).values,
+                             src["quantity"].astype(float).values, w)
+    x = src.geometry.x.values
+    y = src.geometry.y.values
+    tr = grid.transform
+    cols = (x - tr.c) / tr.a
+    rows = (y - tr.f) / tr.e
+    rad = t.map(lambda k: types[k]["radius_m"]).values.astype(float) / grid.res
+    dec = t.map(lambda k: types[k].get("decay", "linear")).values
+    outside = (cols < 0) | (cols > grid.width) | (rows < 0) | (rows > grid.height)
+    if outside.any():
+        warn.append(f"{path.name}: {int(outside.sum())} source point(s) outside the grid (their load reaches "
+                    "the grid only within their radius)")
+    n_by_type = {k: int(v) for k, v in t.value_counts().items()}
+    return rows, cols, vals, rad, dec, n_by_type
+
+
+def compute_window(arrs: dict[str, np.ndarray], valid: np.ndarray, c: dict, grid: Grid, row_off: int,
+                   prot_shapes, key_shapes, sources, wt: Affine) -> dict[str, np.ndarray]:
+    """All steps on one window (arrays already on the grid)."""
+    shape = valid.shape
+    inv = ~valid
+    res: dict[str, np.ndarray] = {}
+    ab = arrs["abundance"].copy()
+    q = arrs["quality"].copy()
+    ab[inv] = steps.NODATA
+    q[inv] = steps.NODATA
+    res["abundance"] = ab
+    res["quality"] = q
+    grades = {int(k): int(v) for k, v in c["quality_grades"].items()}
+    res["quality_grade"] = steps.quality_grade(q, grades)
+    res["function_value"] = steps.function_value(ab, res["quality_grade"], c["function_value_matrix"])
+    if "drastic_index" in arrs:
+        di = arrs["drastic_index"].copy()
+    else:
+        ratings = {}
+        for f in steps.DRASTIC_FACTORS:
+            a = arrs[f"drastic_{f}"]
+            if f in c["drastic_raw"]:
+                b, r = steps.DRASTIC_RANGE_TABLES[f]
+                a = steps.rate_by_ranges(a, b, r, valid=a != steps.FNODATA)
+            ratings[f] = a
+        di = steps.drastic_index(ratings, c["drastic_weights"])
+    di[inv] = steps.FNODATA
+    res["drastic_index"] = di
+    res["vulnerability"] = steps.vulnerability(di, c["drastic_breaks"])
+    if "cop_index" in arrs:
+        ci = arrs["cop_index"].copy()
+    else:
+        ci = steps.cop_index(arrs["cop_C"], arrs["cop_O"], arrs["cop_P"])
+    ci[inv] = steps.FNODATA
+    res["cop_index"] = ci
+    cc = steps.cop_class(ci, c["cop_breaks"])
+    cc[inv] = steps.NODATA
+    res["cop_class"] = cc
+    if "load_index" in arrs:
+        li = arrs["load_index"].astype(np.float64)
+        li[li == steps.FNODATA] = 0.0
+    else:
+        r, cl, v, rad, dec = sources
+        li = steps.spread_load(shape, r, cl, v, rad, dec, row_off=row_off)
+    res["load_class"] = steps.load_class(li, c["load_breaks"], valid=valid)
+    li = li.astype(np.float32)
+    li[inv] = steps.FNODATA
+    res["load_index"] = li
+    prot = (features.rasterize(prot_shapes, out_shape=shape, transform=wt, fill=0, dtype="uint8")
+            if prot_shapes else np.zeros(shape, np.uint8))
+    key = (features.rasterize(key_shapes, out_shape=shape, transform=wt, fill=0, dtype="uint8").astype(bool)
+           if key_shapes else np.zeros(shape, bool))
+    prot = steps.protection_class(prot)
+    ctrl = steps.control_class(res["function_value"], res["vulnerability"], res["load_class"], cc, key, prot,
+                               cop_high_classes=[int(k) for k in c["cop_high_classes"]],
+                               key_unit_lifts_deep=bool(c["key_unit_lifts_deep"]),
+                               high_load_lifts_deep=bool(c["high_load_lifts_deep"]))
+    prot[inv] = steps.NODATA
+    ctrl[inv] = steps.NODATA
+    res["protection"] = prot
+    res["control"] = ctrl
+    res["levels"] = steps.final_levels(ctrl, np.where(inv, 0, prot), valid)
+    return res
+
+
+def _class_area_table(counts: dict[str, dict[int, int]], grid: Grid, cfg: Config) -> pd.DataFrame:
+    rows = []
+    for m, cnt in counts.items():
+        names = CLASS_MAPS[m]
+        pub = cfg.published.get(m, {})
+        for code in sorted(set(cnt) | set(k for k in names if names[k] in pub)):
+            name = names.get(code, f"code {code}")
+            area = cnt.get(code, 0) * grid.cell_km2
+            p = pub.get(name)
+            rows.append({"map": m, "title": TITLES[m], "code": code, "class": name, "cells": cnt.get(code, 0),
+                         "area_km2": round(area, 3), "published_km2": p,
+                         "deviation_pct": round(100 * (area - p) / p, 2) if p else None})
+    return pd.DataFrame(rows)
