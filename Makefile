@@ -22,8 +22,10 @@ demo: venv
 	$(VENV)/bin/zoning layers validate layers/jincheng
 	$(VENV)/bin/zoning query 112.8500 35.4900
 	$(VENV)/bin/zoning query 38396465.71 3928409.18 --crs gk3 --lang en
+	$(VENV)/bin/zoning map --offline -o maps/jincheng.html --overwrite
 
 test: venv
+	bash scripts/install_chromium.sh
 	$(PY) -m pytest -q
 
 pack: venv

@@ -1,0 +1,290 @@
+"""zoning.maps and ``zoning map``: the rendered HTML, without a browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point, Polygon
+
+folium = pytest.importorskip("folium")
+
+from zoning.errors import CRSMismatchError, InputFileError, LayerNotFoundError, ZoningError  # noqa: E402
+from zoning.maps import (  # noqa: E402
+    _normalise_verdict,
+    add_sites,
+    build_map,
+    default_map_layers,
+    json_for_script,
+    leaflet_inline_assets,
+)
+
+TODAY = dt.date(2025, 6, 1)
+MAX_BYTES = 3_000_000
+
+
+def _html(m) -> str:
+    return m.get_root().render()
+
+
+@pytest.fixture(scope="module")
+def offline_map(pack):
+    return build_map(pack, offline=True, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def offline_html(offline_map):
+    return _html(offline_map)
+
+
+def _layer(m, key):
+    for layer in m._zoning_app.config["layers"]:
+        if layer["key"] == key:
+            return layer
+    raise KeyError(key)
+
+
+def test_build_map_returns_unsaved_folium_map(offline_map):
+    assert isinstance(offline_map, folium.Map)
+
+
+def test_every_layer_is_a_switchable_overlay(offline_html):
+    for name in ("县级行政区［官方 official］", "中心城市规划区［示意 indicative］",
+                 "中心城区 · 2025年度供地计划［示意 indicative］",
+                 "地下水保护类区域［演示数据 demonstration］", "地下水管控类区域［演示数据 demonstration］",
+                 "重点工程项目［按县计数，位置未公布］"):
+        assert json.dumps(name) in offline_html or name in offline_html
+    assert "L.control.layers(" in offline_html
+
+
+def test_offline_html_loads_nothing_from_the_network(offline_html):
+    assert not re.search(r"""<(script|link)[^>]+(src|href)=["']?(https?:)?//""", offline_html)
+    assert "cdn.jsdelivr" not in offline_html and "jquery" not in offline_html.lower()
+    assert 'L.version="1.9.3"' in offline_html or "t.version=\"1.9.3\"" in offline_html
+    assert "url(images/" not in offline_html  # leaflet.css images are data URIs
+
+
+def test_online_html_links_only_leaflet(pack):
+    page = _html(build_map(pack, layers=["counties"], today=TODAY))
+    assert "leaflet@1.9.3/dist/leaflet.js" in page
+    assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
+
+
+def test_whole_city_map_is_small(offline_html):
+    assert len(offline_html.encode("utf-8")) < MAX_BYTES
+
+
+def test_coordinates_rounded_to_five_decimals(offline_map):
+    def walk(a):
+        if isinstance(a, (int, float)):
+            yield a
+        else:
+            for x in a:
+                yield from walk(x)
+
+    for layer in offline_map._zoning_app.config["layers"]:
+        for f in layer.get("data", {}).get("features", []):
+            for c in walk(f["geometry"]["coordinates"]):
+                assert round(c, 5) == c
+
+
+def test_display_geometries_keep_topology_and_area(pack, offline_map):
+    from zoning.layers import read_layer
+
+    counties = read_layer(pack, "counties").to_crs("EPSG:4326")
+    shown = gpd.GeoDataFrame.from_features(_layer(offline_map, "counties")["data"]["features"], crs="EPSG:4326")
+    assert len(shown) == len(counties)
+    assert shown.is_valid.all()
+    assert abs(shown.to_crs(3857).area.sum() / counties.to_crs(3857).area.sum() - 1) < 0.01
+    # a coverage stays a coverage: no overlaps between neighbours beyond rounding
+    geoms = list(shown.to_crs(3857).geometry)
+    overlap = sum(a.intersection(b).area for i, a in enumerate(geoms) for b in geoms[i + 1:])
+    assert overlap < 1e5  # m², i.e. < 0.1 km² over the whole city
+
+
+def test_demonstration_and_indicative_layers_are_dashed_and_labelled(offline_map):
+    control = _layer(offline_map, "groundwater_control")
+    assert control["accuracy"] == "demonstration"
+    assert control["honesty"].startswith("演示数据 demonstration") and "not an official outline" in control["honesty"]
+    for cls in ("一级管控区", "二级管控区"):
+        st = control["styles"][cls]
+        assert st["dashArray"] and st["fillColor"].startswith("url(#zm-hatch-")
+    assert control["styles"]["一级管控区"]["weight"] > control["styles"]["二级管控区"]["weight"]
+    extent = _layer(offline_map, "planning_extents:中心城区")
+    assert extent["accuracy"] == "indicative" and extent["styles"]["中心城区"]["dashArray"]
+    counties = _layer(offline_map, "counties")
+    assert counties["honesty"] == "" and "dashArray" not in counties["base_style"]
+
+
+def test_zone_popups_cite_rules_from_the_catalogue(offline_map, pack):
+    from zoning.rules import load_rules, rules_for_zone
+
+    control = _layer(offline_map, "groundwater_control")
+    ids = control["rules_by_class"]["一级管控区"]
+    expected = {r.id for r in rules_for_zone(load_rules(pack.rules_dir), "groundwater_control", "一级管控区")}
+    assert set(ids) == expected
+    rules = offline_map._zoning_app.config["rules"]
+    cites = [f"{rules[i]['c']}（{rules[i]['el']}）" for i in ids]
+    assert "晋市环发〔2023〕124号 第二十四条（禁止）" in cites
+    assert rules[ids[0]]["e"] == "prohibited"  # strictest first
+
+
+def test_centre_district_carries_the_2025_quota(offline_map):
+    extent = _layer(offline_map, "planning_extents:中心城区")
+    quota = extent["data"]["features"][0]["properties"]["_quota"]
+    assert ["供应总量（公顷）", 427.674] in quota
+    assert any(row[0] == "住宅用地（公顷）" for row in quota)
+    # the quota polygon is still queried on click, but not drawn twice
+    q = _layer(offline_map, "land_supply_quota")
+    assert q["query"] and not q["draw"]
+
+
+def test_key_projects_are_counts_per_county_never_pins(offline_map, pack):
+    from zoning.layers import read_layer
+
+    kp = _layer(offline_map, "key_projects")
+    assert "data" not in kp  # no feature geometries at all
+    projects = read_layer(pack, "key_projects")
+    per_county = projects["county_adcodes"].fillna("").str.split(",").explode().str.strip()
+    assert sum(len(g["items"]) for g in kp["groups"]) == int((per_county != "").sum())
+    assert len(kp["city_items"]) == int((projects["county_adcodes"].fillna("") == "").sum())
+    assert "位置未公布" in kp["legend_note"]
+
+
+def test_lang_en(pack):
+    m = build_map(pack, layers=["counties", "groundwater_control"], lang="en", today=TODAY)
+    control = _layer(m, "groundwater_control")
+    assert control["title"] == "groundwater control zones"
+    assert control["honesty"] == "demonstration — not an official outline"
+    assert m._zoning_app.config["ui"]["query_title"] == "What applies here"
+    ids = control["rules_by_class"]["一级管控区"]
+    assert m._zoning_app.config["rules"][ids[0]]["s"]  # English summaries
+
+
+def test_layer_selection(pack):
+    m = build_map(pack, layers=["counties"], today=TODAY)
+    assert [layer["key"] for layer in m._zoning_app.config["layers"]] == ["counties"]
+    with pytest.raises(LayerNotFoundError, match="nope"):
+        build_map(pack, layers=["nope"])
+    assert default_map_layers(pack)[0] == "counties"
+
+
+def test_json_for_script_cannot_close_the_script():
+    text = json_for_script({"a": "</script><!-- x ]]> & \u2028"})
+    assert "</" not in text and "<!--" not in text and "]]>" not in text and "\u2028" not in text
+    assert json.loads(text) == {"a": "</script><!-- x ]]> & \u2028"}
+
+
+def test_leaflet_assets_are_inlined_safely():
+    js, css = leaflet_inline_assets()
+    assert "</script" not in js.lower() and "sourceMappingURL" not in js
+    assert "data:image/png;base64," in css
+
+
+def _sites():
+    return gpd.GeoDataFrame(
+        {"name": ["<script>alert(1)</script>", "红线 B"], "verdict": ["禁止", "obligations"],
+         "note": ['"><img src=x onerror=alert(2)>', ""]},
+        geometry=[Point(112.8, 35.6), Polygon([(112.6, 35.5), (112.61, 35.5), (112.61, 35.51)])],
+        crs="EPSG:4490",
+    )
+
+
+def test_site_strings_never_reach_html_unescaped(pack):
+    page = _html(build_map(pack, layers=["counties"], sites=_sites(), today=TODAY))
+    assert "<script>alert(1)</script>" not in page
+    assert "<img src=x" not in page
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page
+
+
+def test_sites_coloured_by_verdict(pack):
+    m = build_map(pack, layers=["counties"], sites=_sites(), today=TODAY)
+    sites = _layer(m, "sites")
+    verdicts = [f["properties"]["_verdict"] for f in sites["data"]["features"]]
+    assert verdicts == ["prohibited", "obligations"]
+    assert [e["label"] for e in sites["legend"]] == ["禁止", "须履行义务"]
+
+
+@pytest.mark.parametrize(("value", "key"), [
+    ("prohibited", "prohibited"), ("Needs confirmation", "needs_confirmation"), ("需确认", "needs_confirmation"),
+    ("obligation", "obligations"), ("clear", "clear"), (None, "other"), ("whatever", "other"),
+])
+def test_verdict_normalisation(value, key):
+    assert _normalise_verdict(value) == key
+
+
+def test_add_sites_on_a_plain_folium_map():
+    m = folium.Map(location=[35.5, 112.8], tiles=None)
+    add_sites(m, _sites(), "en")
+    folium.LayerControl().add_to(m)
+    add_sites(m, _sites().iloc[:1], "en", name="second batch")
+    page = _html(m)
+    assert page.index("ZoningMap.init(") < page.index("L.control.layers(")
+    assert "second batch" in page
+
+
+def test_add_sites_errors():
+    m = folium.Map(tiles=None)
+    with pytest.raises(InputFileError, match="name"):
+        add_sites(m, gpd.GeoDataFrame({"x": [1]}, geometry=[Point(112.8, 35.5)], crs="EPSG:4490"))
+    with pytest.raises(CRSMismatchError):
+        add_sites(m, gpd.GeoDataFrame({"name": ["a"]}, geometry=[Point(3.9e6, 3.9e6)]))
+
+
+def test_sites_from_a_file(pack, tmp_path):
+    path = tmp_path / "sites.geojson"
+    _sites().to_file(path, driver="GeoJSON")
+    m = build_map(pack, layers=["counties"], sites=path, today=TODAY)
+    assert len(_layer(m, "sites")["data"]["features"]) == 2
+
+
+def test_basemaps(pack, monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(ZoningError, match="TIANDITU_KEY"):
+        build_map(pack, layers=["counties"], basemap="tianditu")
+    monkeypatch.setenv("TIANDITU_KEY", "abc123")
+    page = _html(build_map(pack, layers=["counties"], basemap="tianditu"))
+    assert "tianditu.gov.cn/vec_w/wmts" in page and "tk=abc123" in page
+    page = _html(build_map(pack, layers=["counties"], basemap="osm"))
+    assert "tile.openstreetmap.org" in page
+    with pytest.raises(ZoningError, match="basemap"):
+        build_map(pack, layers=["counties"], basemap="amap")  # GCJ-02 tiles are not offered
+    with pytest.warns(UserWarning, match="network"):
+        build_map(pack, layers=["counties"], basemap="osm", offline=True)
+
+
+# ---------------------------------------------------------------------------------------
+# The command
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli():
+    from zoning.cli.main import main_group
+    from zoning.cli.map import map_cmd
+
+    if "map" not in main_group.commands:
+        main_group.add_command(map_cmd)
+    return main_group
+
+
+def test_cli_writes_map_and_refuses_to_overwrite(cli, runner, tmp_path):
+    out = tmp_path / "m.html"
+    result = runner.invoke(cli, ["map", "--offline", "--layers", "counties,groundwater_control", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.exists() and "wrote" in result.output
+    result = runner.invoke(cli, ["map", "-o", str(out)])
+    assert result.exit_code == 2 and "--overwrite" in result.output
+    result = runner.invoke(cli, ["map", "-o", str(out), "--overwrite", "--lang", "en", "--layers", "counties"])
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_errors_are_one_line(cli, runner, tmp_path, monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    result = runner.invoke(cli, ["map", "--basemap", "tianditu", "-o", str(tmp_path / "a.html")])
+    assert result.exit_code == 1 and "TIANDITU_KEY" in result.output and "Traceback" not in result.output
+    result = runner.invoke(cli, ["map", "--layers", "nope", "-o", str(tmp_path / "b.html")])
+    assert result.exit_code == 1 and "nope" in result.output
