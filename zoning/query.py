@@ -768,10 +768,17 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
         label = VERDICT_LABELS[r.verdict][0 if zh else 1]
         lines.append(t(f"结论: {label}  (依据: {', '.join(r.verdict_rules) or '—'})",
                        f"Verdict: {label}  (by: {', '.join(r.verdict_rules) or '—'})"))
+        shaky = sorted({lu.accuracy for lu in r.layers_used
+                        if lu.accuracy != "official" and lu.kind in ("groundwater_protection", "groundwater_control", "planning_extent")})
+        if shaky:
+            labels = "/".join(ACCURACY_LABELS[a][0 if zh else 1] for a in shaky)
+            lines.append(t(f"  注意: 此结论所依据的分区图层为{labels}数据, 不是官方界线, 仅供参考",
+                           f"  note: this verdict rests on {labels} zone layers, not official outlines: illustrative only"))
         if r.to_confirm:
             from zoning.rules import PROJECT_ATTRIBUTES
 
-            named = [f"{a} ({PROJECT_ATTRIBUTES[a].zh})" if a in PROJECT_ATTRIBUTES else a for a in r.to_confirm]
+            named = [f"{a} ({PROJECT_ATTRIBUTES[a].zh if zh else PROJECT_ATTRIBUTES[a].en})"
+                     if a in PROJECT_ATTRIBUTES else a for a in r.to_confirm]
             lines.append(t("  请补充项目属性: ", "  describe the project further: ") + ", ".join(named)
                          + t("  (用 -a 名称=值)", "  (with -a NAME=VALUE)"))
     def rule_line(ra: RuleAnswer) -> str:
