@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from zoning.packbuild.projects import SOURCES_DIR, is_page_noise, read_lines, undouble
+from zoning.packbuild.projects import SOURCES_DIR, _find, is_page_noise, read_lines, undouble
 
 FILE = "000_e47b12ca708fa945.txt"
 
@@ -51,14 +51,6 @@ class _Text:
 
     def lines_of(self, start: int, end: int) -> str:
         return f"{self.where[start]}-{self.where[end - 1]}"
-
-
-def _find(lines: list[str], rx: str, start: int = 0) -> int:
-    r = re.compile(rx)
-    for i in range(start, len(lines)):
-        if r.search(re.sub(r"\s+", "", lines[i])):
-            return i
-    raise ValueError(f"{rx!r} not found")
 
 
 def parse_quota_2025(path: str | Path = SOURCES_DIR / FILE) -> dict:
