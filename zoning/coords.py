@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import prcoords
 import pyproj
 from pyproj.exceptions import CRSError
@@ -521,7 +522,7 @@ def _precheck(
             raise CoordinateError(
                 f"longitude and latitude look swapped: got lon={_fmt(x)}, lat={_fmt(y)} ({label}); "
                 f"expected longitude first: lon={_fmt(y)}, lat={_fmt(x)}"
-                + ("" if survey else " (or pass order='survey' for latitude first)")
+                + ("" if survey else " (or pass order='survey', --order survey, for latitude first)")
             )
         if abs(x) > 180 or abs(y) > 90:
             raise CoordinateError(
@@ -540,7 +541,7 @@ def _precheck(
             raise CoordinateError(
                 f"got X={_fmt(first)}, Y={_fmt(second)} with order='survey', but the first looks like an "
                 f"easting and the second like a northing: looks like GIS order (easting first); "
-                f"drop order='survey'"
+                f"drop order='survey' (--order xy)"
             )
         raise CoordinateError(
             f"got x={_fmt(first)}, y={_fmt(second)} ({label}): looks like survey order (X=northing first); "
@@ -762,11 +763,41 @@ def to_cgcs2000(
     bulk, grouped by their resolved CRS (cached pyproj Transformers, always_xy=True).
     Only an unknown CRS or an unknown ``order`` raise, as they concern every row.
     """
-    r = _convert(x, y, crs, order, check_city)
-    problems = np.empty(len(r.errors), dtype=object)
-    for i, e in enumerate(r.errors):
-        problems[i] = None if e is None else str(e)
-    return r.lon, r.lat, problems
+    survey = _check_order(order)
+    b = _base(crs)
+    fast = None
+    if b.kind == "geographic":
+        # fast path: numeric rows that already lie in the city's box need no row-by-row
+        # diagnosis; every other row goes through the full checks below
+        fx = pd.to_numeric(pd.Series(np.asarray(x, dtype=object).ravel()), errors="coerce").to_numpy(float)
+        fy = pd.to_numeric(pd.Series(np.asarray(y, dtype=object).ravel()), errors="coerce").to_numpy(float)
+        if survey:
+            fx, fy = fy, fx
+        if len(fx) == len(fy):
+            w, so, e, n = _box()
+            fast = np.isfinite(fx) & np.isfinite(fy) & (fx >= w) & (fx <= e) & (fy >= so) & (fy <= n)
+    if fast is None or not fast.any():
+        r = _convert(x, y, crs, order, check_city)
+        problems = np.empty(len(r.errors), dtype=object)
+        for i, err in enumerate(r.errors):
+            problems[i] = None if err is None else str(err)
+        return r.lon, r.lat, problems
+    lon = np.full(len(fast), np.nan)
+    lat = np.full(len(fast), np.nan)
+    problems = np.full(len(fast), None, dtype=object)
+    if b.canonical == TARGET_CRS:
+        lon[fast], lat[fast] = fx[fast], fy[fast]
+    else:
+        lon[fast], lat[fast] = _transformer(b.canonical, TARGET_CRS).transform(fx[fast], fy[fast], errcheck=False)
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        xs = np.asarray(x, dtype=object).ravel()[slow]
+        ys = np.asarray(y, dtype=object).ravel()[slow]
+        r = _convert(list(xs), list(ys), crs, order, check_city)
+        lon[slow], lat[slow] = r.lon, r.lat
+        for k, err in zip(slow, r.errors):
+            problems[k] = None if err is None else str(err)
+    return lon, lat, problems
 
 
 def from_cgcs2000(lon, lat, crs: str | int | None):

@@ -55,6 +55,7 @@ def main_group(ctx: click.Context, verbose: int, quiet: int) -> None:
     ctx.ensure_object(dict)
 
 
+from zoning.cli.check import check  # noqa: E402
 from zoning.cli.derive import derive  # noqa: E402
 from zoning.cli.layers import layers  # noqa: E402
 from zoning.cli.map import map_cmd  # noqa: E402
@@ -63,6 +64,7 @@ from zoning.cli.query import query  # noqa: E402
 main_group.add_command(layers)
 main_group.add_command(query)
 main_group.add_command(map_cmd)
+main_group.add_command(check)
 main_group.add_command(derive)
 
 

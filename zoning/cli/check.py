@@ -1,0 +1,177 @@
+"""``zoning check``: batch-check project sites (points or red-line polygons)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from zoning.cli import options
+
+#: Exit code when ``--fail-on`` is given and a site reaches that verdict.
+EXIT_FAIL_ON = 3
+
+_STRENGTH = ("prohibited", "needs confirmation", "conditional", "obligations", "clear")
+
+
+def _field_handler(ctx, param, values):
+    out = {}
+    for item in values:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r}: expected TARGET=COLUMN, e.g. lon=东经 or construction=建设性质",
+                                     ctx=ctx, param=param)
+        target, column = item.split("=", 1)
+        out[target.strip()] = column.strip()
+    return out
+
+
+def _attr_handler(ctx, param, values):
+    out = {}
+    for item in values:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE, e.g. construction=新建", ctx=ctx, param=param)
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _formats_handler(ctx, param, value):
+    from zoning.reports import FORMATS
+
+    if value is None:
+        return None
+    fmts = [f.strip().lower() for f in value.split(",") if f.strip()]
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad:
+        raise click.BadParameter(f"{', '.join(bad)}: expected a comma-separated list of {', '.join(FORMATS)}",
+                                 ctx=ctx, param=param)
+    return fmts
+
+
+def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: list[str] | None) -> dict[str, Path]:
+    from zoning.reports import FORMATS
+
+    outputs: dict[str, Path] = {}
+    for f in files:
+        suffix = Path(f).suffix.lower().lstrip(".")
+        if suffix not in FORMATS:
+            raise click.BadParameter(f"{f}: the suffix must be one of .{', .'.join(FORMATS)}", param_hint="-o/--output")
+        outputs[suffix] = Path(f)
+    if out_dir or not files:
+        base = Path(out_dir) if out_dir else Path("check_results")
+        stem = sites.stem if sites.is_file() else sites.name
+        for f in fmts or ["csv", "xlsx"]:
+            outputs.setdefault(f, base / f"{stem}_check.{f}")
+    elif fmts:
+        missing = [f for f in fmts if f not in outputs]
+        if missing:
+            raise click.UsageError(f"--format {','.join(missing)} has no -o file; give --out DIR or -o FILE.{missing[0]}")
+    return outputs
+
+
+@click.command(short_help="Batch-check project sites against zones and planning extents.")
+@click.argument("sites", type=click.Path(exists=True))
+@options.pack_opt
+@options.crs_opt
+@options.order_opt
+@click.option("--date", "on_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Evaluate the rules as in force on this date (default today).")
+@click.option("--out", "out_dir", metavar="DIR", help="Write <SITES>_check.<format> for each --format into DIR.")
+@click.option("-o", "--output", "out_files", multiple=True, metavar="FILE",
+              help="An output file; its suffix (.csv .xlsx .gpkg .html) chooses the format (repeatable).")
+@click.option("--format", "fmts", callback=_formats_handler, metavar="LIST",
+              help="Comma-separated formats for --out: csv,xlsx,gpkg,html (default csv,xlsx).")
+@click.option("--fail-on", type=click.Choice(["prohibited", "conditional"]), default=None,
+              help=f"Exit with code {EXIT_FAIL_ON} when any site reaches this verdict (conditional also counts "
+                   "prohibited and needs confirmation).")
+@click.option("--field", "fields", multiple=True, callback=_field_handler, metavar="TARGET=COLUMN",
+              help="Map a column, e.g. --field lon=东经 --field site_name=工程名称 --field construction=性质 (repeatable).")
+@click.option("--set", "attrs", multiple=True, callback=_attr_handler, metavar="NAME=VALUE",
+              help="A project attribute for every site without its own, e.g. --set construction=新建 (repeatable).")
+@click.option("--layer", "layer_name", help="Layer inside a multi-layer GeoPackage.")
+@click.option("--sheet", help="Excel sheet (default the first).")
+@click.option("--encoding", help="Text encoding of the input (default detected: UTF-8, UTF-8 BOM, GBK).")
+@click.option("--chunksize", type=click.IntRange(min=100), default=50_000, show_default=True,
+              help="CSV rows read and checked at a time (bounds memory).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@options.lang_opt
+def check(sites, pack, crs, order, on_date, out_dir, out_files, fmts, fail_on, fields, attrs, layer_name, sheet,
+          encoding, chunksize, progress, lang) -> None:
+    """Check every site in SITES against the control zones and planning extents.
+
+    SITES is a CSV (UTF-8, BOM or GBK), an Excel .xlsx (title rows and merged cells
+    are fine), a GeoJSON / GeoPackage / shapefile of points or red-line polygons, a
+    界址点坐标 text file, or a folder of such files. Headers such as 项目名称, 经度,
+    纬度, 建设性质, 行业类别, 总投资(万元), 用地面积(亩), 用地类别 are recognised;
+    --field overrides.
+
+    Every input row gives one output row, in input order, with its row number, the
+    zones it touches (ha, 亩, % of the site), county, 中心城市规划区 / 中心城区, the
+    verdict and the articles that produced it, the accuracy of the layers it rests on
+    and a status (ok, or the exact problem with that row).
+
+    Exit codes: 0 done; 1 a file or data problem; 2 a usage problem (bad option, unknown
+    CRS); 3 with --fail-on when at least one site reaches that verdict.
+
+    \b
+    Examples:
+      zoning check sites.xlsx --out results --format csv,xlsx,gpkg,html
+      zoning check 红线.shp -o 核查.xlsx --set construction=新建 --set discharges_pollutants=是
+      zoning check 界址点/ --out results --fail-on prohibited
+      zoning check points.csv --crs gcj02 --field lon=lng --field lat=lat -o out.csv
+    """
+    from zoning.check import build_context, check_sites
+    from zoning.coords import resolve_crs
+    from zoning.errors import CoordinateError
+    from zoning.reports import ResultWriter
+    from zoning.sites import iter_sites
+
+    sites_path = Path(sites)
+    if crs is not None:
+        try:
+            resolve_crs(crs)
+        except CoordinateError as exc:
+            raise click.BadParameter(str(exc), param_hint="--crs") from None
+    outputs = _outputs(sites_path, out_dir, out_files, fmts)
+    ctx = build_context(pack, project_defaults=attrs, on_date=on_date.date() if on_date else None)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" sites", desc="check", file=sys.stderr, leave=False)
+    writer = ResultWriter(outputs, lang=lang, context=ctx, inputs=[sites_path])
+    try:
+        for chunk in iter_sites(sites_path, crs=crs, order=order, fields=fields, layer=layer_name, sheet=sheet,
+                                encoding=encoding, chunksize=chunksize):
+            res = check_sites(chunk, context=ctx, progress=bar)
+            writer.write(res)
+        written = writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    zh = lang == "zh"
+    from zoning.reports import verdict_label
+
+    counts = writer.verdict_counts
+    summary = ", ".join(f"{verdict_label(v, lang)} {counts[v]}" for v in (*_STRENGTH, "not checked") if v in counts)
+    click.echo((f"{writer.n_sites} 个项目: " if zh else f"{writer.n_sites} sites: ") + summary)
+    if ctx.demonstration_layers:
+        click.echo(("注意: 依据的 " + "、".join(ctx.demonstration_layers) + " 为演示数据, 结论不能作为审批依据") if zh else
+                   ("note: " + ", ".join(ctx.demonstration_layers) + " are demonstration data; verdicts resting on them "
+                    "are not for approval"))
+    for fmt, path in written.items():
+        click.echo(f"  {fmt}: {path}")
+    if getattr(writer, "map_note", None):
+        click.echo(f"  html: {writer.map_note}")
+    if fail_on:
+        levels = ("prohibited",) if fail_on == "prohibited" else ("prohibited", "needs confirmation", "conditional")
+        hit = sum(counts.get(v, 0) for v in levels)
+        if hit:
+            click.echo((f"--fail-on {fail_on}: {hit} 个项目达到该结论" if zh else
+                        f"--fail-on {fail_on}: {hit} site(s) reach it"), err=True)
+            click.get_current_context().exit(EXIT_FAIL_ON)

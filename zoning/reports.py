@@ -1,0 +1,670 @@
+"""Writers for batch-check results: CSV, Excel, GeoPackage and an HTML report.
+
+Every file is written to a temporary name beside its target and renamed into place
+when complete (an interrupted run leaves no half file), and no writer ever replaces a
+file that was an input of the run (:func:`guard_outputs`).
+
+* CSV: UTF-8 with a byte-order mark, so Excel shows the Chinese; headers in the
+  chosen language (:data:`COLUMN_LABELS`).
+* Excel (xlsxwriter in constant-memory mode when installed, else openpyxl write-only;
+  see benchmarks/results/check.md): sheet 结果/results (readable headers, frozen
+  header row, verdict colours), 按县汇总/by county (county × verdict), 供地计划/quota,
+  说明/about (pack, date, layers and their accuracy, the demonstration warning).
+* GeoPackage: one layer ``sites`` in EPSG:4490 with every result field under its
+  English name, plus ``verdict_label``.
+* HTML: header (pack, date, accuracy warning), summary tables and, when
+  :mod:`zoning.maps` is available, the interactive map with the sites.
+
+:class:`ResultWriter` takes results chunk by chunk (bounded memory); :func:`write_results`
+writes a whole GeoDataFrame.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from zoning.errors import InputFileError
+from zoning.layers import ACCURACY_LABELS
+from zoning.verdicts import VERDICT_LABELS
+
+try:
+    import pyarrow  # noqa: F401
+
+    _HAS_ARROW = True
+except ImportError:  # pragma: no cover - pyarrow is a dependency; keep a slow path
+    _HAS_ARROW = False
+
+
+def _arrow_table(df: pd.DataFrame):
+    """The frame as an Arrow table of numbers and strings, as pandas' to_csv would print it."""
+    import pyarrow as pa
+
+    arrays = []
+    for c in df.columns:
+        col = df[c]
+        if pd.api.types.is_float_dtype(col) or pd.api.types.is_integer_dtype(col):
+            arrays.append(pa.array(col.to_numpy(), from_pandas=True))
+        else:
+            arrays.append(pa.array(col.astype("string"), type=pa.string(), from_pandas=True))
+    return pa.table(arrays, names=[str(c) for c in df.columns])
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from zoning.check import CheckContext
+
+__all__ = ["COLUMN_LABELS", "FORMATS", "ResultWriter", "guard_outputs", "verdict_label", "write_results"]
+
+FORMATS: tuple[str, ...] = ("csv", "xlsx", "gpkg", "html")
+
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "source": ("来源文件", "source file"),
+    "row": ("行号", "row"),
+    "site_id": ("编号", "id"),
+    "site_name": ("项目名称", "name"),
+    "status_code": ("状态", "status"),
+    "status": ("问题说明", "problem"),
+    "lon": ("经度", "longitude"),
+    "lat": ("纬度", "latitude"),
+    "geom_type": ("几何类型", "geometry type"),
+    "site_area_ha": ("用地面积(公顷)", "site area (ha)"),
+    "site_area_mu": ("用地面积(亩)", "site area (亩)"),
+    "county": ("所在县(市、区)", "county"),
+    "county_adcode": ("行政区代码", "adcode"),
+    "county_shares": ("跨县占比", "county shares"),
+    "county_note": ("县界说明", "county note"),
+    "in_planning_area": ("位于中心城市规划区", "in 中心城市规划区"),
+    "planning_area_pct": ("中心城市规划区占比%", "中心城市规划区 %"),
+    "in_central_city": ("位于中心城区", "in 中心城区"),
+    "central_city_pct": ("中心城区占比%", "中心城区 %"),
+    "protection_class": ("地下水保护类区域", "groundwater protection class"),
+    "protection_ha": ("保护类区域重叠(公顷)", "protection overlap (ha)"),
+    "protection_pct": ("保护类区域占比%", "protection overlap %"),
+    "control_level": ("地下水管控类区域", "groundwater control level"),
+    "control_ha": ("管控类区域重叠(公顷)", "control overlap (ha)"),
+    "control_pct": ("管控类区域占比%", "control overlap %"),
+    "zones": ("涉及分区(类别 名称 [编号] 公顷/亩/占比)", "zones (class name [id] ha / 亩 / %)"),
+    "zone_ids": ("分区编号", "zone ids"),
+    "verdict": ("结论", "verdict"),
+    "articles": ("依据条款", "articles"),
+    "missing_attributes": ("需补充的项目信息", "attributes needed"),
+    "rule_ids": ("规则编号", "rule ids"),
+    "basis_accuracy": ("依据图层精度", "accuracy of the layers used"),
+    "demonstration_basis": ("依据演示数据", "rests on demonstration data"),
+    "basis_layers": ("依据图层", "layers used"),
+    "land_use": ("用地类别", "land-use class"),
+    "quota_class": ("供地计划类别", "quota class"),
+    "area_ha_stated": ("申报面积(公顷)", "stated area (ha)"),
+    "quota_area_ha": ("计入供地计划面积(公顷)", "area counted to the quota (ha)"),
+    "input_crs": ("输入坐标系", "input CRS"),
+    "input_notes": ("输入说明", "input notes"),
+    "location": ("建设地点", "location"),
+    "county_declared": ("申报所在县", "county stated"),
+}
+STATUS_LABELS = {"ok": ("正常", "ok"), "warning": ("有问题(已判定)", "warning (checked)"),
+                 "error": ("错误(未判定)", "error (not checked)")}
+NOT_CHECKED_LABEL = ("未判定", "not checked")
+VERDICT_COLOURS = {"prohibited": "#F4B6B6", "needs confirmation": "#FFE08A", "conditional": "#FFD1A6",
+                   "obligations": "#CFE2F3", "clear": "#C9EBC9", "not checked": "#D9D9D9"}
+
+
+def _labels() -> dict[str, tuple[str, str]]:
+    from zoning.rules import PROJECT_ATTRIBUTES
+
+    out = dict(COLUMN_LABELS)
+    for name, spec in PROJECT_ATTRIBUTES.items():
+        out.setdefault(name, (spec.zh, spec.en))
+    return out
+
+
+def verdict_label(code: Any, lang: str = "zh") -> str:
+    """Label of a verdict code in ``lang`` (``not checked`` included)."""
+    i = 0 if lang == "zh" else 1
+    if code in VERDICT_LABELS:
+        return VERDICT_LABELS[code][i]
+    if code == "not checked" or code is None:
+        return NOT_CHECKED_LABEL[i]
+    return str(code)
+
+
+def guard_outputs(outputs: Iterable[str | Path], inputs: Iterable[str | Path]) -> None:
+    """Refuse any output path that is (or resolves to) an input file.
+
+    Raises
+    ------
+    InputFileError
+        Naming the output that would overwrite an input.
+    """
+    ins = set()
+    for p in inputs:
+        p = Path(p)
+        files = [p] if not p.is_dir() else [q for q in p.iterdir() if q.is_file()]
+        for f in files:
+            ins.add(f.resolve())
+            for sib in (".dbf", ".shx", ".prj", ".cpg"):
+                if f.suffix.lower() == ".shp":
+                    ins.add(f.with_suffix(sib).resolve())
+    for o in outputs:
+        if Path(o).resolve() in ins:
+            msg = f"output {o} is an input file of this run: choose another --out/-o"
+            raise InputFileError(msg)
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+
+
+def _display_frame(results: pd.DataFrame, lang: str, *, for_sheet: bool = False) -> pd.DataFrame:
+    """Result columns (no geometry) with labelled verdict/status/accuracy values and headers."""
+    i = 0 if lang == "zh" else 1
+    df = pd.DataFrame(results.drop(columns=[results.geometry.name] if hasattr(results, "geometry") else [], errors="ignore"))
+    if "verdict" in df.columns:
+        df["verdict"] = [verdict_label(v, lang) for v in df["verdict"].to_numpy()]
+    if "status_code" in df.columns:
+        df["status_code"] = [STATUS_LABELS.get(v, (v, v))[i] for v in df["status_code"].to_numpy()]
+    if "basis_accuracy" in df.columns:
+        df["basis_accuracy"] = [ACCURACY_LABELS.get(v, (v, v))[i] if v is not None else None
+                                for v in df["basis_accuracy"].to_numpy()]
+    yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
+    for c in ("in_planning_area", "in_central_city", "demonstration_basis"):
+        if c in df.columns:
+            df[c] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else (yes if v else no)
+                     for v in df[c].to_numpy()]
+    labels = _labels()
+    df.columns = [labels[c][i] if c in labels else str(c) for c in df.columns]
+    return df
+
+
+def _header_lines(ctx: CheckContext | None, lang: str, notes: list[str]) -> list[str]:
+    zh = lang == "zh"
+    lines = []
+    if ctx is not None:
+        lines.append((f"图层包: {ctx.pack.title} ({ctx.pack.name}); 规则评价日期: {ctx.on_date.isoformat()}" if zh else
+                      f"Layer pack: {ctx.pack.title} ({ctx.pack.name}); rules evaluated for {ctx.on_date.isoformat()}"))
+        for u in ctx.layers_used:
+            acc = ACCURACY_LABELS.get(u["accuracy"], (u["accuracy"],) * 2)[0 if zh else 1]
+            lines.append(f"  - {u['name']} [{acc}] {u['source']}")
+        demo = ctx.demonstration_layers
+        if demo:
+            lines.append(
+                ("注意: 图层 " + "、".join(demo) + " 为演示数据(非官方范围), 依据这些图层得出的结论仅供演示, "
+                 "不能作为审批依据; 请导入官方图层后重新核查。") if zh else
+                ("WARNING: layers " + ", ".join(demo) + " are demonstration data (not official outlines): "
+                 "verdicts that rest on them are for demonstration only and must not be used for approval; "
+                 "import the official layers and check again."))
+        if ctx.defaults:
+            lines.append(("统一项目属性: " if zh else "Project attributes for every site: ")
+                         + ", ".join(f"{k}={v}" for k, v in ctx.defaults.items()))
+    lines.extend(notes)
+    return lines
+
+
+@dataclass
+class ResultWriter:
+    """Write results chunk by chunk to any of csv, xlsx, gpkg, html; atomic on :meth:`close`.
+
+    Parameters
+    ----------
+    outputs
+        ``{format: path}``.
+    lang
+        ``zh`` or ``en`` for headers and labels.
+    context
+        The :class:`zoning.check.CheckContext` of the run (header, quota, accuracy).
+    inputs
+        Input paths, never overwritten.
+    xlsx_engine
+        ``"xlsxwriter"``, ``"openpyxl"`` or ``None`` (xlsxwriter if installed).
+    html_max_sites
+        Most sites drawn on the HTML map and listed in its table (strongest verdicts first).
+    """
+
+    outputs: dict[str, Path]
+    lang: str = "zh"
+    context: Any = None
+    inputs: list[Path] = field(default_factory=list)
+    xlsx_engine: str | None = None
+    html_max_sites: int = 2_000
+    notes: list[str] = field(default_factory=list)
+    _tmps: dict[str, Path] = field(default_factory=dict, repr=False)
+    _csv: Any = field(default=None, repr=False)
+    _csv_writer: Any = field(default=None, repr=False)
+    _xlsx: Any = field(default=None, repr=False)
+    _gpkg_started: bool = field(default=False, repr=False)
+    _counts: Any = field(default=None, repr=False)
+    _demo: Any = field(default=None, repr=False)
+    _usage: Any = field(default=None, repr=False)
+    _html_sites: list = field(default_factory=list, repr=False)
+    n_sites: int = 0
+    verdict_counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.outputs) - set(FORMATS)
+        if unknown:
+            msg = f"unknown output format(s) {', '.join(sorted(unknown))}; expected {', '.join(FORMATS)}"
+            raise InputFileError(msg)
+        self.outputs = {k: Path(v) for k, v in self.outputs.items()}
+        guard_outputs(self.outputs.values(), self.inputs)
+        for fmt, path in self.outputs.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = _tmp(path)
+            if tmp.exists():
+                tmp.unlink()
+            self._tmps[fmt] = tmp
+
+    # ----------------------------------------------------------------- chunks
+    def write(self, results: gpd.GeoDataFrame) -> None:
+        """Append one chunk of results."""
+        from zoning.check import county_counts, quota_usage
+
+        self.n_sites += len(results)
+        for v, k in results["verdict"].value_counts().items():
+            self.verdict_counts[v] = self.verdict_counts.get(v, 0) + int(k)
+        t = county_counts(results)
+        self._counts = t if self._counts is None else self._counts.add(t, fill_value=0)
+        county = results["county"].fillna("（晋城市外/未定位）").astype(str)
+        d = results["demonstration_basis"].fillna(False).astype(bool).groupby(county).sum()
+        self._demo = d if self._demo is None else self._demo.add(d, fill_value=0)
+        u = quota_usage(results)
+        self._usage = u if self._usage is None else self._usage.add(u, fill_value=0)
+        for n in results.attrs.get("notes", []):
+            if n not in self.notes:
+                self.notes.append(n)
+        if "csv" in self.outputs:
+            self._write_csv(results)
+        if "xlsx" in self.outputs:
+            self._write_xlsx_rows(results)
+        if "gpkg" in self.outputs:
+            self._write_gpkg(results)
+        if "html" in self.outputs:
+            self._keep_for_html(results)
+
+    def summary(self) -> pd.DataFrame:
+        from zoning.check import _finish_summary
+
+        return _finish_summary(self._counts, self._demo)
+
+    def quota(self) -> pd.DataFrame:
+        from zoning.check import quota_accounting
+
+        return quota_accounting(None, context=self.context, usage=self._usage if self._usage is not None else
+                                pd.DataFrame(columns=["sites_ha", "sites"]))
+
+    def close(self) -> dict[str, Path]:
+        """Finish every file and move it into place; returns ``{format: path}``."""
+        if "csv" in self.outputs and self._csv is not None:
+            self._csv.close()
+        if "csv" in self.outputs and self._csv is None:
+            self._tmps["csv"].write_bytes(b"\xef\xbb\xbf")
+        if "xlsx" in self.outputs:
+            self._finish_xlsx()
+        if "html" in self.outputs:
+            self._write_html()
+        if "gpkg" in self.outputs and not self._gpkg_started:
+            msg = "no sites to write to the GeoPackage"
+            raise InputFileError(msg)
+        for fmt, path in self.outputs.items():
+            os.replace(self._tmps[fmt], path)
+        return dict(self.outputs)
+
+    def abort(self) -> None:
+        """Remove the temporary files (after an error)."""
+        if self._csv is not None:
+            self._csv.close()
+        if self._xlsx is not None:
+            try:
+                self._xlsx.close()
+            except Exception:  # noqa: BLE001 - best effort clean-up
+                pass
+        for tmp in self._tmps.values():
+            if tmp.exists():
+                tmp.unlink()
+
+    # ----------------------------------------------------------------- csv
+    def _write_csv(self, results: gpd.GeoDataFrame) -> None:
+        df = _display_frame(results, self.lang)
+        first = self._csv is None
+        if first:  # UTF-8 with a BOM, so that Excel shows the Chinese
+            self._csv = self._tmps["csv"].open("wb")
+            self._csv.write(b"\xef\xbb\xbf")
+        if not _HAS_ARROW:
+            self._csv.write(df.to_csv(index=False, header=first, lineterminator="\r\n").encode("utf-8"))
+            return
+        import pyarrow.csv as pacsv
+
+        # pyarrow's writer is ~15x faster than pandas' on these wide frames
+        pacsv.write_csv(_arrow_table(df), self._csv, pacsv.WriteOptions(include_header=first))
+
+    # ----------------------------------------------------------------- gpkg
+    def _write_gpkg(self, results: gpd.GeoDataFrame) -> None:
+        import pyogrio
+
+        gdf = results.copy()
+        gdf.insert(gdf.columns.get_loc("verdict") + 1, "verdict_label", [verdict_label(v, self.lang) for v in gdf["verdict"]])
+        for c in gdf.columns:
+            if c == gdf.geometry.name:
+                continue
+            if gdf[c].dtype == object:
+                vals = gdf[c].to_numpy()
+                kinds = {type(v) for v in vals if v is not None and not (isinstance(v, float) and np.isnan(v))}
+                if kinds <= {bool, np.bool_} and kinds:
+                    gdf[c] = pd.array([None if v is None else bool(v) for v in vals], dtype="boolean")
+                elif kinds <= {int, float, np.int64, np.float64} and kinds:
+                    gdf[c] = pd.to_numeric(gdf[c], errors="coerce")
+                else:
+                    gdf[c] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in vals]
+        pyogrio.write_dataframe(gdf, self._tmps["gpkg"], layer="sites", driver="GPKG", use_arrow=_HAS_ARROW,
+                                append=self._gpkg_started, promote_to_multi=False, geometry_type="Unknown")
+        self._gpkg_started = True
+
+    # ----------------------------------------------------------------- xlsx
+    def _engine(self) -> str:
+        if self.xlsx_engine:
+            return self.xlsx_engine
+        try:
+            import xlsxwriter  # noqa: F401
+        except ImportError:
+            return "openpyxl"
+        return "xlsxwriter"
+
+    def _write_xlsx_rows(self, results: gpd.GeoDataFrame) -> None:
+        df = _display_frame(results, self.lang)
+        codes = results["verdict"].to_numpy()
+        if self._xlsx is None:
+            self._xlsx = (_XlsxWriterBook if self._engine() == "xlsxwriter" else _OpenpyxlBook)(self._tmps["xlsx"], self.lang)
+            self._xlsx.header(list(df.columns), list(results.columns).index("verdict") if "verdict" in results.columns else None)
+        self._xlsx.rows(df, codes)
+
+    def _finish_xlsx(self) -> None:
+        if self._xlsx is None:
+            self._xlsx = (_XlsxWriterBook if self._engine() == "xlsxwriter" else _OpenpyxlBook)(self._tmps["xlsx"], self.lang)
+            self._xlsx.header([_labels()[c][0 if self.lang == "zh" else 1] for c in ("row", "site_name", "verdict")], 2)
+        zh = self.lang == "zh"
+        summary = self.summary()
+        s = summary.copy()
+        s.columns = [verdict_label(c, self.lang) if c in VERDICT_LABELS or c == "not checked" else
+                     {"total": "合计" if zh else "total", "on demonstration data": "依据演示数据" if zh else
+                      "on demonstration data"}.get(c, c) for c in s.columns]
+        s = s.reset_index().rename(columns={"county": "县(市、区)" if zh else "county"})
+        self._xlsx.table("按县汇总" if zh else "by county", s)
+        q = _quota_display(self.quota(), self.lang)
+        self._xlsx.table("供地计划" if zh else "quota", q)
+        lines = _header_lines(self.context, self.lang, self.notes)
+        self._xlsx.table("说明" if zh else "about", pd.DataFrame({("说明" if zh else "notes"): lines}))
+        self._xlsx.close()
+
+    # ----------------------------------------------------------------- html
+    def _keep_for_html(self, results: gpd.GeoDataFrame) -> None:
+        from zoning.verdicts import VERDICTS
+
+        rank = {v: i for i, v in enumerate(VERDICTS)}
+        keep = results[["row", "site_id", "site_name", "county", "verdict", "zones", "articles", "status",
+                        "demonstration_basis", results.geometry.name]].copy()
+        keep["_rank"] = [rank.get(v, len(rank)) for v in keep["verdict"]]
+        self._html_sites.append(keep)
+        allk = pd.concat(self._html_sites)
+        if len(allk) > self.html_max_sites:
+            allk = allk.sort_values(["_rank", "row"], kind="stable").head(self.html_max_sites)
+        self._html_sites = [allk]
+
+    def _write_html(self) -> None:
+        text, self.map_note = render_html_report(
+            self._html_sites[0] if self._html_sites else None, summary=self.summary(), quota=self.quota(),
+            context=self.context, lang=self.lang, notes=self.notes, n_sites=self.n_sites,
+            verdict_counts=self.verdict_counts, max_sites=self.html_max_sites)
+        self._tmps["html"].write_text(text, encoding="utf-8")
+
+
+def _quota_display(q: pd.DataFrame, lang: str) -> pd.DataFrame:
+    zh = lang == "zh"
+    names = {"class": "用地类别" if zh else "class", "quota_ha": "计划(公顷)" if zh else "quota (ha)",
+             "sites": "项目数" if zh else "sites", "sites_ha": "项目用地(公顷)" if zh else "sites (ha)",
+             "remaining_ha": "剩余(公顷)" if zh else "remaining (ha)", "overrun_ha": "超出(公顷)" if zh else "overrun (ha)"}
+    return q.rename(columns=names)
+
+
+class _XlsxWriterBook:
+    def __init__(self, path: Path, lang: str) -> None:
+        import xlsxwriter
+
+        self.wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "nan_inf_to_errors": True,
+                                                   "strings_to_numbers": False, "strings_to_urls": False})
+        self.lang = lang
+        self.ws = self.wb.add_worksheet("结果" if lang == "zh" else "results")
+        self.head_fmt = self.wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                                            "valign": "top"})
+        self.vfmt = {k: self.wb.add_format({"bg_color": c}) for k, c in VERDICT_COLOURS.items()}
+        self.r = 0
+        self.verdict_col = None
+        self.close = self._close  # type: ignore[method-assign]
+
+    def header(self, cols: list[str], verdict_col: int | None) -> None:
+        self.verdict_col = verdict_col
+        self.ws.write_row(0, 0, cols, self.head_fmt)
+        self.ws.freeze_panes(1, 0)
+        for j, c in enumerate(cols):
+            self.ws.set_column(j, j, min(max(8, len(str(c)) * 2), 40))
+        self.ncols = len(cols)
+        self.r = 1
+
+    def rows(self, df: pd.DataFrame, codes: np.ndarray) -> None:
+        ws = self.ws
+        values = df.astype(object).where(df.notna(), None).to_numpy()
+        vc = self.verdict_col
+        for k, row in enumerate(values):
+            r = self.r
+            for j, v in enumerate(row):
+                if v is None:
+                    continue
+                if j == vc:
+                    ws.write(r, j, v, self.vfmt.get(codes[k], None))
+                elif isinstance(v, (bool, np.bool_)):
+                    ws.write_boolean(r, j, bool(v))
+                elif isinstance(v, (int, float, np.integer, np.floating)):
+                    ws.write_number(r, j, float(v))
+                else:
+                    ws.write_string(r, j, str(v))
+            self.r += 1
+        if self.r > 1:
+            ws.autofilter(0, 0, self.r - 1, self.ncols - 1)
+
+    def table(self, name: str, df: pd.DataFrame) -> None:
+        ws = self.wb.add_worksheet(name[:31])
+        ws.write_row(0, 0, [str(c) for c in df.columns], self.head_fmt)
+        ws.freeze_panes(1, 0)
+        for i, row in enumerate(df.astype(object).where(df.notna(), None).to_numpy(), start=1):
+            for j, v in enumerate(row):
+                if v is None:
+                    continue
+                if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                    ws.write_number(i, j, float(v))
+                else:
+                    ws.write_string(i, j, str(v))
+        ws.set_column(0, max(len(df.columns) - 1, 0), 16)
+
+    def _close(self) -> None:
+        self.wb.close()
+
+
+class _OpenpyxlBook:
+    def __init__(self, path: Path, lang: str) -> None:
+        import openpyxl
+
+        self.path = path
+        self.wb = openpyxl.Workbook(write_only=True)
+        self.ws = self.wb.create_sheet("结果" if lang == "zh" else "results")
+        self.ws.freeze_panes = "A2"
+        self.verdict_col = None
+
+    def _head(self, ws, cols):
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font, PatternFill
+
+        out = []
+        for c in cols:
+            cell = WriteOnlyCell(ws, value=str(c))
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+            out.append(cell)
+        ws.append(out)
+
+    def header(self, cols: list[str], verdict_col: int | None) -> None:
+        self.verdict_col = verdict_col
+        self._head(self.ws, cols)
+        from openpyxl.styles import PatternFill
+
+        self.fills = {k: PatternFill("solid", fgColor=c.lstrip("#")) for k, c in VERDICT_COLOURS.items()}
+
+    def rows(self, df: pd.DataFrame, codes: np.ndarray) -> None:
+        from openpyxl.cell import WriteOnlyCell
+
+        vc = self.verdict_col
+        for k, row in enumerate(df.astype(object).where(df.notna(), None).to_numpy()):
+            row = [v.item() if isinstance(v, np.generic) else v for v in row]
+            if vc is not None and row[vc] is not None:
+                cell = WriteOnlyCell(self.ws, value=row[vc])
+                fill = self.fills.get(codes[k])
+                if fill is not None:
+                    cell.fill = fill
+                row[vc] = cell
+            self.ws.append(row)
+
+    def table(self, name: str, df: pd.DataFrame) -> None:
+        ws = self.wb.create_sheet(name[:31])
+        ws.freeze_panes = "A2"
+        self._head(ws, list(df.columns))
+        for row in df.astype(object).where(df.notna(), None).to_numpy():
+            ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
+
+    def close(self) -> None:
+        self.wb.save(self.path)
+
+
+def write_results(
+    results: gpd.GeoDataFrame,
+    outputs: dict[str, str | Path],
+    *,
+    lang: str = "zh",
+    context: CheckContext | None = None,
+    inputs: Iterable[str | Path] = (),
+    xlsx_engine: str | None = None,
+) -> dict[str, Path]:
+    """Write a whole result frame to ``{format: path}`` (see :class:`ResultWriter`)."""
+    from zoning.check import build_context
+
+    ctx = context or build_context()
+    w = ResultWriter({k: Path(v) for k, v in outputs.items()}, lang=lang, context=ctx,
+                     inputs=[Path(p) for p in inputs], xlsx_engine=xlsx_engine)
+    try:
+        w.write(results)
+        return w.close()
+    except BaseException:
+        w.abort()
+        raise
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def _table_html(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, na_rep="", border=0, classes="t", escape=True)
+
+
+def render_html_report(
+    sites: pd.DataFrame | None,
+    *,
+    summary: pd.DataFrame,
+    quota: pd.DataFrame,
+    context: CheckContext | None,
+    lang: str = "zh",
+    notes: list[str] | None = None,
+    n_sites: int = 0,
+    verdict_counts: dict[str, int] | None = None,
+    max_sites: int = 2_000,
+) -> tuple[str, str | None]:
+    """The HTML report and a note on the map (None when the map is in it)."""
+    zh = lang == "zh"
+    head = _header_lines(context, lang, notes or [])
+    demo = bool(context and context.demonstration_layers)
+    title = "建设项目选址批量核查报告" if zh else "Batch check of project sites"
+    today = dt.date.today().isoformat()
+    parts = [f"<!DOCTYPE html><html lang=\"{'zh-CN' if zh else 'en'}\"><head><meta charset=\"utf-8\">"
+             f"<title>{html.escape(title)}</title><style>"
+             "body{font-family:'Microsoft YaHei','PingFang SC',sans-serif;margin:1.5em;color:#222}"
+             "table.t{border-collapse:collapse;margin:.5em 0 1.5em}table.t td,table.t th{border:1px solid #ccc;"
+             "padding:3px 6px;font-size:13px;vertical-align:top}table.t th{background:#DDEBF7}"
+             ".warn{background:#fff3cd;border:1px solid #e0b100;padding:.6em 1em;margin:.8em 0}"
+             ".map{height:600px;border:1px solid #ccc}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1><p>{html.escape(today)}</p>"]
+    if demo:
+        parts.append(f"<div class=\"warn\"><b>{'演示数据' if zh else 'Demonstration data'}</b>: "
+                     + html.escape(next((h for h in head if h.startswith(("注意", "WARNING"))), "")) + "</div>")
+    parts.append("<ul>" + "".join(f"<li>{html.escape(h)}</li>" for h in head if not h.startswith(("注意", "WARNING")))
+                 + "</ul>")
+    counts = verdict_counts or {}
+    vc = pd.DataFrame({("结论" if zh else "verdict"): [verdict_label(v, lang) for v in counts],
+                       ("项目数" if zh else "sites"): list(counts.values())})
+    parts.append(f"<h2>{'结论统计' if zh else 'Verdicts'} ({n_sites})</h2>" + _table_html(vc))
+    s = summary.copy()
+    s.columns = [verdict_label(c, lang) if c in VERDICT_LABELS or c == "not checked" else c for c in s.columns]
+    parts.append(f"<h2>{'按县汇总' if zh else 'By county'}</h2>" + _table_html(s.reset_index()))
+    if len(quota):
+        info = quota.attrs.get("quota", {})
+        cap = f"{info.get('year', '')} {info.get('area_name', '')} {info.get('document', '')}"
+        parts.append(f"<h2>{'供地计划对照' if zh else 'Land-supply quota'} ({html.escape(cap)})</h2>"
+                     + _table_html(_quota_display(quota, lang)))
+    map_note = None
+    if sites is not None and len(sites):
+        map_html, map_note = _map_html(sites, context, lang)
+        parts.append(f"<h2>{'地图' if zh else 'Map'}</h2>")
+        if map_html:
+            parts.append(map_html)
+        else:
+            parts.append(f"<p>{html.escape(map_note or '')}</p>")
+        shown = sites.drop(columns=[sites.geometry.name, "_rank"], errors="ignore")
+        if n_sites > len(shown):
+            parts.append(f"<p>{'仅列出结论最严格的' if zh else 'Listing the'} {len(shown)} "
+                         f"{'个项目' if zh else 'sites with the strongest verdicts'} / {n_sites}</p>")
+        disp = shown.copy()
+        disp["verdict"] = [verdict_label(v, lang) for v in disp["verdict"]]
+        labels = _labels()
+        disp.columns = [labels.get(c, (c, c))[0 if zh else 1] for c in disp.columns]
+        parts.append(f"<h2>{'项目清单' if zh else 'Sites'}</h2>" + _table_html(disp))
+    parts.append("</body></html>")
+    return "\n".join(parts), map_note
+
+
+def _map_html(sites: gpd.GeoDataFrame, context, lang: str) -> tuple[str | None, str | None]:
+    try:
+        from zoning import maps
+    except ImportError:
+        return None, ("地图模块 zoning.maps 不可用, 报告未含地图" if lang == "zh" else
+                      "zoning.maps is not available: the report has no map")
+    import geopandas as gpd
+
+    from zoning.check import build_context
+
+    ctx = context or build_context()
+    g = gpd.GeoDataFrame(sites, geometry=sites.geometry.name, crs="EPSG:4490")
+    g = g[g.geometry.notna()].drop(columns=["_rank"], errors="ignore").rename(columns={"site_name": "name"})
+    g["name"] = g["name"].fillna(g["row"].astype(str))
+    g["verdict"] = g["verdict"].replace({"not checked": None})
+    try:
+        try:
+            m = maps.build_map(ctx.pack, sites=g, lang=lang, offline=True, rules=ctx.rules, today=ctx.on_date)
+        except Exception:  # noqa: BLE001 - offline assets missing: fall back to CDN Leaflet
+            m = maps.build_map(ctx.pack, sites=g, lang=lang, offline=False, rules=ctx.rules, today=ctx.on_date)
+    except Exception as exc:  # noqa: BLE001 - the report must not fail because of the map
+        return None, (f"地图生成失败: {exc}" if lang == "zh" else f"map could not be built: {exc}")
+    doc = m.get_root().render()
+    return (f"<iframe class=\"map\" style=\"width:100%\" srcdoc=\"{html.escape(doc, quote=True)}\"></iframe>", None)

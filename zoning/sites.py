@@ -1,0 +1,759 @@
+"""Read project sites from the files planners have, into one GeoDataFrame layout.
+
+Inputs: CSV (UTF-8, UTF-8 with BOM or GBK, detected), Excel ``.xlsx`` (a title row
+above the header, merged cells and Chinese headers are normal), longitude/latitude,
+X/Y or WKT columns; GeoJSON, GeoPackage, shapefile (GBK without ``.cpg`` detected);
+界址点坐标 text files (one or many parcels), alone or in a folder.
+
+Every input row gives exactly one output row, in input order, whatever is wrong with it.
+The layout (EPSG:4490):
+
+``source``, ``row`` (row number in the file as a spreadsheet shows it; feature number
+for a vector file; line of the parcel line for a 界址点 file), ``site_id``,
+``site_name``, ``location``, ``county_declared``, ``land_use``, ``area_ha_stated``, the
+project attributes of :data:`zoning.rules.PROJECT_ATTRIBUTES` found in the file (raw
+values, validated later by :func:`zoning.check.check_sites`), ``input_crs``,
+``input_problem`` (None, or the exact problem; ``geometry`` is None when the site
+cannot be placed), ``input_notes``, then the file's other columns unchanged.
+
+Public API: :func:`read_sites`, :func:`iter_sites` (chunked, bounded memory),
+:func:`sites_from_frame` (a pandas table already in memory), :func:`map_site_fields`,
+:data:`SITE_FIELD_ALIASES`, :func:`detect_text_encoding`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from zoning import settings
+from zoning.errors import CoordinateError, InputFileError
+from zoning.fields import FIELD_ALIASES, _key, map_fields
+from zoning.rules import PROJECT_ATTRIBUTES
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = [
+    "DEFAULT_CHUNKSIZE",
+    "SITE_FIELD_ALIASES",
+    "SITE_COLUMNS",
+    "detect_text_encoding",
+    "iter_sites",
+    "map_site_fields",
+    "read_sites",
+    "sites_from_frame",
+]
+
+DEFAULT_CHUNKSIZE = 50_000
+
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
+VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb"}
+
+#: Target -> header spellings, compared like :func:`zoning.fields.map_fields` does
+#: (case-insensitive, without spaces, brackets, underscores or hyphens).
+SITE_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "site_id": ("id", "序号", "编号", "项目编号", "项目代码", "地块编号", "宗地号", "宗地编号", "fid", "no",
+                "code", "项目统一代码", "objectid"),
+    "site_name": ("name", "项目名称", "名称", "地块名称", "宗地名称", "项目", "project", "project_name",
+                  "site_name", "xmmc"),
+    "lon": ("lon", "lng", "long", "longitude", "经度", "东经", "中心点经度", "经度e", "jd"),
+    "lat": ("lat", "latitude", "纬度", "北纬", "中心点纬度", "纬度n", "wd"),
+    "easting": ("easting", "东坐标", "y坐标东", "e"),
+    "northing": ("northing", "北坐标", "x坐标北", "n"),
+    "x": ("x", "x坐标", "横坐标", "坐标x"),
+    "y": ("y", "y坐标", "纵坐标", "坐标y"),
+    "wkt": ("wkt", "geometry", "geom", "the_geom", "shape_wkt", "坐标串", "范围wkt", "红线范围"),
+    "crs": ("crs", "srs", "epsg", "坐标系", "坐标系统"),
+    "location": ("location", "address", "建设地点", "地点", "项目地点", "位置", "项目地址", "地址", "坐落",
+                 "建设地址"),
+    "county_declared": FIELD_ALIASES["county"],
+    "land_use": ("land_use", "landuse", "用地类别", "用地性质", "土地用途", "用途", "用地类型", "规划用途",
+                 "供地类别", "土地用途分类", "地类"),
+    "area_mu": ("area_mu", "用地面积亩", "面积亩", "占地面积亩", "用地规模亩", "占地亩", "亩"),
+    "area_ha": ("area_ha", "用地面积公顷", "面积公顷", "用地面积ha", "面积ha", "占地面积公顷", "用地规模公顷",
+                "公顷"),
+    "area_m2": ("area_m2", "用地面积平方米", "面积平方米", "用地面积m2", "面积m2", "面积㎡", "用地面积㎡",
+                "占地面积平方米"),
+    "area_unknown": ("用地面积", "面积", "占地面积", "用地规模", "area"),
+    "construction": ("是否新建",),
+    "discharges_pollutants": ("排污", "是否排污", "是否排放污染物", "排放污染物"),
+    "industry": ("行业类别", "所属行业", "行业", "产业类别", "industry_category"),
+    "key_project_level": ("重点项目级别", "项目级别", "重点工程级别", "重点项目", "级别"),
+    "total_investment_wan": ("总投资", "投资额万元", "总投资额万元", "计划总投资万元", "投资万元", "总投资额"),
+}
+for _name, _spec in PROJECT_ATTRIBUTES.items():
+    SITE_FIELD_ALIASES[_name] = tuple(dict.fromkeys((*SITE_FIELD_ALIASES.get(_name, ()), _spec.zh, *_spec.aliases)))
+
+#: Targets that are not project attributes, in the order of the output layout.
+SITE_COLUMNS: tuple[str, ...] = ("source", "row", "site_id", "site_name", "location", "county_declared",
+                                 "land_use", "area_ha_stated")
+_COORD_TARGETS = ("lon", "lat", "easting", "northing", "x", "y", "wkt", "crs")
+_AREA_TARGETS = ("area_mu", "area_ha", "area_m2", "area_unknown")
+_ALL_TARGETS = tuple(SITE_FIELD_ALIASES)
+
+
+def map_site_fields(columns, overrides: dict[str, str] | None = None, *, source: str = "input") -> dict[str, str]:
+    """Map site targets (``lon``, ``site_name``, ``construction``...) to the file's columns.
+
+    Overrides (``--field target=COLUMN``) win and must name a column of the file; a
+    target may be a project attribute's name or its Chinese label. A column is used for
+    one target only.
+
+    Raises
+    ------
+    InputFileError
+        If an override names a column that is not in the file, or an unknown target.
+    """
+    overrides = dict(overrides or {})
+    resolved: dict[str, str] = {}
+    for target, column in overrides.items():
+        name = target
+        if target not in SITE_FIELD_ALIASES:
+            for attr, spec in PROJECT_ATTRIBUTES.items():
+                if target in (spec.zh, *spec.aliases):
+                    name = attr
+            if name not in SITE_FIELD_ALIASES:
+                if target == "area":
+                    name = "area_unknown"
+                else:
+                    known = ", ".join(t for t in _ALL_TARGETS if t != "area_unknown")
+                    msg = f"{source}: --field {target}={column}: unknown target {target!r}; known: {known}"
+                    raise InputFileError(msg)
+        resolved[name] = column
+    out = map_fields(list(columns), (), resolved, source=source)
+    used = set(out.values())
+    keyed: dict[str, str] = {}
+    for c in columns:
+        keyed.setdefault(_key(str(c)), str(c))
+    for target, aliases in SITE_FIELD_ALIASES.items():
+        if target in out:
+            continue
+        for alias in (target, *aliases):
+            col = keyed.get(_key(alias))
+            if col is not None and col not in used:
+                out[target] = col
+                used.add(col)
+                break
+    return out
+
+
+def detect_text_encoding(path: str | Path) -> tuple[str, str]:
+    """Encoding of a text/CSV file and why: BOM → ``utf-8-sig``; valid UTF-8 → ``utf-8``;
+    else ``gb18030`` (the superset of GBK that Excel in China writes).
+    """
+    path = Path(path)
+    with path.open("rb") as fh:
+        head = fh.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig", "UTF-8 byte-order mark"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16", "UTF-16 byte-order mark"
+        fh.seek(0)
+        dec = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while block := fh.read(1 << 20):
+                dec.decode(block)
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            fh.seek(0)
+            gdec = codecs.getincrementaldecoder("gb18030")()
+            try:
+                while block := fh.read(1 << 20):
+                    gdec.decode(block)
+            except UnicodeDecodeError as exc:
+                msg = f"{path}: text is neither UTF-8 nor GBK/GB18030 ({exc}); pass --encoding"
+                raise InputFileError(msg) from exc
+            return "gb18030", "not UTF-8; decodes as GBK/GB18030"
+    return "utf-8", "valid UTF-8"
+
+
+def _header_score(cells: list[Any]) -> int:
+    keys = {_key(str(a)) for aliases in SITE_FIELD_ALIASES.values() for a in aliases} | {_key(t) for t in SITE_FIELD_ALIASES}
+    score = 0
+    for c in cells:
+        if c is None or (isinstance(c, float) and np.isnan(c)):
+            continue
+        k = _key(str(c))
+        if k and k in keys:
+            score += 1
+    return score
+
+
+def _find_header(rows: list[list[Any]]) -> int:
+    best, best_score = 0, 0
+    for i, cells in enumerate(rows[:20]):
+        s = _header_score(cells)
+        if s > best_score:
+            best, best_score = i, s
+    return best
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _is_blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _cell_text(v: Any) -> str | None:
+    if _is_blank(v):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Cell text (integral floats without ``.0``, stripped, blanks as None), vectorised
+    for numeric and string columns; mixed object columns cell by cell."""
+    n = len(series)
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        num = series.to_numpy(dtype=float, na_value=np.nan)
+        out = np.full(n, None, dtype=object)
+        ok = ~np.isnan(num)
+        integral = ok & (num == np.floor(num)) & (np.abs(num) < 2**62)
+        out[integral] = num[integral].astype(np.int64).astype(str)
+        other = np.flatnonzero(ok & ~integral)
+        out[other] = [str(v) for v in series.to_numpy()[other]]
+        return pd.Series(out, index=series.index, dtype=object)
+    if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
+        stripped = series.str.strip()
+        keep = (stripped.str.len() > 0).fillna(False).to_numpy(dtype=bool)
+        out = np.full(n, None, dtype=object)
+        out[keep] = stripped.to_numpy(dtype=object)[keep]
+        return pd.Series(out, index=series.index, dtype=object)
+    return pd.Series([_cell_text(v) for v in series.tolist()], index=series.index, dtype=object)
+
+
+def _numbers(series: pd.Series, label: str, problems: list[list[str]]) -> np.ndarray:
+    s = series.astype(object)
+    blank = s.map(_is_blank).to_numpy()
+    cleaned = s.map(lambda v: v if not isinstance(v, str) else v.strip().replace(",", "").replace("，", ""))
+    num = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~blank & np.isnan(num))
+    for i in bad:
+        problems[i].append(f"{label}: {str(s.iloc[i])!r} is not a number")
+    return num
+
+
+def _blank_mask(series: pd.Series) -> np.ndarray:
+    """Vectorised :func:`_is_blank`."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.isna().to_numpy()
+    if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
+        return (series.isna() | (series.str.strip().str.len() == 0)).fillna(True).to_numpy(dtype=bool)
+    return series.astype(object).map(_is_blank).to_numpy(dtype=bool)
+
+
+def _coord_values(series: pd.Series) -> tuple[list[Any], np.ndarray]:
+    """Numbers where the cell is numeric, the raw text elsewhere (coords explains it)."""
+    s = series.astype(object)
+    blank = _blank_mask(series)
+    num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    out = num.astype(object)
+    nan = np.isnan(num)
+    out[nan] = s.to_numpy()[nan]
+    return list(out), blank
+
+
+def sites_from_frame(
+    df: pd.DataFrame,
+    *,
+    crs: str | None = None,
+    order: Literal["xy", "survey"] = "xy",
+    fields: dict[str, str] | None = None,
+    source: str = "",
+    rows: np.ndarray | list[int] | None = None,
+    field_map: dict[str, str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Turn a table (one site per row) into the site layout, one output row per input row.
+
+    Coordinates: WKT where a WKT cell is filled, else longitude/latitude, else
+    easting/northing, else X/Y (``order`` says which comes first). ``crs`` applies to
+    every row unless the table has a CRS column. ``rows`` are the row numbers to report
+    (default 1..n).
+
+    Raises
+    ------
+    InputFileError
+        If no coordinate column is found (the message lists the columns).
+    UnknownCRSError
+        If ``crs`` is unknown (it concerns every row).
+    """
+    import geopandas as gpd
+    import shapely
+
+    n = len(df)
+    fmap = field_map if field_map is not None else map_site_fields(df.columns, fields, source=source or "input")
+    has_pt = ("lon" in fmap and "lat" in fmap) or ("easting" in fmap and "northing" in fmap) or ("x" in fmap and "y" in fmap)
+    if not has_pt and "wkt" not in fmap:
+        cols = ", ".join(map(str, df.columns))
+        msg = (f"{source or 'input'}: no coordinate columns found (expected 经度/纬度, lon/lat, X/Y, 东坐标/北坐标 or "
+               f"WKT); columns: {cols}; name them with --field lon=COLUMN --field lat=COLUMN or --field wkt=COLUMN")
+        raise InputFileError(msg)
+    problems: list[list[str]] = [[] for _ in range(n)]
+    notes: list[list[str]] = [[] for _ in range(n)]
+    geoms = np.full(n, None, dtype=object)
+    in_crs = np.full(n, None, dtype=object)
+
+    crs_col = _text(df[fmap["crs"]]).to_numpy() if "crs" in fmap else np.full(n, None, dtype=object)
+    row_crs = np.array([c if c is not None else crs for c in crs_col], dtype=object)
+
+    wkt_used = np.zeros(n, dtype=bool)
+    if "wkt" in fmap:
+        wtxt = _text(df[fmap["wkt"]]).to_numpy()
+        wkt_used = np.array([w is not None for w in wtxt])
+        if wkt_used.any():
+            parsed = shapely.from_wkt(np.where(wkt_used, wtxt, None), on_invalid="ignore")
+            for i in np.flatnonzero(wkt_used & shapely.is_missing(parsed)):
+                problems[i].append(f"WKT {str(wtxt[i])[:40]!r} cannot be parsed")
+            ok = wkt_used & ~shapely.is_missing(parsed)
+            _place_geoms(parsed, ok, row_crs, order, geoms, in_crs, problems, notes, "crs" in fmap)
+
+    if has_pt:
+        if "lon" in fmap and "lat" in fmap:
+            xcol, ycol, pt_order, label = fmap["lon"], fmap["lat"], "xy", f"{fmap['lon']}/{fmap['lat']}"
+        elif "easting" in fmap and "northing" in fmap:
+            xcol, ycol, pt_order, label = fmap["easting"], fmap["northing"], "xy", f"{fmap['easting']}/{fmap['northing']}"
+        else:
+            xcol, ycol, pt_order, label = fmap["x"], fmap["y"], order, f"{fmap['x']}/{fmap['y']}"
+        xs, xblank = _coord_values(df[xcol])
+        ys, yblank = _coord_values(df[ycol])
+        todo = ~wkt_used
+        for i in np.flatnonzero(todo & (xblank | yblank)):
+            if "wkt" in fmap and not problems[i]:
+                problems[i].append(f"no coordinates: {label} and {fmap['wkt']} are empty")
+            elif not problems[i]:
+                which = xcol if xblank[i] and not yblank[i] else ycol if yblank[i] and not xblank[i] else label
+                problems[i].append(f"no coordinates: {which} empty")
+        todo &= ~(xblank | yblank)
+        _place_points(xs, ys, todo, row_crs, pt_order, geoms, in_crs, problems, notes, "crs" in fmap, label)
+    elif "wkt" in fmap:
+        for i in np.flatnonzero(~wkt_used):
+            problems[i].append(f"no coordinates: {fmap['wkt']} is empty")
+
+    out: dict[str, Any] = {
+        "source": source or None,
+        "row": np.asarray(rows if rows is not None else np.arange(1, n + 1)),
+    }
+    for target in ("site_id", "site_name", "location", "county_declared", "land_use"):
+        out[target] = _text(df[fmap[target]]).to_numpy() if target in fmap else np.full(n, None, dtype=object)
+    out["area_ha_stated"] = _stated_area(df, fmap, problems, notes)
+    for attr in PROJECT_ATTRIBUTES:
+        if attr in fmap:
+            out[attr] = _text(df[fmap[attr]]).to_numpy()
+    out["input_crs"] = in_crs
+    out["input_problem"] = [("; ".join(p) if p else None) for p in problems]
+    out["input_notes"] = [("; ".join(dict.fromkeys(x)) if x else None) for x in notes]
+    used = set(fmap.values())
+    result = pd.DataFrame(out, index=pd.RangeIndex(n))
+    for c in df.columns:
+        if str(c) in used:
+            continue
+        name = str(c) if str(c) not in result.columns else f"原_{c}"
+        result[name] = df[c].to_numpy()
+    for i, g in enumerate(geoms):
+        if g is not None and problems[i] and not _repair_only(problems[i]):
+            geoms[i] = None
+    return gpd.GeoDataFrame(result, geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
+
+
+_NONFATAL = ("repaired with make_valid", "is not a number")
+
+
+def _repair_only(problems: list[str]) -> bool:
+    return all(any(tag in p for tag in _NONFATAL) and not p.startswith(("no coordinates", "WKT")) for p in problems)
+
+
+def _stated_area(df: pd.DataFrame, fmap: dict[str, str], problems, notes) -> np.ndarray:
+    n = len(df)
+    area = np.full(n, np.nan)
+    for target, factor, unit in (("area_ha", 1.0, "公顷"), ("area_mu", 1 / 15.0, "亩"),
+                                 ("area_m2", 1e-4, "平方米"), ("area_unknown", 1 / 15.0, "亩")):
+        if target not in fmap:
+            continue
+        vals = _numbers(df[fmap[target]], fmap[target], problems) * factor
+        fill = np.isnan(area) & ~np.isnan(vals)
+        area[fill] = vals[fill]
+        if target == "area_unknown":
+            for i in np.flatnonzero(fill):
+                notes[i].append(f"{fmap[target]}: no unit in the header, taken as 亩")
+    return area
+
+
+def _group_by_crs(row_crs: np.ndarray, mask: np.ndarray) -> dict[Any, np.ndarray]:
+    groups: dict[Any, list[int]] = {}
+    for i in np.flatnonzero(mask):
+        groups.setdefault(row_crs[i], []).append(i)
+    return {k: np.asarray(v) for k, v in groups.items()}
+
+
+def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, per_row=False, cols_label="") -> None:
+    import shapely
+
+    from zoning.coords import resolve_crs, to_cgcs2000
+    from zoning.errors import UnknownCRSError
+
+    for crs, idx in _group_by_crs(row_crs, mask).items():
+        try:
+            lon, lat, probs = to_cgcs2000([xs[i] for i in idx], [ys[i] for i in idx], crs, order=order, check_city=True)
+            label = resolve_crs(crs)
+        except UnknownCRSError as exc:
+            if not per_row:
+                raise
+            for i in idx:
+                problems[i].append(f"unknown CRS {crs!r}: {exc}")
+            continue
+        except CoordinateError as exc:
+            for i in idx:
+                problems[i].append(str(exc))
+            continue
+        pts = shapely.points(lon, lat)
+        label_cols = cols_label
+        for j, i in enumerate(idx):
+            if probs[j] is not None:
+                problems[i].append(f"{label_cols}: {probs[j]}" if label_cols else str(probs[j]))
+            else:
+                geoms[i] = pts[j]
+                in_crs[i] = _row_crs(crs, label, xs[i], ys[i], order)
+
+
+def _row_crs(crs, label: str, x, y, order: str) -> str:
+    """The CRS a row was read in (a gk3/gk6 alias resolved to its zone's EPSG code)."""
+    if not str(label).lower().startswith("gk"):
+        return label
+    from zoning.coords import resolve_crs
+
+    try:
+        return resolve_crs(crs, y if order == "survey" else x)
+    except Exception:  # noqa: BLE001 - the label is good enough
+        return label
+
+
+def _place_geoms(parsed, mask, row_crs, order, geoms, in_crs, problems, notes, per_row=False) -> None:
+    """Transform WKT geometries vertex by vertex with the coordinate parser, then repair."""
+    from zoning.errors import UnknownCRSError
+
+    for crs, idx in _group_by_crs(row_crs, mask).items():
+        try:
+            out, probs, label = transform_geometries(parsed[idx], crs, order=order)
+        except UnknownCRSError as exc:
+            if not per_row:
+                raise
+            for i in idx:
+                problems[i].append(f"unknown CRS {crs!r}: {exc}")
+            continue
+        fixed, fix_notes = repair_geometries(out)
+        for j, i in enumerate(idx):
+            if probs[j] is not None:
+                problems[i].append(probs[j])
+                continue
+            geoms[i] = fixed[j]
+            in_crs[i] = label
+            if fix_notes[j]:
+                problems[i].append(fix_notes[j])
+
+
+def transform_geometries(geoms: np.ndarray, crs: str | None, *, order: str = "xy") -> tuple[np.ndarray, list[str | None], str]:
+    """Geometries in ``crs`` to CGCS2000 lon/lat, vertex by vertex through
+    :func:`zoning.coords.to_cgcs2000` (so GCJ-02/BD-09, Gauss–Krüger zone detection,
+    swapped order and the city check all apply). Returns (geometries, problem per
+    geometry, canonical CRS). A geometry with a bad vertex gets that vertex's problem.
+    """
+    import shapely
+
+    from zoning.coords import resolve_crs, to_cgcs2000
+
+    geoms = np.asarray(geoms, dtype=object)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    lon, lat, probs = to_cgcs2000(coords[:, 0], coords[:, 1], crs, order=order, check_city=True)
+    out = shapely.set_coordinates(shapely.from_wkb(shapely.to_wkb(geoms)), np.column_stack([lon, lat]))
+    problems: list[str | None] = [None] * len(geoms)
+    bad = np.flatnonzero(np.array([p is not None for p in probs], dtype=bool)) if len(probs) else np.array([], int)
+    for k in bad:
+        g = index[k]
+        if problems[g] is None:
+            problems[g] = f"vertex {k - np.searchsorted(index, g) + 1}: {probs[k]}"
+    for g in range(len(geoms)):
+        if problems[g] is None and shapely.is_empty(geoms[g]):
+            problems[g] = "empty geometry"
+    return out, problems, resolve_crs(crs)
+
+
+def repair_geometries(geoms: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+    """Make invalid polygons valid (shapely ``make_valid``, polygonal parts kept).
+
+    Returns the geometries and, per geometry, None or the note saying what was repaired
+    (or that it could not be)."""
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    notes: list[str | None] = [None] * len(geoms)
+    present = ~shapely.is_missing(geoms)
+    invalid = np.flatnonzero(present & ~shapely.is_valid(np.where(present, geoms, None)))
+    for i in invalid:
+        reason = shapely.is_valid_reason(geoms[i])
+        fixed = shapely.make_valid(geoms[i])
+        kind = geoms[i].geom_type
+        if "Polygon" in kind:
+            parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
+            fixed = shapely.union_all(parts) if parts else None
+        if fixed is None or fixed.is_empty:
+            out[i] = None
+            notes[i] = f"invalid {kind} ({reason}) cannot be repaired"
+        else:
+            out[i] = fixed
+            notes[i] = f"invalid {kind} ({reason}) repaired with make_valid"
+    return out, notes
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def _read_excel_rows(path: Path, sheet: str | None) -> list[list[Any]]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, InvalidFileException, KeyError
+        msg = f"{path}: cannot read as an Excel .xlsx workbook ({exc})"
+        raise InputFileError(msg) from exc
+    if sheet is not None:
+        if sheet not in wb.sheetnames:
+            msg = f"{path}: no sheet {sheet!r}; sheets: {', '.join(wb.sheetnames)}"
+            raise InputFileError(msg)
+        ws = wb[sheet]
+    else:
+        ws = wb.worksheets[0]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    width = max((len(r) for r in rows), default=0)
+    for r in rows:
+        r.extend([None] * (width - len(r)))
+    # a merged range carries its value in its top-left cell only: give it to every cell
+    for rng in ws.merged_cells.ranges:
+        value = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(rows) else None
+        for r in range(rng.min_row - 1, min(rng.max_row, len(rows))):
+            for c in range(rng.min_col - 1, min(rng.max_col, width)):
+                rows[r][c] = value
+    return rows
+
+
+def _frame_from_rows(rows: list[list[Any]], path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    if not rows:
+        msg = f"{path}: the sheet is empty"
+        raise InputFileError(msg)
+    h = _find_header(rows)
+    header = []
+    seen: dict[str, int] = {}
+    for j, c in enumerate(rows[h]):
+        name = f"列{j + 1}" if _is_blank(c) else str(c).strip()
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        header.append(name)
+    data = rows[h + 1:]
+    numbers = np.arange(h + 2, h + 2 + len(data))
+    keep = np.array([not all(_is_blank(v) for v in r) for r in data], dtype=bool) if data else np.zeros(0, bool)
+    df = pd.DataFrame([r for r, k in zip(data, keep) if k], columns=header, dtype=object)
+    return df, numbers[keep]
+
+
+def _csv_header_line(path: Path, encoding: str, sep: str | None) -> int:
+    lines: list[list[str]] = []
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        for _ in range(20):
+            line = fh.readline()
+            if not line:
+                break
+            lines.append(re.split(r"[,\t;]" if sep is None else re.escape(sep), line.rstrip("\r\n")))
+    return _find_header(lines)
+
+
+def _iter_csv(path: Path, *, encoding: str | None, chunksize: int) -> Iterator[tuple[pd.DataFrame, np.ndarray, list[str]]]:
+    enc, why = (encoding, "given") if encoding else detect_text_encoding(path)
+    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    h = _csv_header_line(path, enc, sep)
+    notes = [f"encoding {enc} ({why})"] + ([f"header on line {h + 1}; {h} line(s) above it skipped"] if h else [])
+    try:
+        reader = pd.read_csv(
+            path, encoding=enc, dtype=str, keep_default_na=False, skiprows=h, chunksize=chunksize,
+            skip_blank_lines=False, sep=sep if sep else ",", engine="c",
+        )
+        start = h + 2
+        for chunk in reader:
+            numbers = np.arange(start, start + len(chunk))
+            start += len(chunk)
+            blank = (chunk == "").all(axis=1).to_numpy() if len(chunk.columns) else np.zeros(len(chunk), bool)
+            blank = blank | chunk.isna().all(axis=1).to_numpy()
+            chunk = chunk.loc[~blank].reset_index(drop=True)
+            yield chunk, numbers[~blank], notes
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        msg = f"{path}: cannot read as CSV ({exc})"
+        raise InputFileError(msg) from exc
+
+
+def _sites_from_vector(path: Path, *, crs, order, fields, layer, encoding) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+    import shapely
+
+    from zoning.io import read_vector_file
+
+    gdf, vnotes = read_vector_file(path, layer=layer, encoding=encoding)
+    n = len(gdf)
+    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    fmap = map_site_fields(attrs.columns, fields, source=str(path))
+    fake = attrs.copy()
+    # geometry handled here; the table part goes through sites_from_frame with a WKT stand-in
+    fmap.pop("wkt", None)
+    for t in ("lon", "lat", "x", "y", "easting", "northing"):
+        fmap.pop(t, None)
+    fake["__geom__"] = None
+    fmap["wkt"] = "__geom__"
+    base = sites_from_frame(fake, crs=crs, order=order, source=str(path), rows=np.arange(1, n + 1), field_map=fmap)
+    base["input_problem"] = None
+    base = base.drop(columns=["__geom__"], errors="ignore")
+    geoms = gdf.geometry.to_numpy()
+    problems: list[str | None] = [None] * n
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(np.where(shapely.is_missing(geoms), None, geoms))
+    for i in np.flatnonzero(~present):
+        problems[i] = "feature has no geometry"
+    out = np.full(n, None, dtype=object)
+    label = None
+    if gdf.crs is None or crs is not None and _is_alias(crs):
+        idx = np.flatnonzero(present)
+        if len(idx):
+            tg, probs, label = transform_geometries(geoms[idx], crs, order=order)
+            for j, i in enumerate(idx):
+                if probs[j]:
+                    problems[i] = probs[j]
+                else:
+                    out[i] = tg[j]
+        if gdf.crs is None:
+            vnotes["crs"] = f"the file declares no CRS: {label} assumed (--crs)"
+    else:
+        label = gdf.crs.to_string()
+        proj = gdf.to_crs("EPSG:4490").geometry.to_numpy()
+        pts = shapely.point_on_surface(np.where(present, proj, None))
+        w, s, e, nb = settings.city_bounds
+        m = 0.05
+        for i in np.flatnonzero(present):
+            x, y = shapely.get_x(pts[i]), shapely.get_y(pts[i])
+            if not (w - m <= x <= e + m and s - m <= y <= nb + m):
+                problems[i] = (f"feature at lon={x:.6f}, lat={y:.6f} ({label}) is outside the 晋城市 box "
+                               f"{w}–{e}°E, {s}–{nb}°N")
+            else:
+                out[i] = proj[i]
+    fixed, fix = repair_geometries(out)
+    for i in range(n):
+        if fix[i]:
+            problems[i] = fix[i] if problems[i] is None else f"{problems[i]}; {fix[i]}"
+    base["input_problem"] = problems
+    base["input_crs"] = [label if g is not None else None for g in fixed]
+    base = base.set_geometry(gpd.GeoSeries(fixed, crs="EPSG:4490"))
+    base.attrs["notes"] = [f"{path.name}: {k} {v}" for k, v in vnotes.items()]
+    return base
+
+
+def _is_alias(crs: str) -> bool:
+    return str(crs).lower().replace("-", "") in {"gcj02", "bd09", "amap", "baidu"}
+
+
+def _sites_from_jzd(path: Path, *, crs, encoding) -> gpd.GeoDataFrame:
+    from zoning.jzd import jzd_to_gdf, read_jzd_file
+
+    j = read_jzd_file(path, encoding=encoding)
+    gdf = jzd_to_gdf(j, crs=crs)
+    gdf["area_ha_stated"] = gdf["stated_area_ha"]
+    gdf.attrs["notes"] = [f"{path.name}: 界址点 file, encoding {j.encoding}, {len(j.parcels)} parcel(s)", *j.problems]
+    for c in ("location", "county_declared"):
+        gdf[c] = None
+    # findings that leave a usable polygon (area or count mismatch, unclosed ring,
+    # repaired polygon) are reported; the parcel is still checked
+    cols = [*SITE_COLUMNS, "input_crs", "input_problem", "input_notes"]
+    rest = [c for c in gdf.columns if c not in cols and c != "geometry"]
+    return gdf[[*cols, *rest, "geometry"]]
+
+
+def _expand(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and (p.suffix.lower() in TABLE_SUFFIXES | VECTOR_SUFFIXES | {".jzd"}))
+        if not files:
+            msg = f"{path}: the folder holds no site file (.csv .xlsx .txt .shp .gpkg .geojson)"
+            raise InputFileError(msg)
+        return files
+    if not path.exists():
+        msg = f"{path}: file not found"
+        raise InputFileError(msg)
+    return [path]
+
+
+def iter_sites(
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    order: Literal["xy", "survey"] = "xy",
+    fields: dict[str, str] | None = None,
+    layer: str | None = None,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    chunksize: int = DEFAULT_CHUNKSIZE,
+) -> Iterator[gpd.GeoDataFrame]:
+    """Read sites chunk by chunk (CSV in ``chunksize`` rows; other kinds in one chunk).
+
+    ``path`` may be a folder: every site file in it, in name order.
+
+    Raises
+    ------
+    InputFileError
+        Unreadable file, unknown kind, no coordinate columns.
+    UnknownCRSError
+        An unknown ``crs``.
+    """
+    from zoning.jzd import is_jzd_file
+
+    for file in _expand(Path(path)):
+        suffix = file.suffix.lower()
+        if suffix in (".txt", ".jzd") and is_jzd_file(file):
+            yield _sites_from_jzd(file, crs=crs, encoding=encoding)
+        elif suffix in (".csv", ".tsv", ".txt"):
+            for chunk, numbers, notes in _iter_csv(file, encoding=encoding, chunksize=chunksize):
+                gdf = sites_from_frame(chunk, crs=crs, order=order, fields=fields, source=str(file), rows=numbers)
+                gdf.attrs["notes"] = [f"{file.name}: {n}" for n in notes]
+                yield gdf
+        elif suffix in (".xlsx", ".xlsm"):
+            df, numbers = _frame_from_rows(_read_excel_rows(file, sheet), file)
+            yield sites_from_frame(df, crs=crs, order=order, fields=fields, source=str(file), rows=numbers)
+        elif suffix in VECTOR_SUFFIXES:
+            yield _sites_from_vector(file, crs=crs, order=order, fields=fields, layer=layer, encoding=encoding)
+        elif suffix == ".xls":
+            msg = f"{file}: old Excel .xls is not read; save it as .xlsx"
+            raise InputFileError(msg)
+        else:
+            msg = f"{file}: unsupported site file {suffix!r}; expected .csv .xlsx .txt (界址点) .shp .gpkg .geojson"
+            raise InputFileError(msg)
+
+
+def read_sites(path: str | Path, **kwargs: Any) -> gpd.GeoDataFrame:
+    """All sites of a file or folder in one GeoDataFrame (see :func:`iter_sites`)."""
+    import geopandas as gpd
+
+    chunks = list(iter_sites(path, **kwargs))
+    notes = [n for c in chunks for n in c.attrs.get("notes", [])]
+    if len(chunks) == 1:
+        out = chunks[0]
+    else:
+        for c in chunks:
+            c.attrs = {}
+        out = gpd.GeoDataFrame(pd.concat(chunks, ignore_index=True), geometry="geometry", crs="EPSG:4490")
+    out.attrs["notes"] = list(dict.fromkeys(notes))
+    return out
