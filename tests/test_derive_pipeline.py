@@ -2,7 +2,6 @@
 
 import json
 import shutil
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np

@@ -367,7 +367,7 @@ def test_validate_project_rejects_unknown_values_and_keys():
     with pytest.raises(RuleError, match="colour"):
         validate_project({"colour": "red"})
     with pytest.raises(RuleError, match="discharges_pollutants"):
-        evaluate_rule_like = validate_project({"discharges_pollutants": "maybe"})  # noqa: F841
+        validate_project({"discharges_pollutants": "maybe"})
 
 
 def test_vocabulary_has_labels():

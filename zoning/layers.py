@@ -145,6 +145,8 @@ class Pack:
     layers: tuple[LayerSpec, ...]
     rules_dir: Path | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: A PostGIS pack: its DSN (``path`` is then the local cache of its manifest and rules).
+    dsn: str | None = None
 
     def layer(self, name: str) -> LayerSpec:
         """The layer called ``name``; raises LayerNotFoundError listing the names."""
@@ -230,13 +232,24 @@ def open_pack(path: str | Path) -> Pack:
     ------
     ManifestError
         If the manifest is missing, not TOML, or does not follow the format above.
+
+    A ``postgresql://`` DSN opens a pack stored in PostGIS (:mod:`zoning.postgis`).
     """
+    if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+        from zoning import postgis
+
+        return postgis.open_pack(path)
     path = Path(path)
     manifest = path if path.is_file() else path / MANIFEST_NAME
     if not manifest.exists():
         msg = f"{path} is not a layer pack: {MANIFEST_NAME} not found"
         raise ManifestError(msg)
-    return _open_manifest(manifest.resolve(), manifest.stat().st_mtime_ns)
+    pack = _open_manifest(manifest.resolve(), manifest.stat().st_mtime_ns)
+    if pack.meta.get("postgis"):  # the local cache of a PostGIS pack
+        from zoning import postgis
+
+        return postgis.attach(pack)
+    return pack
 
 
 @lru_cache(maxsize=8)
@@ -285,6 +298,10 @@ def read_layer(pack: Pack, name: str) -> gpd.GeoDataFrame:
     if spec.kind == "raster":
         msg = f"layer {name!r} is a raster; sample it with zoning.rasters"
         raise LayerReadError(msg)
+    if pack.dsn:
+        from zoning import postgis
+
+        return postgis.read_layer(pack, spec)
     path = pack.file_path(spec)
     if not path.exists():
         msg = f"layer {name!r}: file {path} not found"

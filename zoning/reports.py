@@ -21,7 +21,6 @@ writes a whole GeoDataFrame.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import html
 import os
@@ -390,12 +389,7 @@ class ResultWriter:
             self._xlsx = (_XlsxWriterBook if self._engine() == "xlsxwriter" else _OpenpyxlBook)(self._tmps["xlsx"], self.lang)
             self._xlsx.header([_labels()[c][0 if self.lang == "zh" else 1] for c in ("row", "site_name", "verdict")], 2)
         zh = self.lang == "zh"
-        summary = self.summary()
-        s = summary.copy()
-        s.columns = [verdict_label(c, self.lang) if c in VERDICT_LABELS or c == "not checked" else
-                     {"total": "合计" if zh else "total", "on demonstration data": "依据演示数据" if zh else
-                      "on demonstration data"}.get(c, c) for c in s.columns]
-        s = s.reset_index().rename(columns={"county": "县(市、区)" if zh else "county"})
+        s = _summary_display(self.summary(), self.lang)
         self._xlsx.table("按县汇总" if zh else "by county", s)
         q = _quota_display(self.quota(), self.lang)
         self._xlsx.table("供地计划" if zh else "quota", q)
@@ -580,6 +574,16 @@ def _table_html(df: pd.DataFrame) -> str:
     return df.to_html(index=False, na_rep="", border=0, classes="t", escape=True)
 
 
+def _summary_display(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The by-county summary with headers in the report's language."""
+    zh = lang == "zh"
+    extra = {"total": ("合计", "total"), "on demonstration data": ("依据演示数据", "on demonstration data")}
+    s = summary.copy()
+    s.columns = [verdict_label(c, lang) if c in VERDICT_LABELS or c == "not checked" else
+                 extra[c][0 if zh else 1] if c in extra else c for c in s.columns]
+    return s.reset_index().rename(columns={"county": "县(市、区)" if zh else "county"})
+
+
 def render_html_report(
     sites: pd.DataFrame | None,
     *,
@@ -615,9 +619,7 @@ def render_html_report(
     vc = pd.DataFrame({("结论" if zh else "verdict"): [verdict_label(v, lang) for v in counts],
                        ("项目数" if zh else "sites"): list(counts.values())})
     parts.append(f"<h2>{'结论统计' if zh else 'Verdicts'} ({n_sites})</h2>" + _table_html(vc))
-    s = summary.copy()
-    s.columns = [verdict_label(c, lang) if c in VERDICT_LABELS or c == "not checked" else c for c in s.columns]
-    parts.append(f"<h2>{'按县汇总' if zh else 'By county'}</h2>" + _table_html(s.reset_index()))
+    parts.append(f"<h2>{'按县汇总' if zh else 'By county'}</h2>" + _table_html(_summary_display(summary, lang)))
     if len(quota):
         info = quota.attrs.get("quota", {})
         cap = f"{info.get('year', '')} {info.get('area_name', '')} {info.get('document', '')}"

@@ -432,7 +432,6 @@ def _drastic_ratings(vul, F):
 def _protection(grid, valid, ab, karst, basin, seed, crs):
     rng = np.random.default_rng(seed + 7)
     tr = grid.transform
-    rows_cols = np.argwhere(valid)
 
     def cell_xy(rc):
         r, c = rc
