@@ -23,6 +23,9 @@ demo: venv
 	$(VENV)/bin/zoning query 112.8500 35.4900
 	$(VENV)/bin/zoning query 38396465.71 3928409.18 --crs gk3 --lang en
 	$(VENV)/bin/zoning map --offline -o maps/jincheng.html --overwrite
+	$(VENV)/bin/zoning check examples/sites_demo.csv --out out/check --format csv,xlsx,gpkg,html --no-progress
+	$(VENV)/bin/zoning derive layers/jincheng/derive_demo/config.toml --out out/derive --map --overwrite
+	@echo "outputs: maps/jincheng.html, out/check/ (sites_demo_check.csv/.xlsx/.gpkg/.html), out/derive/"
 
 test: venv
 	bash scripts/install_chromium.sh
@@ -32,7 +35,9 @@ pack: venv
 	$(PY) -m zoning.packbuild layers/jincheng
 
 bench: venv
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/bench_query.py
+	$(PY) benchmarks/bench_check.py
+	$(PY) benchmarks/bench_derive.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
