@@ -30,7 +30,7 @@ def _overlay_rgba(path: Path, name: str, max_px: int):
         tr, w, h = calculate_default_transform(src.crs, dst_crs, src.width, src.height, *src.bounds)
         f = max(1.0, w / max_px)
         w2, h2 = int(w / f), int(h / f)
-        tr2 = tr * tr.scale(w / w2, h / h2)
+        tr2 = tr @ tr.scale(w / w2, h / h2)
         arr = np.full((h2, w2), steps.NODATA, np.uint8)
         reproject(rasterio.band(src, 1), arr, dst_transform=tr2, dst_crs=dst_crs, resampling=Resampling.mode,
                   dst_nodata=steps.NODATA)
