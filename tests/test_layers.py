@@ -70,3 +70,22 @@ def test_missing_layer_file(tmp_path):
     pack = open_pack(tmp_path)
     with pytest.raises(LayerReadError, match="a.gpkg not found"):
         read_layer(pack, "a")
+
+
+def test_every_unofficial_outline_says_so_and_how(pack):
+    """No outline in the pack lacks its accuracy label and its method."""
+    for spec in pack.layers:
+        if spec.accuracy == "official" or spec.kind == "raster":
+            continue
+        assert spec.provenance.get("method"), f"{spec.name}: {spec.accuracy} layer without a method"
+        gdf = read_layer(pack, spec.name)
+        if "accuracy" in gdf.columns:
+            assert set(gdf["accuracy"]) == {spec.accuracy}, spec.name
+        if "method" in gdf.columns:
+            assert gdf["method"].str.len().min() > 20, spec.name
+    for name in ("groundwater_protection", "groundwater_control"):
+        gdf = read_layer(pack, name)
+        assert (gdf["accuracy"] == "demonstration").all()
+        assert gdf["name"].str.startswith("示范").all()  # never a real source's name
+    extents = read_layer(pack, "planning_extents")
+    assert (extents["accuracy"] == "indicative").all()
