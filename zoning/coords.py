@@ -584,22 +584,22 @@ def _refine(fwd, lat: float, lon: float, w: prcoords.Coords) -> prcoords.Coords:
     return w
 
 
-def _gcj_to_wgs(lon: float, lat: float) -> tuple[float, float]:
+def _inverse(bored, forward, lon: float, lat: float) -> tuple[float, float]:
+    """prcoords' precise inverse, refined with its own forward function to < 1 cm."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        w = prcoords.gcj_wgs_bored((lat, lon))
+        w = bored((lat, lon))
         if prcoords.sanity_in_china_p(prcoords.Coords(lat, lon)):
-            w = _refine(prcoords.wgs_gcj, lat, lon, w)
+            w = _refine(forward, lat, lon, w)
     return w.lon, w.lat
+
+
+def _gcj_to_wgs(lon: float, lat: float) -> tuple[float, float]:
+    return _inverse(prcoords.gcj_wgs_bored, prcoords.wgs_gcj, lon, lat)
 
 
 def _bd_to_wgs(lon: float, lat: float) -> tuple[float, float]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        w = prcoords.bd_wgs_bored((lat, lon))
-        if prcoords.sanity_in_china_p(prcoords.Coords(lat, lon)):
-            w = _refine(prcoords.wgs_bd, lat, lon, w)
-    return w.lon, w.lat
+    return _inverse(prcoords.bd_wgs_bored, prcoords.wgs_bd, lon, lat)
 
 
 def _wgs_to_gcj(lon: float, lat: float) -> tuple[float, float]:
