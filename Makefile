@@ -29,6 +29,7 @@ demo: venv
 
 test: venv
 	bash scripts/install_chromium.sh
+	bash scripts/install_postgis.sh
 	$(PY) -m pytest -q
 
 pack: venv

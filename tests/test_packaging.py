@@ -13,7 +13,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 # conda-forge names that differ from PyPI names
-CONDA_TO_PYPI = {"python": None, "pip": None}
+CONDA_TO_PYPI = {"python": None, "pip": None, "distributed": None}  # distributed: the pip extra dask[distributed]
 
 
 def _name(req: str) -> str:

@@ -71,7 +71,7 @@ def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: lis
 
 
 @click.command(short_help="Batch-check project sites against zones and planning extents.")
-@click.argument("sites", type=click.Path(exists=True))
+@click.argument("sites")
 @options.pack_opt
 @options.crs_opt
 @options.order_opt
@@ -95,9 +95,16 @@ def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: lis
 @click.option("--chunksize", type=click.IntRange(min=100), default=50_000, show_default=True,
               help="CSV rows read and checked at a time (bounds memory).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+@click.option("--engine", type=click.Choice(["in-process", "dask", "postgis"]), default=None,
+              help="in-process (default for files), dask (partitioned on a dask cluster), postgis (in SQL; "
+                   "the default for a postgresql://...?table=NAME SITES).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="dask: worker processes of the local cluster (default: CPU count).")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="dask: an existing scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster.")
 @options.lang_opt
 def check(sites, pack, crs, order, on_date, out_dir, out_files, fmts, fail_on, fields, attrs, layer_name, sheet,
-          encoding, chunksize, progress, lang) -> None:
+          encoding, chunksize, progress, engine, workers, scheduler, lang) -> None:
     """Check every site in SITES against the control zones and planning extents.
 
     SITES is a CSV (UTF-8, BOM or GBK), an Excel .xlsx (title rows and merged cells
@@ -120,6 +127,8 @@ def check(sites, pack, crs, order, on_date, out_dir, out_files, fmts, fail_on, f
       zoning check 红线.shp -o 核查.xlsx --set construction=新建 --set discharges_pollutants=是
       zoning check 界址点/ --out results --fail-on prohibited
       zoning check points.csv --crs gcj02 --field lon=lng --field lat=lat -o out.csv
+      zoning check big.csv --engine dask --workers 4 --out results --format csv,gpkg
+      zoning check "postgresql://user@host/db?table=parcels" --pack postgresql://user@host/db
     """
     from zoning.check import build_context, check_sites
     from zoning.coords import resolve_crs
@@ -127,14 +136,29 @@ def check(sites, pack, crs, order, on_date, out_dir, out_files, fmts, fail_on, f
     from zoning.reports import ResultWriter
     from zoning.sites import iter_sites
 
-    sites_path = Path(sites)
+    from zoning.postgis import is_dsn
+
     if crs is not None:
         try:
             resolve_crs(crs)
         except CoordinateError as exc:
             raise click.BadParameter(str(exc), param_hint="--crs") from None
-    outputs = _outputs(sites_path, out_dir, out_files, fmts)
     ctx = build_context(pack, project_defaults=attrs, on_date=on_date.date() if on_date else None)
+    if is_dsn(sites):
+        if engine not in (None, "postgis"):
+            raise click.UsageError("a postgresql:// SITES table is checked in the database (--engine postgis)")
+        from zoning.engines import check_in_database
+
+        res = check_in_database(sites, context=ctx)
+        click.echo(f"{res.n_sites} sites checked in the database -> table {res.table} (key {res.key})")
+        click.echo(", ".join(f"{k} {v}" for k, v in res.verdict_counts.items()))
+        return
+    if engine == "postgis":
+        raise click.UsageError("--engine postgis needs SITES as postgresql://...?table=NAME")
+    sites_path = Path(sites)
+    if not sites_path.exists():
+        raise click.BadParameter(f"{sites}: no such file or folder", param_hint="SITES")
+    outputs = _outputs(sites_path, out_dir, out_files, fmts)
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
     if show:
@@ -143,10 +167,18 @@ def check(sites, pack, crs, order, on_date, out_dir, out_files, fmts, fail_on, f
         bar = tqdm(unit=" sites", desc="check", file=sys.stderr, leave=False)
     writer = ResultWriter(outputs, lang=lang, context=ctx, inputs=[sites_path])
     try:
-        for chunk in iter_sites(sites_path, crs=crs, order=order, fields=fields, layer=layer_name, sheet=sheet,
-                                encoding=encoding, chunksize=chunksize):
-            res = check_sites(chunk, context=ctx, progress=bar)
-            writer.write(res)
+        read = dict(crs=crs, order=order, fields=fields, layer=layer_name, sheet=sheet, encoding=encoding,
+                    chunksize=chunksize)
+        if engine == "dask":
+            from zoning.engines import iter_check_dask
+
+            for res in iter_check_dask(sites_path, context=ctx, workers=workers, scheduler=scheduler, **read):
+                if bar is not None:
+                    bar.update(len(res))
+                writer.write(res)
+        else:
+            for chunk in iter_sites(sites_path, **read):
+                writer.write(check_sites(chunk, context=ctx, progress=bar))
         written = writer.close()
     except BaseException:
         writer.abort()

@@ -128,3 +128,7 @@ def import_(file, kind, pack, name, layer_name, encoding, crs, fields, accuracy,
         click.echo(f"  {note}")
     click.echo(f"imported {file} as layer {spec.name!r} ({kind}, {accuracy}) into {pack.path}")
 
+
+from zoning.cli.push import push  # noqa: E402
+
+layers.add_command(push)

@@ -1,6 +1,6 @@
 """Options shared by the commands.
 
-pack_opt   --pack DIR: the layer pack (default: the shipped Jincheng pack, or $ZONING_PACK)
+pack_opt   --pack DIR|DSN: the layer pack (default: the shipped Jincheng pack, or $ZONING_PACK)
 crs_opt    --crs: CRS of input coordinates (EPSG code, PROJ string or alias: gcj02, bd09, gk3...)
 order_opt  --order xy|survey: survey = X (northing) first, as Chinese survey tables list it
 lang_opt   --lang zh|en: language of text output
@@ -29,7 +29,8 @@ pack_opt = click.option(
     "pack",
     metavar="DIR",
     callback=_pack_handler,
-    help="Layer pack directory (default: the shipped Jincheng pack, or $ZONING_PACK).",
+    help="Layer pack: a directory, or a PostGIS DSN postgresql://... (default: the shipped Jincheng pack, "
+    "or $ZONING_PACK).",
 )
 crs_opt = click.option(
     "--crs",
