@@ -453,22 +453,48 @@ class _XlsxWriterBook:
 
     def rows(self, df: pd.DataFrame, codes: np.ndarray) -> None:
         ws = self.ws
-        values = df.astype(object).where(df.notna(), None).to_numpy()
-        vc = self.verdict_col
-        for k, row in enumerate(values):
-            r = self.r
-            for j, v in enumerate(row):
+        # one writer per column, chosen once from its dtype (per-cell type checks cost
+        # more than xlsxwriter itself on large runs); object columns are checked per cell
+        columns = []
+        for j, c in enumerate(df.columns):
+            col = df[c]
+            if j == self.verdict_col:
+                kind = "verdict"
+            elif pd.api.types.is_bool_dtype(col):
+                kind = "bool"
+            elif pd.api.types.is_numeric_dtype(col):
+                kind = "number"
+            elif pd.api.types.is_string_dtype(col) and not pd.api.types.is_object_dtype(col):
+                kind = "string"
+            else:
+                kind = "any"
+            values = col.astype(object).where(col.notna(), None).to_numpy()
+            columns.append((j, kind, values))
+        vfmt = self.vfmt
+
+        def write_any(r: int, j: int, v: Any) -> None:
+            if isinstance(v, (bool, np.bool_)):
+                ws.write_boolean(r, j, bool(v))
+            elif isinstance(v, (int, float, np.integer, np.floating)):
+                ws.write_number(r, j, float(v))
+            else:
+                ws.write_string(r, j, str(v))
+
+        writers = {"string": ws.write_string, "number": ws.write_number, "bool": ws.write_boolean, "any": write_any}
+        plan = [(j, writers.get(kind), values) for j, kind, values in columns]
+        # constant_memory mode flushes each row when the next starts: write row by row
+        r0 = self.r
+        for k in range(len(df)):
+            r = r0 + k
+            for j, fn, values in plan:
+                v = values[k]
                 if v is None:
                     continue
-                if j == vc:
-                    ws.write(r, j, v, self.vfmt.get(codes[k], None))
-                elif isinstance(v, (bool, np.bool_)):
-                    ws.write_boolean(r, j, bool(v))
-                elif isinstance(v, (int, float, np.integer, np.floating)):
-                    ws.write_number(r, j, float(v))
+                if fn is None:  # the verdict, coloured
+                    ws.write(r, j, v, vfmt.get(codes[k], None))
                 else:
-                    ws.write_string(r, j, str(v))
-            self.r += 1
+                    fn(r, j, v)
+        self.r += len(df)
         if self.r > 1:
             ws.autofilter(0, 0, self.r - 1, self.ncols - 1)
 
