@@ -237,9 +237,9 @@ class ResultWriter:
     notes: list[str] = field(default_factory=list)
     _tmps: dict[str, Path] = field(default_factory=dict, repr=False)
     _csv: Any = field(default=None, repr=False)
-    _csv_writer: Any = field(default=None, repr=False)
     _xlsx: Any = field(default=None, repr=False)
     _gpkg_started: bool = field(default=False, repr=False)
+    _gpkg_type: str = field(default="Unknown", repr=False)
     _counts: Any = field(default=None, repr=False)
     _demo: Any = field(default=None, repr=False)
     _usage: Any = field(default=None, repr=False)
@@ -362,8 +362,13 @@ class ResultWriter:
                     gdf[c] = pd.to_numeric(gdf[c], errors="coerce")
                 else:
                     gdf[c] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in vals]
+        if not self._gpkg_started:  # a typed layer where the first chunk allows (QGIS shows it as such)
+            types = set(gdf.geometry.dropna().geom_type)
+            self._gpkg_type = ("Point" if types == {"Point"} else
+                               "MultiPolygon" if types and types <= {"Polygon", "MultiPolygon"} else "Unknown")
         pyogrio.write_dataframe(gdf, self._tmps["gpkg"], layer="sites", driver="GPKG", use_arrow=_HAS_ARROW,
-                                append=self._gpkg_started, promote_to_multi=False, geometry_type="Unknown")
+                                append=self._gpkg_started, promote_to_multi=self._gpkg_type == "MultiPolygon",
+                                geometry_type=self._gpkg_type)
         self._gpkg_started = True
 
     # ----------------------------------------------------------------- xlsx
