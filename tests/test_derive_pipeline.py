@@ -61,6 +61,42 @@ def test_demo_table_matches_published_areas(demo_run):
         assert lv[c] > 0
 
 
+def _zone_totals(zone_table):
+    zt = zone_table[zone_table["county"] == "合计"]
+    return {c: int(n) for c, n in zip(zt["class"], zt["count"])}
+
+
+def test_demo_zone_counts_reproduced_by_the_run(demo_run, demo_dir):
+    # the generator counts its zones with the vectoriser; the run finds the same zones
+    rec = json.loads((demo_dir / "demo.json").read_text(encoding="utf-8"))
+    ctl = rec["control"]
+    tot = _zone_totals(demo_run.zone_table)
+    assert tot == {k: v for k, v in ctl["zones_exact"].items() if v}
+    # control counts are calibrated on any grid; protection zones each lie in one county
+    assert ctl["counts_met"] and tot["一级管控区"] == 54 and tot["二级管控区"] == 261
+    for c in ("二级保护区", "准保护区", "泉域重点保护区"):
+        assert tot[c] == demo.PUBLISHED_COUNTS[c], c
+    assert rec["protection"]["zones"] == {c: demo.PUBLISHED_COUNTS[c] for c in demo.PUBLISHED["protection"]}
+    assert 0 < ctl["texture_tau_shallow"] < demo.TAU_MAX and 0 <= ctl["texture_tau_deep"] < demo.TAU_MAX
+
+
+def test_demo_counts_and_areas_at_100m(tmp_path_factory):
+    # the README's claim: at 100 m every level has the published count and area (within 1 %)
+    d = tmp_path_factory.mktemp("demo100") / "inputs"
+    demo.generate(d, resolution=100.0, write_config=True)
+    res = derive(d / "config.toml", d.parent / "out")
+    assert _zone_totals(res.zone_table) == demo.PUBLISHED_COUNTS
+    lv = res.class_areas[res.class_areas["map"] == "levels"].set_index("class")["area_km2"]
+    zt = res.zone_table[res.zone_table["county"] == "合计"].set_index("class")["area_km2"]
+    for c, pub in demo.PUBLISHED["levels"].items():
+        assert abs(lv[c] - pub) <= 0.01 * pub, (c, lv[c], pub)
+        assert abs(zt[c] - pub) <= 0.01 * pub, (c, zt[c], pub)
+    for m in ("abundance", "quality_grade", "function_value", "vulnerability", "cop_class", "load_class"):
+        ca = res.class_areas[res.class_areas["map"] == m].set_index("class")["area_km2"]
+        for c, pub in demo.PUBLISHED[m].items():
+            assert abs(ca[c] - pub) <= 0.003 * pub + 0.01, (m, c, ca[c], pub)
+
+
 def test_demo_sources_match_published_counts(demo_run, demo_dir):
     src = gpd.read_file(demo_dir / "sources.gpkg")
     assert src["type"].value_counts().to_dict() == demo.SOURCE_COUNTS

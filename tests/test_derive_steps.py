@@ -147,3 +147,28 @@ def test_unknown_codes_and_classify():
     assert steps.unknown_codes(np.array([1, 2, 7, NODATA, 0]), [1, 2, 3]) == [0, 7]
     with pytest.raises(ValueError):
         steps.classify(np.array([1.0]), [5, 2])
+
+
+def test_demo_disc_mask_and_labels():
+    # helpers of the demonstration calibration (zoning.derive.demo)
+    from pyproj import CRS
+    from shapely.geometry import Point
+
+    from zoning.derive import demo
+    from zoning.derive.pipeline import Grid
+
+    grid = Grid.from_bounds(CRS.from_epsg(4547), (0, 0, 2000, 2000), 100)
+    pts = [(530.0, 770.0), (1410.0, 1220.0)]
+    fast = demo._disc_mask(grid, pts, 333.0)
+    burnt = demo._burn([Point(x, y).buffer(333.0, 64) for x, y in pts], grid)
+    assert fast.sum() > 20 and np.array_equal(fast, burnt)  # cell-centre test = rasterised polygons
+    m = np.array([[1, 1, 0, 0],
+                  [0, 0, 1, 0],   # touches the first part at a corner only: a zone of its own
+                  [1, 0, 1, 0],
+                  [1, 0, 0, 0]], bool)
+    lab, n = demo._label(m)
+    assert n == 3 and len(np.unique(lab[m])) == 3 and (lab[~m] == 0).all()
+    assert lab[0, 0] == lab[0, 1] and lab[1, 2] == lab[2, 2] and lab[2, 0] == lab[3, 0]
+    one = np.zeros((4, 4), bool)
+    one[0, 0] = True
+    assert demo._dilate(one).sum() == 4 and demo._dilate(one, 2).sum() == 9

@@ -13,8 +13,7 @@ few basin centres; the calibration is exact in cell counts on the grid it is gen
 * 富水性, quality and their joint table are allocated by rank of smooth fields so that the
   default function-value matrix gives the published high/medium/low areas;
 * DRASTIC ratings are built so that the index falls in the published class shares under
-  the default breaks (100/140); its correlation ρ with 富水性 is set by bisection so that
-  the derived control total comes out at the published 512.95 km²;
+  the default breaks (100/140), from a score correlated (ρ = 0.45) with 富水性;
 * COP factors C, O, P are built in a karst area of ≈3,437 km² (the area the published
   percentages imply) so that C × O × P falls in the published classes under Vías breaks;
 * 1,760 source points (394 industry, 437 mines, 5 hazardous waste, 13 landfills, 225 petrol
@@ -22,8 +21,15 @@ few basin centres; the calibration is exact in cell counts on the grid it is gen
   set so the loaded area is 3,222.65 km², and the quantities Q = α·q^γ so that the default
   load breaks give the published high/medium/low areas;
 * protection zones: 81 一级 (4.494 km²), 31 二级 (113.372), 1 准保护区 (8.3), 6 泉域 (70.97 km²),
-  drawn as discs and rings; 三线一单 key units as discs around towns, scaled so that the
-  derived 一级管控区 area is the published 41.75 km².
+  drawn as discs and rings, each inside one county and the extent and apart from the others,
+  with radii fitted by bisection to the published areas on the grid (:func:`_protection`);
+* control zones (:class:`_ControlCalibration`): the control total (512.95 km²) is exact by
+  construction; a fine seeded texture mixed into the DRASTIC score (weight τ_s) and into the
+  COP score (τ_d) makes the patchiness, τ_s set by bisection so that there are 54 一级管控区
+  zones and τ_d so that there are 261 二级管控区 zones (counted as the vectoriser counts them:
+  4-connected parts split by county, ≥ 0.01 km²); 25 三线一单 key units are discs around the
+  most-loaded towns whose radius is set so the 一级管控区 area is 41.75 km²; a count trim of a
+  few one- or two-cell zones closes the remainder, checked with ``vectorize.build_zones``.
 
 Run ``python -m zoning.derive.demo OUTDIR [--resolution 100] [--seed N]``; it also writes a
 ``config.toml`` there. ``derive`` generates these inputs itself when its config says
@@ -74,6 +80,14 @@ TOXICITY = {"industry": (3, 5), "mine": (2, 4), "hazardous_waste": (5, 5), "land
 # basins (lon, lat, sigma km): 泽州/城区, 高平, 阳城, 沁水, 陵川 (approximate, for texture only)
 BASINS = [(112.85, 35.50, 14), (112.92, 35.80, 14), (112.42, 35.49, 10), (112.19, 35.70, 8), (113.28, 35.78, 7)]
 TOWN_CENTRES = 60
+#: zone-count calibration (see :class:`_ControlCalibration`): fine texture mixed into the COP and
+#: DRASTIC scores, its scale and grid; the DRASTIC score's correlation with 富水性; key-unit disc radius
+TEXTURE_BASE_KM = 0.2
+TEXTURE_SIGMA_KM = 0.35
+TAU_MAX = 4.0
+DRASTIC_RHO = 0.45
+KEY_RADIUS_M = 1500.0
+KEY_UNITS = 25
 
 
 # ---------------------------------------------------------------------------------
@@ -281,69 +295,48 @@ def generate(outdir: str | Path, resolution: float = 100.0, seed: int = DEFAULT_
     karst, _ = _alloc(karst_score, valid & (ab == 3), [(1, karst_total)], cell, fill=0)
     karst = karst == 1
     kv = F.noise(3)
-    cop_cls, _ = _alloc(kv, karst, [(5, 2.69), (4, 163.04), (3, COP_MEDIUM_DERIVED), (2, 421.31), (1, None)],
-                        cell, fill=0)
-    C, O, P = _cop_factors(cop_cls, kv, karst, F)
-    chk = steps.cop_class(steps.cop_index(C, O, P))
-    assert np.array_equal(chk[karst], cop_cls[karst]), "COP factor construction missed a class"
+    cop_noise = (F.noise(2), F.noise(15), F.noise(4))  # position in class, P, C (drawn here: fixed order)
 
-    # -- protection zones (vectors) and their raster
-    prot_gdf = _protection(grid, valid, ab, karst, basin, seed, crs)
-    prot_sorted = prot_gdf.assign(_c=prot_gdf["class"].map(steps.PROTECTION_CLASS_CODES)).sort_values("_c")
-    prot = features.rasterize([(g, int(c)) for g, c in zip(prot_sorted.geometry, prot_sorted._c)], out_shape=shape,
-                              transform=grid.transform, fill=0, dtype="uint8")
+    # -- protection zones (vectors) and their raster, radii fitted on this grid
+    ext_geom = shapely.union_all(np.asarray(extent.geometry.values, dtype=object))
+    prot_gdf, prot, rec["protection"] = _protection(grid, valid, ab, karst, cty, ext_geom, seed, crs)
 
     # -- sources and load
     src_gdf, load, load_rec = _sources(grid, valid, basin, ab, seed, crs, list(extent.geometry))
+    towns = load_rec.pop("_towns")
     rec["load"] = load_rec
     lcls = steps.load_class(load, DEFAULT_CLASSES["load_breaks"], valid=valid)
 
-    # -- DRASTIC: ρ with 富水性 chosen so the control total is the published 512.95 km²
+    # -- control-zone structure: COP classes, DRASTIC high cells and 三线一单 key units, calibrated
+    #    so that the control areas and the zone counts per level are the published ones
     noise_v = F.noise(5)
-    wz = _z(wet, valid)
-    cop_high = np.isin(cop_cls, DEFAULT_CLASSES["cop_high_classes"])
+    ctl = _ControlCalibration(grid, cty, ext_geom, valid, fv, prot, karst, lcls, towns, kv, noise_v, _z(wet, valid),
+                              seed, crs)
+    ctl.run()
+    rec["control"] = ctl.record
+    cop_cls, S, key_gdf = ctl.cop_cls, ctl.S, ctl.key_gdf
 
-    def vuln_for(rho):
-        score = rho * wz + np.sqrt(max(0.0, 1 - rho * rho)) * noise_v
-        v, _ = _alloc(score, valid, [(3, 940.96), (2, 3486.59), (1, 2459.08)], cell, fill=steps.NODATA)
-        return v
+    C, O, P = _cop_factors(cop_cls, karst, cop_noise)
+    chk = steps.cop_class(steps.cop_index(C, O, P))
+    assert np.array_equal(chk[karst], cop_cls[karst]), "COP factor construction missed a class"
 
-    def control_total(rho):
-        v = vuln_for(rho)
-        sh = (fv == 3) & (v == 3)
-        return float((((sh | cop_high) & (prot == 0) & valid).sum()) * cell)
-
-    rho, ctot = _bisect(control_total, 0.0, 0.999, 512.95, iters=30)
-    vul = vuln_for(rho)
-    rec["drastic_rho"] = rho
+    # DRASTIC classes: the shallow control cells S are high; the rest of the high class lies outside
+    # high function value (where it does not decide control); medium and low by rank of the score
+    vul = _vulnerability(ctl.vscore, valid, ctl.cand, S, cell)
     ratings = _drastic_ratings(vul, F)
     di = steps.drastic_index(ratings)
     chk = steps.vulnerability(di, DEFAULT_CLASSES["drastic_breaks"])
     assert np.array_equal(chk[valid], vul[valid]), "DRASTIC rating construction missed a class"
-
-    # -- 三线一单 key units: discs around the towns with most load, scaled so 一级管控区 = 41.75 km²
-    shallow = (fv == 3) & (vul == 3) & valid & (prot == 0)
-    towns = load_rec.pop("_towns")
-
-    def key_raster(scale):
-        g = _key_units(towns, scale, crs)
-        if not len(g):
-            return np.zeros(shape, bool), g
-        return features.rasterize(list(g.geometry), out_shape=shape, transform=grid.transform, fill=0,
-                                  dtype="uint8").astype(bool), g
-
-    def lvl1(scale):
-        k, _ = key_raster(scale)
-        return float((shallow & ((lcls == 3) | k)).sum() * cell)
-
-    base1 = float((shallow & (lcls == 3)).sum() * cell)
-    if base1 >= 41.75:
-        kscale, l1 = 0.05, lvl1(0.05)
-    else:
-        kscale, l1 = _bisect(lvl1, 0.05, 6.0, 41.75, iters=30)
-    _, key_gdf = key_raster(kscale)
-    rec.update({"key_unit_scale": kscale, "control_total_km2_calibrated": ctot, "level1_km2_calibrated": l1,
-                "level1_from_load_only_km2": base1})
+    key = ctl.key_raster(ctl.n_key, ctl.key_scale)
+    ctrl = steps.control_class(fv, vul, lcls, cop_cls, key, prot,
+                               cop_high_classes=DEFAULT_CLASSES["cop_high_classes"],
+                               key_unit_lifts_deep=DEFAULT_CLASSES["key_unit_lifts_deep"],
+                               high_load_lifts_deep=DEFAULT_CLASSES["high_load_lifts_deep"])
+    ctrl[~valid] = 0
+    lv = steps.final_levels(ctrl, np.where(valid, prot, 0), valid)
+    assert np.array_equal(lv == 2, ctl.levels == 2) and np.array_equal(lv == 1, ctl.levels == 1), \
+        "control levels differ from the calibrated structure"
+    rec["control"]["level_km2"] = {steps.LEVEL_NAMES[k]: round(float((lv == k).sum() * cell), 3) for k in range(1, 7)}
 
     # -- write
     _write(outdir / "abundance.tif", ab, grid, steps.NODATA, "uint8")
@@ -362,16 +355,18 @@ def generate(outdir: str | Path, resolution: float = 100.0, seed: int = DEFAULT_
     return rec
 
 
-def _cop_factors(cop_cls, kv, karst, F):
-    """C, O, P (float32, FNODATA outside karst) whose product lies inside each cell's class."""
+def _cop_factors(cop_cls, karst, noises):
+    """C, O, P (float32, FNODATA outside karst) whose product lies inside each cell's class;
+    ``noises`` = smooth fields for the position inside the class interval, P and C."""
+    n_u, n_p, n_c = (a.astype(np.float64) for a in noises)
     bounds = {5: (0.05, 0.5), 4: (0.5, 1.0), 3: (1.0, 2.0), 2: (2.0, 4.0), 1: (4.0, 12.0)}
     target = np.zeros(cop_cls.shape, np.float64)
-    u = 1 / (1 + np.exp(-F.noise(2).astype(np.float64)))  # position inside the class interval
+    u = 1 / (1 + np.exp(-n_u))  # position inside the class interval
     for k, (lo, hi) in bounds.items():
         m = cop_cls == k
         target[m] = lo + (0.1 + 0.8 * u[m]) * (hi - lo)
-    p = 0.4 + 0.6 / (1 + np.exp(-F.noise(15).astype(np.float64)))
-    c = 0.2 + 0.8 / (1 + np.exp(-F.noise(4).astype(np.float64)))
+    p = 0.4 + 0.6 / (1 + np.exp(-n_p))
+    c = 0.2 + 0.8 / (1 + np.exp(-n_c))
     o = target / (c * p)
     lo_o = o < 1
     c = np.where(lo_o, target / p, c)
@@ -429,68 +424,127 @@ def _drastic_ratings(vul, F):
     return ratings
 
 
-def _protection(grid, valid, ab, karst, basin, seed, crs):
+def _burn(geoms, grid) -> np.ndarray:
+    """Cells whose centre lies in any of ``geoms`` (the pipeline's rasterisation)."""
+    geoms = [g for g in geoms if g is not None and not g.is_empty]
+    if not geoms:
+        return np.zeros((grid.height, grid.width), bool)
+    return features.rasterize(geoms, out_shape=(grid.height, grid.width), transform=grid.transform, fill=0,
+                              default_value=1, dtype="uint8").astype(bool)
+
+
+def _disc_mask(grid, pts, radius) -> np.ndarray:
+    """Cells whose centre lies within ``radius`` of any point: the fast stand-in for rasterised
+    discs used inside the searches (the final rasters are rasterised from the polygons)."""
+    out = np.zeros((grid.height, grid.width), bool)
+    tr, res = grid.transform, grid.res
+    for x, y in pts:
+        c0, c1 = max(0, int((x - radius - tr.c) // res)), min(grid.width, int((x + radius - tr.c) // res) + 1)
+        r0, r1 = max(0, int((tr.f - y - radius) // res)), min(grid.height, int((tr.f - y + radius) // res) + 1)
+        if c0 >= c1 or r0 >= r1:
+            continue
+        cx = tr.c + (np.arange(c0, c1) + 0.5) * res - x
+        cy = tr.f - (np.arange(r0, r1) + 0.5) * res - y
+        out[r0:r1, c0:c1] |= (cx[None, :] ** 2 + cy[:, None] ** 2) < radius * radius
+    return out
+
+
+def _protection(grid, valid, ab, karst, cty, ext_geom, seed, crs):
+    """Protection zones (vectors), their raster and the fit record.
+
+    31 water sources: two wells (一级 discs) inside a 二级 ring, the first source also with a
+    准保护区 ring; 19 single wells (一级 discs); 6 泉域 discs in the karst area. Every zone lies
+    inside one county and inside the extent (2-cell margin) and no two zones overlap, so each
+    zone stays one zone after the county split. The radius of each class is then scaled by
+    bisection until its rasterised area on this grid is the published one (counts 81/31/1/6).
+    """
     rng = np.random.default_rng(seed + 7)
     tr = grid.transform
-
-    def cell_xy(rc):
-        r, c = rc
-        return tr.c + (c + 0.5) * tr.a, tr.f + (r + 0.5) * tr.e
-
+    cell = grid.cell_km2
+    margin = 2 * grid.res
+    regions = [shapely.intersection(g, ext_geom) for g in cty.geometry]
+    for r in regions:
+        shapely.prepare(r)
     placed: list[tuple[float, float, float]] = []
 
-    def pick(mask, radius, n, min_gap=1500):
+    def pick(mask, reserve, n, gap):
         cand = np.argwhere(mask)
         pts = []
         tries = 0
-        ext = shapely.box(tr.c, tr.f + grid.height * tr.e, tr.c + grid.width * tr.a, tr.f)
-        while len(pts) < n and tries < 20000:
+        while len(pts) < n and tries < 40000 and len(cand):
             tries += 1
-            x, y = cell_xy(cand[rng.integers(len(cand))])
-            if not ext.contains(Point(x, y).buffer(radius)):
+            r, c = cand[rng.integers(len(cand))]
+            x = tr.c + (c + rng.random()) * tr.a
+            y = tr.f + (r + rng.random()) * tr.e
+            if any((x - px) ** 2 + (y - py) ** 2 < (reserve + pr + gap) ** 2 for px, py, pr in placed):
                 continue
-            if any((x - px) ** 2 + (y - py) ** 2 < (radius + pr + min_gap) ** 2 for px, py, pr in placed):
+            disc = Point(x, y).buffer(reserve + margin, 16)
+            if not any(reg.contains(disc) for reg in regions):
                 continue
-            # keep the disc inside valid cells (its centre row/col neighbourhood)
-            placed.append((x, y, radius))
+            placed.append((x, y, reserve))
             pts.append((x, y))
         return pts
 
-    rows = []
-    a1 = PUBLISHED["protection"]["一级保护区"] * 1e6 / 81
+    pub = PUBLISHED["protection"]
+    a1 = pub["一级保护区"] * 1e6 / 81
     r1 = np.sqrt(a1 / np.pi)
-    a2 = PUBLISHED["protection"]["二级保护区"] * 1e6 / 31
+    a2 = pub["二级保护区"] * 1e6 / 31
+    r2 = np.sqrt((a2 + 2 * a1) / np.pi)  # outer radius of a 二级 ring holding two wells
+    rq = np.sqrt((pub["准保护区"] * 1e6 + np.pi * r2 ** 2) / np.pi)
+    rs = np.sqrt(pub["泉域重点保护区"] * 1e6 / 6 / np.pi)
+    kmax = 1.25  # room left for the radius fit
     basin_mask = valid & (ab <= 2)
-    er = np.sqrt((a2 + 2 * a1) / np.pi) + 200
-    centres2 = pick(basin_mask, er, 31)
-    n1 = 0
-    for i, (x, y) in enumerate(centres2):
-        wells = [Point(x + dx, y + dy).buffer(r1, 64) for dx, dy in ((-350, 0), (350, 0))]
-        w_area = sum(w.area for w in wells)
-        outer = Point(x, y).buffer(np.sqrt((a2 + w_area) / np.pi), 128)
-        ring = outer.difference(shapely.union_all(wells))
-        for w in wells:
-            n1 += 1
-            rows.append({"class": "一级保护区", "name": f"水源地{i + 1:02d}-{n1:02d} 一级 (demonstration)", "geometry": w})
-        rows.append({"class": "二级保护区", "name": f"水源地{i + 1:02d} 二级 (demonstration)", "geometry": ring})
+    sites = pick(basin_mask, rq * kmax, 1, 1500)
+    sites += pick(basin_mask, r2 * kmax, 31 - len(sites), 1500)
+    wells = [(x + dx, y) for x, y in sites for dx in (-350.0, 350.0)]
+    wells += pick(basin_mask, r1 * 2.0, 81 - len(wells), 400)
+    springs = pick(valid & karst, rs * kmax, 6, 2000)
+
+    def discs(pts, r):
+        return [Point(x, y).buffer(r, 64) for x, y in pts]
+
+    def fit(area_cells, lo, hi, target_km2):
+        target = int(round(target_km2 / cell))
+        k, n = _bisect(lambda k: float(area_cells(k)), lo, hi, target, iters=40)
+        return k, int(n)
+
+    k1, _ = fit(lambda k: _disc_mask(grid, wells, r1 * k).sum(), 0.5, 1.9, pub["一级保护区"])
+    well_mask = _disc_mask(grid, wells, r1 * k1)
+    k2, _ = fit(lambda k: (_disc_mask(grid, sites, r2 * k) & ~well_mask).sum(), 0.8, kmax, pub["二级保护区"])
+    outer0 = _disc_mask(grid, sites[:1], r2 * k2)
+    kq, _ = fit(lambda k: (_disc_mask(grid, sites[:1], rq * k) & ~outer0).sum(), 0.8, kmax, pub["准保护区"])
+    ks, _ = fit(lambda k: _disc_mask(grid, springs, rs * k).sum(), 0.8, kmax, pub["泉域重点保护区"])
+
+    rows = []
+    well_geoms = discs(wells, r1 * k1)
+    for i, (x, y) in enumerate(sites):
+        own = well_geoms[2 * i:2 * i + 2]
+        outer = Point(x, y).buffer(r2 * k2, 128)
+        for j, w in enumerate(own):
+            rows.append({"class": "一级保护区", "name": f"水源地{i + 1:02d}-{2 * i + j + 1:02d} 一级 (demonstration)",
+                         "geometry": w})
+        rows.append({"class": "二级保护区", "name": f"水源地{i + 1:02d} 二级 (demonstration)",
+                     "geometry": outer.difference(shapely.union_all(own))})
         if i == 0:
-            quasi = Point(x, y).buffer(np.sqrt((8.3e6 + outer.area) / np.pi), 128).difference(outer)
+            quasi = Point(x, y).buffer(rq * kq, 128).difference(outer)
             rows.append({"class": "准保护区", "name": f"水源地{i + 1:02d} 准保护区 (demonstration)", "geometry": quasi})
-            # the quasi ring needs room: record its radius as placed
-            placed.append((x, y, np.sqrt((8.3e6 + outer.area) / np.pi)))
-    for (x, y) in pick(basin_mask, r1 + 100, 81 - n1, min_gap=400):
-        n1 += 1
-        rows.append({"class": "一级保护区", "name": f"单井水源{n1:02d} 一级 (demonstration)",
-                     "geometry": Point(x, y).buffer(r1, 64)})
-    a_sp = PUBLISHED["protection"]["泉域重点保护区"] * 1e6 / 6
-    rs = np.sqrt(a_sp / np.pi)
-    for i, (x, y) in enumerate(pick(valid & karst, rs, 6, min_gap=2000)):
-        rows.append({"class": "泉域重点保护区", "name": f"泉域重点保护区{i + 1} (demonstration)",
-                     "geometry": Point(x, y).buffer(rs, 128)})
+    for n, w in enumerate(well_geoms[2 * len(sites):], start=2 * len(sites) + 1):
+        rows.append({"class": "一级保护区", "name": f"单井水源{n:02d} 一级 (demonstration)", "geometry": w})
+    for i, g in enumerate(discs(springs, rs * ks)):
+        rows.append({"class": "泉域重点保护区", "name": f"泉域重点保护区{i + 1} (demonstration)", "geometry": g})
     g = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
     g["accuracy"] = LABEL
     g["area_km2"] = g.geometry.area / 1e6
-    return g
+    srt = g.assign(_c=g["class"].map(steps.PROTECTION_CLASS_CODES)).sort_values("_c", kind="stable")
+    prot = features.rasterize([(geom, int(c)) for geom, c in zip(srt.geometry, srt._c)],
+                              out_shape=(grid.height, grid.width), transform=grid.transform, fill=0, dtype="uint8")
+    prot[~valid] = 0
+    counts = g["class"].value_counts().to_dict()
+    rec = {"radius_scale": {"一级保护区": k1, "二级保护区": k2, "准保护区": kq, "泉域重点保护区": ks},
+           "zones": {c: int(counts.get(c, 0)) for c in pub},
+           "raster_km2": {c: round(float((prot == code).sum() * cell), 3)
+                          for c, code in steps.PROTECTION_CLASS_CODES.items()}}
+    return g, prot, rec
 
 
 def _sources(grid, valid, basin, ab, seed, crs, extent_geoms):
@@ -584,13 +638,267 @@ def _sources(grid, valid, basin, ab, seed, crs, extent_geoms):
     return gdf, load, rec
 
 
-def _key_units(towns, scale, crs):
-    """三线一单 重点管控单元 (demonstration): discs around the 25 most loaded towns."""
-    top = sorted(towns, key=lambda t: -t[2])[:25]
-    geoms = [Point(x, y).buffer(1500.0 * scale, 64) for x, y, _ in top]
-    g = gpd.GeoDataFrame({"name": [f"重点管控单元{i + 1:02d} (demonstration)" for i in range(len(geoms))],
-                          "accuracy": LABEL}, geometry=geoms, crs=crs)
-    return g
+def _dilate(mask: np.ndarray, n: int = 1) -> np.ndarray:
+    """Binary dilation by ``n`` cells (8-neighbourhood)."""
+    out = mask.copy()
+    for _ in range(n):
+        p = np.pad(out, 1)
+        out = (p[:-2, :-2] | p[:-2, 1:-1] | p[:-2, 2:] | p[1:-1, :-2] | p[1:-1, 1:-1] | p[1:-1, 2:]
+               | p[2:, :-2] | p[2:, 1:-1] | p[2:, 2:])
+    return out
+
+
+def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """4-connected components of ``mask`` (labels 1..n, 0 elsewhere), by rasterio's polygoniser."""
+    if not mask.any():
+        return np.zeros(mask.shape, np.int32), 0
+    geoms = [g for g, _ in features.shapes(mask.astype(np.uint8), mask=mask, connectivity=4)]
+    lab = features.rasterize([(g, i + 1) for i, g in enumerate(geoms)], out_shape=mask.shape, fill=0, dtype="int32")
+    return lab, len(geoms)
+
+
+class _ControlCalibration:
+    """Seeded calibration of the control zones: areas and zone counts per level.
+
+    The control classes follow from three demonstration inputs: the COP classes (deep karst
+    较高+高 -> 二级), the DRASTIC high class inside high function value (shallow -> 二级, or 一级
+    under high load or in a 三线一单 key unit) and the key units. Zones are counted as the
+    vectoriser makes them: 4-connected parts of a level, split by county, ≥ ``min_area_m2``.
+
+    * the control **total** is exact by construction: the shallow cells S are the top cells of
+      the DRASTIC score inside high function value and outside protection, as many as
+      512.95 km² minus the deep control cells (COP 较高+高 outside protection);
+    * **patchiness**: a fine texture field (``TEXTURE_SIGMA_KM`` on a ``TEXTURE_BASE_KM``
+      grid, its own seed) is mixed into the smooth scores as ``(smooth + τ·texture) / √(1 + τ²)``;
+      τ_s (DRASTIC score) is set by bisection so that there are 54 一级管控区 zones, with the
+      radius of the ``KEY_UNITS`` key-unit discs (around the most-loaded towns) re-fitted by
+      bisection at each step so that the 一级管控区 area stays 41.75 km²; then τ_d (COP score,
+      class areas unchanged) so that there are 261 二级管控区 zones; the pair is searched again
+      (at most three rounds) while the counts are off by more than a few;
+    * a **count trim** closes what the searches leave: it removes the smallest zone of a level
+      that lies inside one county, clear of the cells county lines and the extent edge touch, and
+      has no deep cells, or adds a zone of that level on the best-scored free cells (two cells where
+      one cell is just the minimum area, one cell where a cell is well above it), and repeats
+      until the counts of the vectoriser itself (``vectorize.build_zones``) are the targets.
+      Each step changes an area by one or two cells.
+
+    Searches use a cell-centre disc test for the key units (:func:`_disc_mask`); the final key
+    raster is rasterised from the written polygons, as the pipeline does.
+    """
+
+    def __init__(self, grid, cty, ext_geom, valid, fv, prot, karst, lcls, towns, kv, noise_v, wz, seed, crs):
+        from zoning.derive.config import DEFAULT_ZONES
+
+        self.grid, self.cty, self.crs = grid, cty, crs
+        self.shape = (grid.height, grid.width)
+        self.cell = grid.cell_km2
+        self.valid, self.prot, self.karst = valid, prot, karst
+        self.kv, self.noise_v, self.wz = kv, noise_v, wz
+        tex = _Fields(grid, seed + 29, base_km=TEXTURE_BASE_KM)
+        self.tex_v = tex.noise(TEXTURE_SIGMA_KM)
+        self.tex_k = tex.noise(TEXTURE_SIGMA_KM)
+        self.cand = valid & (fv == 3) & (prot == 0)
+        self.free = valid & (prot == 0)
+        self.lhigh = (lcls == 3) & valid
+        self.n_ctrl = int(round(PUBLISHED["levels"]["一级管控区"] / self.cell
+                                + PUBLISHED["levels"]["二级管控区"] / self.cell))
+        self.n_lvl1 = int(round(PUBLISHED["levels"]["一级管控区"] / self.cell))
+        self.target = {2: PUBLISHED_COUNTS["一级管控区"], 1: PUBLISHED_COUNTS["二级管控区"]}
+        self.min_area = float(DEFAULT_ZONES["min_area_m2"])
+        self.cid = features.rasterize([(g, i + 1) for i, g in enumerate(cty.geometry)], out_shape=self.shape,
+                                      transform=grid.transform, fill=0, dtype="uint8")
+        lines = list(cty.geometry.boundary) + [ext_geom.boundary]
+        touched = features.rasterize(lines, out_shape=self.shape, transform=grid.transform, fill=0, default_value=1,
+                                     all_touched=True, dtype="uint8").astype(bool)
+        self.interior = valid & (self.cid > 0) & ~_dilate(touched, 1)
+        self.towns = sorted(towns, key=lambda t: -t[2])
+        self._cop_cache = None
+        self.record: dict = {}
+
+    # -- building blocks
+    def cop(self, tau_d):
+        """COP classes (exact published areas) from the smooth score with texture weight ``tau_d``."""
+        if self._cop_cache is None or self._cop_cache[0] != tau_d:
+            ks = (self.kv + tau_d * self.tex_k) / np.sqrt(1.0 + tau_d * tau_d)
+            cop_cls, _ = _alloc(ks, self.karst, [(5, 2.69), (4, 163.04), (3, COP_MEDIUM_DERIVED), (2, 421.31),
+                                                 (1, None)], self.cell, fill=0)
+            cop_ctrl = np.isin(cop_cls, DEFAULT_CLASSES["cop_high_classes"]) & self.free
+            self._cop_cache = (tau_d, cop_cls, cop_ctrl)
+        return self._cop_cache[1:]
+
+    def structure(self, tau_s, tau_d):
+        """(COP classes, deep control cells, DRASTIC score, shallow control cells S)."""
+        cop_cls, cop_ctrl = self.cop(tau_d)
+        vs = (DRASTIC_RHO * self.wz
+              + np.sqrt(1 - DRASTIC_RHO ** 2) * (self.noise_v + tau_s * self.tex_v) / np.sqrt(1.0 + tau_s * tau_s))
+        n_s = self.n_ctrl - int(cop_ctrl.sum())
+        s, _ = _alloc(vs, self.cand, [(1, n_s * self.cell)], self.cell, fill=0)
+        return cop_cls, cop_ctrl, vs, s == 1
+
+    def key_geoms(self, n, scale):
+        return [Point(x, y).buffer(KEY_RADIUS_M * scale, 64) for x, y, _ in self.towns[:n]]
+
+    def key_raster(self, n, scale):
+        """The key units rasterised as the pipeline does (final)."""
+        return _burn(self.key_geoms(n, scale), self.grid)
+
+    def key_fast(self, n, scale):
+        return _disc_mask(self.grid, [(x, y) for x, y, _ in self.towns[:n]], KEY_RADIUS_M * scale)
+
+    def split(self, S, cop_ctrl, key):
+        l1 = S & (self.lhigh | key)
+        return l1, (S & ~l1) | cop_ctrl
+
+    def count(self, mask):
+        """Zones of a level as the vectoriser makes them, on cells: parts split by county, ≥ min area."""
+        lab = np.where(mask, self.cid, 0).astype(np.uint8)
+        if not lab.any():
+            return 0
+        px = self.grid.res ** 2
+        n = 0
+        for g, _ in features.shapes(lab, mask=lab > 0, connectivity=4):
+            if len(g["coordinates"]) and shapely.geometry.shape(g).area * px >= self.min_area - 1e-6:
+                n += 1
+        return n
+
+    def levels_raster(self, S, cop_ctrl, key):
+        l1, l2 = self.split(S, cop_ctrl, key)
+        lv = np.where(l1, 2, np.where(l2, 1, 0)).astype(np.uint8)
+        lv = np.where(self.prot > 0, self.prot + 2, lv).astype(np.uint8)
+        lv[~self.valid] = steps.NODATA
+        return lv
+
+    def exact_counts(self, levels):
+        from zoning.derive import vectorize
+
+        z = vectorize.build_zones(vectorize.window_shapes(levels, self.grid.transform), self.crs, self.min_area,
+                                  self.cty)
+        c = z["level"].value_counts()
+        return {int(k): int(c.get(k, 0)) for k in range(1, 7)}
+
+    def fit_key_scale(self, S, n):
+        sc, a = _bisect(lambda sc: float((S & (self.lhigh | self.key_fast(n, sc))).sum()), 0.02, 6.0,
+                        self.n_lvl1, iters=24)
+        return sc, int(a)
+
+    # -- calibration
+    def run(self):
+        tgt1, tgt2 = self.target[2], self.target[1]
+        n_k = min(KEY_UNITS, len(self.towns))
+        tau_s = tau_d = 0.0
+        hist = []
+        for _ in range(3):
+            # shallow texture: the number of 一级管控区 zones, the key-unit radius keeping its area
+            def c1(t):
+                s = self.structure(t, tau_d)[3]
+                sc, _ = self.fit_key_scale(s, n_k)
+                return float(self.count(s & (self.lhigh | self.key_fast(n_k, sc))))
+
+            tau_s, _ = _bisect(c1, 0.0, TAU_MAX, tgt1, iters=14)
+            S = self.structure(tau_s, tau_d)[3]
+            k_sc, _ = self.fit_key_scale(S, n_k)
+            key = self.key_fast(n_k, k_sc)
+
+            # deep texture: the number of 二级管控区 zones
+            def c2(t):
+                _, cc, _, s = self.structure(tau_s, t)
+                return float(self.count(self.split(s, cc, key)[1]))
+
+            tau_d, _ = _bisect(c2, 0.0, TAU_MAX, tgt2, iters=14)
+            cop_cls, cop_ctrl, vs, S = self.structure(tau_s, tau_d)
+            k_sc, a1 = self.fit_key_scale(S, n_k)
+            key = self.key_fast(n_k, k_sc)
+            l1, l2 = self.split(S, cop_ctrl, key)
+            n1, n2 = self.count(l1), self.count(l2)
+            hist.append({"tau_shallow": tau_s, "tau_deep": tau_d, "key_radius_m": KEY_RADIUS_M * k_sc,
+                         "zones_1": n1, "zones_2": n2, "level1_km2": a1 * self.cell,
+                         "level1_load_only_km2": float((S & self.lhigh).sum() * self.cell)})
+            if abs(n1 - tgt1) <= 3 and abs(n2 - tgt2) <= 6:
+                break
+        key = self.key_raster(n_k, k_sc)
+        self.n_key, self.key_scale = n_k, k_sc
+        self.cop_cls, self.vscore = cop_cls, vs
+        S, trims, exact = self._trim(S, cop_ctrl, key)
+        self.S = S
+        self.levels = self.levels_raster(S, cop_ctrl, key)
+        g = self.key_geoms(n_k, k_sc)
+        self.key_gdf = gpd.GeoDataFrame({"name": [f"重点管控单元{i + 1:02d} (demonstration)" for i in range(len(g))],
+                                         "accuracy": LABEL}, geometry=g, crs=self.crs)
+        self.record = {"texture_tau_shallow": tau_s, "texture_tau_deep": tau_d, "texture_sigma_km": TEXTURE_SIGMA_KM,
+                       "texture_base_km": TEXTURE_BASE_KM, "drastic_rho": DRASTIC_RHO, "key_units": n_k,
+                       "key_unit_radius_m": KEY_RADIUS_M * k_sc, "search": hist, "trim_steps": trims,
+                       "zones_exact": {steps.LEVEL_NAMES[k]: v for k, v in exact.items()},
+                       "counts_met": exact[2] == tgt1 and exact[1] == tgt2}
+
+    def _trim(self, S, cop_ctrl, key):
+        """Remove or add single zones until the vectoriser's counts are the targets."""
+        S = S.copy()
+        up = self.lhigh | key
+        trims = []
+        exact = self.exact_counts(self.levels_raster(S, cop_ctrl, key))
+        for _ in range(4):
+            d = {lvl: exact[lvl] - self.target[lvl] for lvl in (2, 1)}
+            if not any(d.values()):
+                break
+            for lvl in (2, 1):
+                for _ in range(abs(d[lvl])):
+                    ok = self._remove(S, cop_ctrl, key, lvl) if d[lvl] > 0 else self._add(S, cop_ctrl, up, lvl)
+                    if not ok:
+                        break
+                    trims.append(("remove " if d[lvl] > 0 else "add ") + steps.LEVEL_NAMES[lvl] + f" ({ok} cells)")
+            exact = self.exact_counts(self.levels_raster(S, cop_ctrl, key))
+        return S, trims, exact
+
+    def _remove(self, S, cop_ctrl, key, lvl):
+        l1, l2 = self.split(S, cop_ctrl, key)
+        mine = l1 if lvl == 2 else l2  # a level's zones do not depend on the other level's cells
+        lab, n = _label(mine)
+        if not n:
+            return 0
+        size = np.bincount(lab.ravel(), minlength=n + 1)
+        bad = np.zeros(n + 1, bool)
+        bad[0] = True
+        bad[np.unique(lab[mine & ~self.interior])] = True  # near a county line or the extent edge
+        bad[np.unique(lab[mine & cop_ctrl])] = True  # deep cells are not DRASTIC cells
+        ok = np.flatnonzero(~bad)
+        if not len(ok):
+            return 0
+        i = ok[np.argmin(size[ok])]
+        S[lab == i] = False
+        return int(size[i])
+
+    def _add(self, S, cop_ctrl, up, lvl):
+        l1, l2 = self.split(S, cop_ctrl, up)
+        near = _dilate(l1 if lvl == 2 else l2, 1)  # not touching the same level, not even at a corner
+        free = self.cand & ~S & self.interior & ~near & (up if lvl == 2 else ~up)
+        if self.grid.res ** 2 >= 1.5 * self.min_area:  # one cell is safely a zone
+            if not free.any():
+                return 0
+            r, c = np.unravel_index(np.argmax(np.where(free, self.vscore, -np.inf)), free.shape)
+            S[r, c] = True
+            return 1
+        pair = free[:, :-1] & free[:, 1:]  # a cell of exactly the minimum area is not relied on
+        if not pair.any():
+            return 0
+        sc = np.where(pair, self.vscore[:, :-1] + self.vscore[:, 1:], -np.inf)
+        r, c = np.unravel_index(np.argmax(sc), sc.shape)
+        S[r, c] = S[r, c + 1] = True
+        return 2
+
+
+def _vulnerability(vscore, valid, cand, S, cell):
+    """DRASTIC classes (1 low, 2 medium, 3 high; NODATA outside): S high; the rest of the high
+    area outside the candidate cells by rank of the score; medium and low by rank."""
+    vul = np.full(vscore.shape, steps.NODATA, np.uint8)
+    vul[S] = 3
+    rest = int(round(PUBLISHED["vulnerability"]["脆弱性高"] / cell)) - int(S.sum())
+    part, _ = _alloc(vscore, valid & ~cand, [(3, rest * cell)], cell, fill=0)
+    vul[part == 3] = 3
+    remaining = valid & (vul != 3)
+    part, _ = _alloc(vscore, remaining, [(2, PUBLISHED["vulnerability"]["脆弱性中"]),
+                                         (1, PUBLISHED["vulnerability"]["脆弱性低"])], cell, fill=steps.NODATA)
+    vul[remaining] = part[remaining]
+    return vul
 
 
 def demo_config_text(resolution: float = 100.0, generate: bool = True, seed: int = DEFAULT_SEED) -> str:
