@@ -74,6 +74,57 @@ def test_sql_check_equals_in_process(pg_dsn, ctx, seed):
     assert res.verdict_counts == ref["verdict"].value_counts().to_dict()
 
 
+def _cut_points(conn, geom, n: int = 12) -> list:
+    """Points on the cut lines ST_Subdivide makes in ``geom`` (as check_in_database cuts
+    it), strictly inside ``geom``: each lies on the edge of two pieces."""
+    import shapely
+
+    rows = conn.execute(
+        "SELECT (SELECT min(ST_X(d.geom)) FROM ST_DumpPoints(p) d), (SELECT max(ST_X(d.geom)) FROM ST_DumpPoints(p) d), "
+        "(SELECT min(ST_Y(d.geom)) FROM ST_DumpPoints(p) d), (SELECT max(ST_Y(d.geom)) FROM ST_DumpPoints(p) d) "
+        "FROM ST_Subdivide(ST_GeomFromWKB(%s, 4490), %s) p", (shapely.to_wkb(geom), engines.SUBDIVIDE_VERTICES)).fetchall()
+    x0, y0, x1, y1 = geom.bounds
+    xs = {v for r in rows for v in r[:2]} - {x0, x1}
+    ys = {v for r in rows for v in r[2:]} - {y0, y1}
+    pts = [shapely.Point(x, y) for x in xs for y in np.linspace(y0, y1, n)[1:-1]]
+    pts += [shapely.Point(x, y) for y in ys for x in np.linspace(x0, x1, n)[1:-1]]
+    return [p for p in pts if geom.contains(p)]
+
+
+def test_sql_check_on_the_subdivision_cuts_and_shared_edges(pg_dsn, ctx):
+    """Where the pieces of ST_Subdivide could show: points on the cuts inside the most
+    detailed zones and inside the shrunk counties (the county-line check), points on
+    zone vertices, triangles of three consecutive zone vertices (sharing two edges with
+    the zone, some inside it, some outside: no sliver of overlap from the cuts), and
+    whole zones as sites (their overlap summed over many pieces)."""
+    import geopandas as gpd
+    import shapely
+
+    from zoning.overlay import CountyIndex
+
+    lz = ctx.overlay_layers
+    geoms = lz.geometry.to_numpy()
+    detailed = geoms[np.argsort(-shapely.get_num_coordinates(geoms), kind="stable")[:5]]
+    inner = CountyIndex(ctx.counties, ctx.county_tolerance_m).inner
+    sites = []
+    with postgis.connect(pg_dsn) as conn:
+        for g in [*detailed, *inner]:
+            sites += _cut_points(conn, g)
+    assert len(sites) > 50
+    for g in detailed:
+        ring = np.asarray(shapely.get_exterior_ring(g).coords)[:-1]
+        sites += [shapely.Point(*xy) for xy in ring[::7]]
+        tri = [shapely.Polygon([ring[i], ring[(i + 1) % len(ring)], ring[(i + 2) % len(ring)]]) for i in range(len(ring))]
+        sites += [t for t in tri if t.is_valid and t.area > 0]
+        sites.append(g)
+    frame = gpd.GeoDataFrame({"site_id": [f"E{i}" for i in range(len(sites))]},
+                             geometry=gpd.GeoSeries(sites, crs="EPSG:4490"), crs="EPSG:4490")
+    ref = check_sites(frame, context=ctx)
+    postgis.write_sites(frame, f"{pg_dsn}?table=edge_sites", if_exists="replace")
+    res = engines.check_in_database(f"{pg_dsn}?table=edge_sites", context=ctx)
+    _assert_same(ref, _read_result(pg_dsn, res.table, res.key))
+
+
 def test_sql_check_with_a_postgis_pack_in_the_same_database(pg_dsn):
     pack_dsn = f"{pg_dsn}?schema=engines_pack"
     postgis.push_pack(PACK_DIR, pack_dsn, replace_existing=True)

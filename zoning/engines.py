@@ -3,18 +3,25 @@
 Both give the same answers as the in-process :func:`zoning.check.check_sites`:
 
 :func:`check_in_database`
-    For a site table already in PostGIS: the overlay runs in SQL (``ST_Intersects`` on
-    GIST-indexed zones, ``ST_Area(ST_Intersection(...))`` in the equal-area projection
-    :data:`zoning.settings.area_crs`, registered as :data:`zoning.postgis.AREA_SRID`),
-    the rules are evaluated in Python once per distinct combination of zones and project
-    attributes (a few hundred rows at most), and the results are written back as a
-    table: no site geometry leaves the server.
+    For a site table already in PostGIS: the overlay runs in SQL, set-wise. The zones and
+    counties (and the counties shrunk and grown by their positional accuracy, for the
+    county-line check of points) are cut with ``ST_Subdivide`` into GIST-indexed pieces of
+    at most :data:`SUBDIVIDE_VERTICES` vertices; the sites are GIST-indexed too, and each
+    piece finds its sites (``ST_Intersects``/``ST_Contains`` for points,
+    ``ST_Area(ST_Intersection(...))`` summed per zone for areas, in the equal-area
+    projection :data:`zoning.settings.area_crs`, registered as
+    :data:`zoning.postgis.AREA_SRID`); the rare cases a cut could decide (a point on a
+    cut, an overlap that comes out near zero) are computed again on the whole polygon.
+    The rules are evaluated in Python once per distinct combination of zones and
+    project attributes (a few hundred rows at most), and the results are written back as
+    a table: no site geometry leaves the server.
 :func:`check_sites_dask` / :func:`iter_check_dask`
     A GeoDataFrame (or a site file, chunk by chunk) split into spatially sorted
-    partitions with dask-geopandas (sorted by Hilbert distance, cut into contiguous runs:
-    no shuffle), each partition checked by
-    :func:`zoning.check.check_sites` on a worker with the pack's context broadcast once
-    to every worker; results come back in input order. The cluster is a
+    partitions (sorted by Hilbert distance as dask-geopandas computes it, cut into
+    contiguous runs: no shuffle), scattered to the workers and each checked by
+    :func:`zoning.check.check_sites` there, with the pack's context sent once to every
+    worker (once for all the chunks of a file); results come back without their
+    geometry (the input's), in input order. The cluster is a
     ``dask.distributed.LocalCluster`` (processes, ``workers`` of them) unless a
     ``scheduler`` address is given.
 """
@@ -50,6 +57,11 @@ __all__ = [
 ]
 
 _POS = "__zoning_pos"
+
+#: Most vertices per piece when :func:`check_in_database` cuts the zones and counties with
+#: ``ST_Subdivide`` (smaller pieces: cheaper point-in-polygon and intersection tests, more
+#: index entries).
+SUBDIVIDE_VERTICES = 64
 
 #: Columns of the result table written by :func:`check_in_database` (after the key),
 #: with the same meaning and values as in :data:`zoning.check.RESULT_COLUMNS`.
@@ -188,6 +200,9 @@ def check_in_database(
                 raise EngineError(msg)
         postgis.ensure_area_srid(conn)
         conn.execute("SET LOCAL work_mem = '128MB'")
+        # these statements are long joins over few, cheap-to-plan tables: JIT compilation
+        # costs ~0.6 s per statement and saves nothing
+        conn.execute("SET LOCAL jit = off")
 
         # ---- the zones (+ counties), as the in-process check orders them, broadcast as a temp table
         lz = ctx.overlay_layers
@@ -209,67 +224,154 @@ def check_in_database(
                               str(lz["zone_name"].iat[i]), wkb[i], inner[i], outer[i]))
         conn.execute(f"ALTER TABLE _zz ADD COLUMN geom_m geometry; UPDATE _zz SET geom_m = ST_Transform(geom, {area_srid})")
         conn.execute("CREATE INDEX ON _zz USING GIST (geom); CREATE INDEX ON _zz USING GIST (geom_m); ANALYZE _zz")
+        # the zones and counties cut into pieces of at most SUBDIVIDE_VERTICES vertices
+        # (ST_Subdivide), each piece GIST-indexed: a point is tested against one small
+        # piece instead of a polygon of hundreds of vertices, and a polygon site is
+        # intersected with the few pieces it touches (the areas summed per zone).
+        # _zs: lon/lat, for points; _zsm: equal-area, for areas; _cin/_cout: the counties
+        # shrunk/grown by the tolerance (the county-line check of points).
+        nv = int(SUBDIVIDE_VERTICES)
+        conn.execute(f"""
+            CREATE TEMP TABLE _zs ON COMMIT DROP AS
+              SELECT zidx, kind = 'county' AS cty, ST_Subdivide(geom, {nv}) AS g FROM _zz WHERE NOT ST_IsEmpty(geom);
+            CREATE INDEX ON _zs USING GIST (g); ANALYZE _zs;
+            CREATE TEMP TABLE _zsm ON COMMIT DROP AS
+              SELECT zidx, ST_Subdivide(geom_m, {nv}) AS g FROM _zz WHERE NOT ST_IsEmpty(geom_m);
+            CREATE INDEX ON _zsm USING GIST (g); ANALYZE _zsm;
+            CREATE TEMP TABLE _cin ON COMMIT DROP AS
+              SELECT zidx, ST_Subdivide(inner_g, {nv}) AS g FROM _zz WHERE inner_g IS NOT NULL AND NOT ST_IsEmpty(inner_g);
+            CREATE INDEX ON _cin USING GIST (g); ANALYZE _cin;
+            CREATE TEMP TABLE _cout ON COMMIT DROP AS
+              SELECT zidx, ST_Subdivide(outer_g, {nv}) AS g FROM _zz WHERE outer_g IS NOT NULL AND NOT ST_IsEmpty(outer_g);
+            CREATE INDEX ON _cout USING GIST (g); ANALYZE _cout;
+        """)
         conn.execute("CREATE TEMP TABLE _rank (kind text, zone_class text, rank int) ON COMMIT DROP")
         with conn.cursor() as cur:
             cur.executemany("INSERT INTO _rank VALUES (%s, %s, %s)",
                             [("groundwater_protection", k, v) for k, v in PROTECTION_RANK.items()]
                             + [("groundwater_control", k, v) for k, v in CONTROL_RANK.items()])
 
-        # ---- the sites: type, representative point, area
+        # ---- the sites: type, representative point, area (one pass; OFFSET 0 keeps each
+        # level from being folded into the next, so every expression is computed once)
         g_expr = sql.SQL("CASE WHEN ST_SRID({g}) = 4490 THEN {g} ELSE ST_Transform({g}, 4490) END").format(
             g=sql.Identifier(geom))
-        conn.execute(sql.SQL("""
+        conn.execute(sql.SQL(f"""
             CREATE TEMP TABLE _b ON COMMIT DROP AS
-            SELECT sid, g, present, gtype,
-                   present AND gtype = 'POINT' AS is_point,
-                   present AND gtype <> 'POINT' AS is_area,
-                   present AND gtype IN ('POLYGON', 'MULTIPOLYGON') AS polytype
-            FROM (SELECT {key} AS sid, {g} AS g,
-                         ({gc} IS NOT NULL AND NOT ST_IsEmpty({gc})) AS present,
-                         GeometryType({gc}) AS gtype
-                  FROM {S}) q
-        """).format(key=sql.Identifier(key), g=g_expr, gc=sql.Identifier(geom), S=S))
-        conn.execute(f"""
-            ALTER TABLE _b ADD COLUMN gm geometry, ADD COLUMN area_m2 float8, ADD COLUMN lon float8, ADD COLUMN lat float8;
-            UPDATE _b SET gm = CASE WHEN is_area THEN ST_Transform(g, {area_srid}) END,
-                          lon = CASE WHEN is_point THEN ST_X(g) WHEN is_area THEN ST_X(ST_PointOnSurface(g)) END,
-                          lat = CASE WHEN is_point THEN ST_Y(g) WHEN is_area THEN ST_Y(ST_PointOnSurface(g)) END;
-            UPDATE _b SET area_m2 = ST_Area(gm) WHERE is_area;
-            ALTER TABLE _b ADD COLUMN polygonal boolean;
-            UPDATE _b SET polygonal = coalesce(is_area AND area_m2 > 0, false);
+            SELECT sid, g, present, gtype, is_point, is_area, polytype, gm, area_m2,
+                   CASE WHEN is_point THEN ST_X(g) WHEN is_area THEN ST_X(pos) END AS lon,
+                   CASE WHEN is_point THEN ST_Y(g) WHEN is_area THEN ST_Y(pos) END AS lat,
+                   coalesce(is_area AND area_m2 > 0, false) AS polygonal
+            FROM (SELECT *, ST_Area(gm) AS area_m2 FROM (
+                    SELECT *, CASE WHEN is_area THEN ST_Transform(g, {area_srid}) END AS gm,
+                              CASE WHEN is_area THEN ST_PointOnSurface(g) END AS pos
+                    FROM (SELECT sid, g, present, gtype,
+                                 present AND gtype = 'POINT' AS is_point,
+                                 present AND gtype <> 'POINT' AS is_area,
+                                 present AND gtype IN ('POLYGON', 'MULTIPOLYGON') AS polytype
+                          FROM (SELECT {{key}} AS sid, {{g}} AS g,
+                                       ({{gc}} IS NOT NULL AND NOT ST_IsEmpty({{gc}})) AS present,
+                                       GeometryType({{gc}}) AS gtype
+                                FROM {{S}}) q0 OFFSET 0) q1 OFFSET 0) q2 OFFSET 0) q3;
             ALTER TABLE _b ADD PRIMARY KEY (sid);
             ANALYZE _b;
+        """).format(key=sql.Identifier(key), g=g_expr, gc=sql.Identifier(geom), S=S))
+        # the point sites and the other sites, each GIST-indexed: the joins below run piece
+        # by piece (a few thousand index scans, each returning the sites in one piece's box,
+        # the piece's prepared geometry reused), not site by site
+        conn.execute("""
+            CREATE TEMP TABLE _bp ON COMMIT DROP AS SELECT sid, g FROM _b WHERE is_point;
+            CREATE INDEX ON _bp USING GIST (g); ANALYZE _bp;
+            CREATE TEMP TABLE _ba ON COMMIT DROP AS SELECT sid, gm, polytype, area_m2 FROM _b WHERE is_area;
+            CREATE INDEX ON _ba USING GIST (gm); ANALYZE _ba;
         """)
 
-        # ---- (site, zone, overlap) pairs
+        # ---- (site, zone, overlap) pairs, set-wise against the pieces. A point on the cut
+        # between two pieces of one zone hits both (DISTINCT); points also get their county
+        # pairs here (_pp), kept out of _p. The overlap of an area site with a zone is the
+        # sum over the zone's pieces (they do not overlap; a piece that covers the site adds
+        # the site's area). A sum that comes out (near) zero is computed again against the
+        # whole zone, so that a site sharing an edge with a zone gets no sliver from the
+        # vertices ST_Subdivide puts on its cuts.
         conn.execute("""
+            CREATE TEMP TABLE _pp ON COMMIT DROP AS
+            SELECT DISTINCT b.sid, s.zidx, s.cty FROM _zs s JOIN _bp b ON ST_Intersects(s.g, b.g);
+            CREATE TEMP TABLE _pa ON COMMIT DROP AS
+            SELECT b.sid, s.zidx,
+                   sum(CASE WHEN b.polytype AND ST_Covers(s.g, b.gm) THEN b.area_m2
+                            ELSE ST_Area(ST_Intersection(b.gm, s.g)) END) AS a,
+                   bool_and(b.polytype) AS polytype, min(b.area_m2) AS area_m2
+              FROM _zsm s JOIN _ba b ON ST_Intersects(s.g, b.gm)
+             GROUP BY b.sid, s.zidx;
+            UPDATE _pa p SET a = ST_Area(ST_Intersection(b.gm, z.geom_m))
+              FROM _ba b, _zz z
+             WHERE p.polytype AND p.a <= 1e-6 * p.area_m2 AND b.sid = p.sid AND z.zidx = p.zidx;
             CREATE TEMP TABLE _p ON COMMIT DROP AS
-            SELECT b.sid, z.zidx, NULL::float8 AS a
-              FROM _b b JOIN _zz z ON z.kind <> 'county' AND ST_Intersects(z.geom, b.g) WHERE b.is_point
+            SELECT sid, zidx, NULL::float8 AS a FROM _pp WHERE NOT cty
             UNION ALL
-            SELECT sid, zidx, a FROM (
-              SELECT b.sid, z.zidx, ST_Area(ST_Intersection(b.gm, z.geom_m)) AS a, b.polytype
-                FROM _b b JOIN _zz z ON ST_Intersects(z.geom_m, b.gm) WHERE b.is_area) q
-             WHERE a > 0 OR NOT polytype;
+            SELECT sid, zidx, a FROM _pa WHERE a > 0 OR NOT polytype;
             CREATE INDEX ON _p (sid); ANALYZE _p;
         """)
 
         # ---- county of point sites (as zoning.query.classify_points: zoning.overlay.CountyIndex.assign)
-        near_sql = "false" if tol <= 0 else "ci.zidx IS NOT NULL AND NOT ST_Contains(ci.inner_g, b.g)"
+        # _pcc: the first county (in layer order) whose polygon holds the point.
+        conn.execute("""
+            CREATE TEMP TABLE _pcc ON COMMIT DROP AS
+            SELECT sid, min(zidx) AS cidx FROM _pp WHERE cty GROUP BY sid;
+            ALTER TABLE _pcc ADD PRIMARY KEY (sid); ANALYZE _pcc;
+        """)
+        if tol > 0:
+            # near the line = not in the interior of its county shrunk by the tolerance: in
+            # no piece's interior (ST_Contains; ST_Intersects only where that fails), and
+            # for a point touching pieces but inside none (on a cut, or on the line),
+            # ST_Contains on the whole shrunk county. The county across = the first other
+            # county whose grown polygon contains the point, tested the same way.
+            conn.execute("""
+                CREATE TEMP TABLE _pin ON COMMIT DROP AS
+                SELECT c.sid, bool_or(h.inside) AS inside
+                  FROM (SELECT b.sid, s.zidx, ST_Contains(s.g, b.g) AS inside, s.g AS sg, b.g AS bg
+                          FROM _cin s JOIN _bp b ON s.g && b.g OFFSET 0) h
+                  JOIN _pcc c ON c.sid = h.sid AND c.cidx = h.zidx
+                 WHERE h.inside OR ST_Intersects(h.sg, h.bg)
+                 GROUP BY c.sid;
+                UPDATE _pin p SET inside = ST_Contains(z.inner_g, b.g)
+                  FROM _bp b, _pcc c, _zz z WHERE NOT p.inside AND b.sid = p.sid AND c.sid = p.sid AND z.zidx = c.cidx;
+                CREATE TEMP TABLE _pnear ON COMMIT DROP AS
+                SELECT c.sid, c.cidx, b.g FROM _pcc c JOIN _bp b USING (sid) LEFT JOIN _pin p USING (sid)
+                 WHERE NOT coalesce(p.inside, false);
+                ALTER TABLE _pnear ADD PRIMARY KEY (sid);
+                CREATE INDEX ON _pnear USING GIST (g); ANALYZE _pnear;
+                CREATE TEMP TABLE _pnb ON COMMIT DROP AS
+                SELECT DISTINCT ON (q.sid) q.sid, q.zidx FROM (
+                    SELECT n.sid, s.zidx, bool_or(ST_Contains(s.g, n.g)) AS inside
+                      FROM _cout s JOIN _pnear n ON ST_Intersects(s.g, n.g) WHERE s.zidx <> n.cidx
+                     GROUP BY n.sid, s.zidx) q
+                  JOIN _pnear n USING (sid) JOIN _zz z ON z.zidx = q.zidx
+                 WHERE q.inside OR ST_Contains(z.outer_g, n.g)
+                 ORDER BY q.sid, q.zidx;
+            """)
+            near_sql = "c.cidx IS NOT NULL AND pn.sid IS NOT NULL"
+            near_join = "LEFT JOIN _pnear pn ON pn.sid = b.sid LEFT JOIN _pnb pnb ON pnb.sid = b.sid"
+            nb_zidx = "pnb.zidx"
+        else:
+            near_sql, near_join, nb_zidx = "false", "", "NULL::int"
+        # outside every county: the nearest one (distance in the equal-area CRS)
         conn.execute(f"""
+            CREATE TEMP TABLE _pout ON COMMIT DROP AS
+            SELECT b.sid, ST_Transform(b.g, {area_srid}) AS gm
+              FROM _bp b LEFT JOIN _pcc c USING (sid) WHERE c.sid IS NULL;
+            CREATE TEMP TABLE _pnr ON COMMIT DROP AS
+            SELECT DISTINCT ON (o.sid) o.sid, z.zidx, ST_Distance(z.geom_m, o.gm) AS d
+              FROM _pout o CROSS JOIN (SELECT zidx, geom_m FROM _zz WHERE kind = 'county') z
+             ORDER BY o.sid, d, z.zidx;
             CREATE TEMP TABLE _pc ON COMMIT DROP AS
             SELECT b.sid, ci.zone_class AS c_code, ci.zone_name AS c_name, ({near_sql}) AS near,
                    nb.zone_class AS n_code, nb.zone_name AS n_name,
-                   nr.zone_class AS r_code, nr.zone_name AS r_name, nr.d AS r_d
-              FROM (SELECT sid, g FROM _b WHERE is_point) b
-              LEFT JOIN LATERAL (SELECT zidx, zone_class, zone_name, inner_g FROM _zz
-                                  WHERE kind = 'county' AND ST_Intersects(geom, b.g) ORDER BY zidx LIMIT 1) ci ON true
-              LEFT JOIN LATERAL (SELECT zone_class, zone_name FROM _zz
-                                  WHERE kind = 'county' AND ({near_sql}) AND zidx <> ci.zidx AND ST_Contains(outer_g, b.g)
-                                  ORDER BY zidx LIMIT 1) nb ON true
-              LEFT JOIN LATERAL (SELECT zone_class, zone_name, ST_Distance(geom_m, ST_Transform(b.g, {area_srid})) AS d
-                                   FROM _zz WHERE kind = 'county' AND ci.zidx IS NULL
-                                  ORDER BY ST_Distance(geom_m, ST_Transform(b.g, {area_srid})), zidx LIMIT 1) nr ON true;
+                   nr.zone_class AS r_code, nr.zone_name AS r_name, pnr.d AS r_d
+              FROM _b b LEFT JOIN _pcc c ON c.sid = b.sid LEFT JOIN _zz ci ON ci.zidx = c.cidx
+              {near_join}
+              LEFT JOIN _zz nb ON nb.zidx = {nb_zidx}
+              LEFT JOIN _pnr pnr ON pnr.sid = b.sid LEFT JOIN _zz nr ON nr.zidx = pnr.zidx
+             WHERE b.is_point;
             CREATE INDEX ON _pc (sid);
         """)
 
@@ -366,12 +468,16 @@ def check_in_database(
         attrs = [a for a in PROJECT_ATTRIBUTES if a in cols]
         attr_sel = sql.SQL("").join(sql.SQL(", s.{}").format(sql.Identifier(a)) for a in attrs)
         attr_names = sql.SQL("").join(sql.SQL(", {}").format(sql.Identifier(a)) for a in attrs)
+        # a combination is keyed by the text of the row of its values (NULL and '' print
+        # differently), so the result table can hash-join on it
+        combo_key = sql.SQL("ROW(r.evaluated, r.hits_key {attr_sel})::text").format(attr_sel=attr_sel)
         conn.execute(sql.SQL("""
             CREATE TEMP TABLE _combo ON COMMIT DROP AS
             SELECT row_number() OVER () AS cid, * FROM (
-              SELECT DISTINCT r.evaluated, r.hits_key {attr_sel}
-                FROM _r r JOIN {S} s ON s.{key} = r.sid) d
-        """).format(attr_sel=attr_sel, S=S, key=sql.Identifier(key)))
+              SELECT DISTINCT ON (ck) {ck} AS ck, r.evaluated, r.hits_key {attr_sel}
+                FROM _r r JOIN {S} s ON s.{key} = r.sid ORDER BY ck) d;
+            CREATE UNIQUE INDEX ON _combo (ck); ANALYZE _combo;
+        """).format(ck=combo_key, attr_sel=attr_sel, S=S, key=sql.Identifier(key)))
         combos = conn.execute(sql.SQL("SELECT cid, evaluated, hits_key {} FROM _combo").format(attr_names)).fetchall()
         out_rows = []
         for cid, evaluated, hits_key, *vals in combos:
@@ -390,9 +496,7 @@ def check_in_database(
         with conn.cursor() as cur, cur.copy("COPY _v FROM STDIN") as cp:
             for r in out_rows:
                 cp.write_row(r)
-        combo_join = sql.SQL(" AND ").join(
-            [sql.SQL("c.evaluated IS NOT DISTINCT FROM r.evaluated"), sql.SQL("c.hits_key IS NOT DISTINCT FROM r.hits_key")]
-            + [sql.SQL("c.{a} IS NOT DISTINCT FROM s.{a}").format(a=sql.Identifier(a)) for a in attrs])
+        combo_join = sql.SQL("c.ck = {}").format(combo_key)
 
         # ---- land use -> quota class, once per distinct value
         has = {c: c in cols for c in ("site_id", "site_name", "land_use", "area_ha_stated", "input_problem")}
@@ -418,7 +522,10 @@ def check_in_database(
             SELECT r.sid AS {{key}}, {{site_id}}::text AS site_id, {{site_name}}::text AS site_name,
               CASE WHEN NOT r.evaluated THEN 'error' WHEN prob.txt IS NOT NULL THEN 'warning' ELSE 'ok' END AS status_code,
               coalesce(prob.txt, 'ok') AS status,
-              round(r.lon::numeric, 7)::float8 AS lon, round(r.lat::numeric, 7)::float8 AS lat,
+              -- points as numpy's np.round(x, 7) (rint(x * 1e7) / 1e7: ties to even), the
+              -- representative point of an area as Python's round(x, 7)
+              CASE WHEN r.is_point THEN round(r.lon * 1e7::float8) / 1e7::float8 ELSE round(r.lon::numeric, 7)::float8 END AS lon,
+              CASE WHEN r.is_point THEN round(r.lat * 1e7::float8) / 1e7::float8 ELSE round(r.lat::numeric, 7)::float8 END AS lat,
               CASE r.gtype WHEN 'POINT' THEN 'Point' WHEN 'LINESTRING' THEN 'LineString' WHEN 'POLYGON' THEN 'Polygon'
                 WHEN 'MULTIPOINT' THEN 'MultiPoint' WHEN 'MULTILINESTRING' THEN 'MultiLineString'
                 WHEN 'MULTIPOLYGON' THEN 'MultiPolygon' WHEN 'GEOMETRYCOLLECTION' THEN 'GeometryCollection' END AS geom_type,
@@ -489,7 +596,8 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None,
         yield client
 
 
-def _check_partition(part: gpd.GeoDataFrame, ctx: CheckContext, dtypes: dict[str, Any] | None = None) -> pd.DataFrame:
+def _check_partition(part: gpd.GeoDataFrame, ctx: CheckContext, dtypes: dict[str, Any] | None = None,
+                     keep_geometry: bool = True) -> pd.DataFrame:
     from zoning.check import check_sites
 
     if len(part) == 0:
@@ -501,7 +609,30 @@ def _check_partition(part: gpd.GeoDataFrame, ctx: CheckContext, dtypes: dict[str
     pos = part[_POS].to_numpy()
     res = check_sites(part.drop(columns=[_POS]), context=ctx)
     res[_POS] = pos
-    return pd.DataFrame(res)  # plain frame: the geometry column travels as shapely objects
+    out = pd.DataFrame(res)  # plain frame: the geometry column travels as shapely objects
+    if not keep_geometry:
+        # the result's geometry is the input's (check_sites returns it unchanged): the
+        # caller, which holds it, puts it back, so it does not travel back from the worker
+        out["geometry"] = None
+    return out
+
+
+def _warm_worker(pack: Pack) -> None:
+    """Read the pack's query context (cached per process) before the first partition arrives."""
+    from zoning.query import load_context
+
+    load_context(pack)
+
+
+def _scatter_context(client: Any, ctx: CheckContext) -> Any:
+    """The context sent once to every worker (pickled once), and the workers told to read
+    the pack's layers meanwhile (asynchronously: the client goes on splitting the sites)."""
+    from dask.distributed import fire_and_forget
+
+    [fut] = client.scatter([ctx], broadcast=True, hash=False)
+    for w in client.scheduler_info().get("workers", {}):
+        fire_and_forget(client.submit(_warm_worker, ctx.pack, workers=[w], allow_other_workers=False, pure=False))
+    return fut
 
 
 def check_sites_dask(
@@ -512,18 +643,22 @@ def check_sites_dask(
     workers: int | None = None,
     scheduler: str | None = None,
     npartitions: int | None = None,
-    partition_size: int = 50_000,
+    partition_size: int = 200_000,
     project_defaults: dict | None = None,
     on_date: dt.date | None = None,
     context: CheckContext | None = None,
+    _context_future: Any = None,
 ) -> gpd.GeoDataFrame:
     """:func:`zoning.check.check_sites` run partitioned on a dask cluster.
 
     The sites are split into ``npartitions`` (default: one per ``partition_size`` rows,
-    at least one per worker) spatially coherent partitions (sorted by the dask-geopandas
-    Hilbert distance and cut into contiguous runs), each checked on a worker; the pack's context
-    (zones, counties, rules) is built once here and broadcast to the workers. The result
-    is identical to the in-process engine, rows in input order.
+    at least two per worker) spatially coherent partitions (sorted by Hilbert distance,
+    as dask-geopandas computes it, and cut into contiguous runs), each checked on a
+    worker; the pack's context (zones, counties, rules) is built once here and sent once
+    to every worker. The partitions are scattered to the workers directly (not embedded
+    in a task graph), and the results come back without their geometry (the input's,
+    put back here). The result is identical to the in-process engine, rows in input
+    order.
 
     ``client`` uses an existing dask Client; otherwise ``scheduler`` (an address) or a
     LocalCluster of ``workers`` processes is started and closed.
@@ -534,7 +669,6 @@ def check_sites_dask(
         with dask_client(workers=workers, scheduler=scheduler) as own:
             return check_sites_dask(sites, pack, client=own, npartitions=npartitions, partition_size=partition_size,
                                     project_defaults=project_defaults, on_date=on_date, context=context)
-    import dask_geopandas
     import geopandas as gpd
 
     gdf = _as_sites(sites)  # EPSG:4490, fresh index, row numbers 1..n for the whole input
@@ -544,37 +678,37 @@ def check_sites_dask(
         from zoning.check import check_sites
 
         return check_sites(gdf, context=ctx)
+    ctx_future = _context_future if _context_future is not None else _scatter_context(client, ctx)
     n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
-    nparts = npartitions or max(n_workers, -(-n // partition_size))
+    # two partitions per worker at least, so that a worker that finishes early takes one
+    nparts = npartitions or max(2 * n_workers, -(-n // partition_size))
     nparts = max(1, min(nparts, n))
     gdf = gdf.assign(**{_POS: np.arange(n)})
-    present = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    geoms = gdf.geometry.to_numpy()
+    present = gdf.geometry.notna().to_numpy() & ~gdf.geometry.is_empty.to_numpy()
     placed, unplaced = gdf[present], gdf[~present]
     frames = []
-    [ctx_future] = client.scatter([ctx], broadcast=True)
     if len(placed):
-        import dask
-
-        # keep object columns as they are: dask would turn them into pyarrow strings (pd.NA
-        # for None), and the check must see exactly what the in-process engine sees
-        with dask.config.set({"dataframe.convert-string": False}):
-            if nparts > 1:
-                # spatial partitions without a shuffle: the Hilbert distance of every site
-                # (dask-geopandas, computed here), sorted, cut into contiguous runs
-                hd = dask_geopandas.from_geopandas(placed[[placed.geometry.name]], npartitions=1) \
-                    .hilbert_distance().compute(scheduler="sync")
-                placed = placed.iloc[np.argsort(hd.to_numpy(), kind="stable")]
-            dgdf = dask_geopandas.from_geopandas(placed, npartitions=nparts, sort=False)
-            parts = dgdf.to_delayed()
-        meta = _check_partition(placed.iloc[:1], ctx).iloc[:0]
+        if nparts > 1:
+            # spatial partitions without a shuffle: the Hilbert distance of every site
+            # (geopandas' implementation of dask-geopandas' one, computed here, in numpy),
+            # sorted, cut into contiguous runs
+            hd = placed.geometry.hilbert_distance()
+            placed = placed.iloc[np.argsort(hd.to_numpy(), kind="stable")]
+        cuts = np.linspace(0, len(placed), min(nparts, len(placed)) + 1).astype(int)
+        parts = [placed.iloc[a:b] for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
         dtypes = {c: t for c, t in gdf.dtypes.items() if c not in (gdf.geometry.name, _POS)}
-        futures = client.compute([dask.delayed(_check_partition)(p, ctx_future, dtypes) for p in parts])
-        frames = client.gather(futures)
-        frames = [f for f in frames if len(f)] or [meta]
+        part_futures = client.scatter(parts, hash=False)
+        futures = client.map(_check_partition, part_futures, ctx=ctx_future, dtypes=dtypes, keep_geometry=False,
+                             pure=False)
+        frames = [f for f in client.gather(futures) if len(f)]
+        del part_futures, futures
     if len(unplaced):
-        frames.append(_check_partition(unplaced, ctx))
-    res = pd.concat(frames, ignore_index=True).sort_values(_POS, kind="stable").drop(columns=[_POS])
-    res = res.reset_index(drop=True)
+        frames.append(_check_partition(unplaced, ctx, keep_geometry=False))
+    res = pd.concat(frames, ignore_index=True)
+    pos = res[_POS].to_numpy()
+    res = res.take(np.argsort(pos, kind="stable")).drop(columns=[_POS]).reset_index(drop=True)
+    res["geometry"] = geoms[np.sort(pos)]
     # a column whose partitions inferred different dtypes (float64 in one, object with
     # None in another) is inferred again over all rows, as one in-process batch does
     for c in res.columns:
@@ -595,11 +729,12 @@ def iter_check_dask(
     project_defaults: dict | None = None,
     on_date: dt.date | None = None,
     context: CheckContext | None = None,
-    partition_size: int = 50_000,
+    partition_size: int = 200_000,
     **read_kwargs: Any,
 ) -> Iterator[gpd.GeoDataFrame]:
     """A site file checked chunk by chunk (as :func:`zoning.check.iter_check`), each chunk
     partitioned across the cluster: memory bounded by ``chunksize``, results in order.
+    The pack's context is sent to the workers once, for all chunks.
 
     ``read_kwargs`` go to :func:`zoning.sites.iter_sites` (crs, order, fields, layer,
     sheet, encoding, chunksize).
@@ -612,5 +747,7 @@ def iter_check_dask(
         with dask_client(workers=workers, scheduler=scheduler) as own:
             yield from iter_check_dask(path, client=own, context=ctx, partition_size=partition_size, **read_kwargs)
         return
+    ctx_future = _scatter_context(client, ctx)
     for chunk in iter_sites(path, **read_kwargs):
-        yield check_sites_dask(chunk, client=client, context=ctx, partition_size=partition_size)
+        yield check_sites_dask(chunk, client=client, context=ctx, partition_size=partition_size,
+                               _context_future=ctx_future)
