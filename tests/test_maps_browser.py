@@ -156,9 +156,25 @@ def _click_at(pg, lat: float, lon: float, zoom: int = 13) -> None:
         }""",
         [lat, lon, zoom],
     )
-    pg.wait_for_timeout(150)
+    # wait until what lies at that pixel has settled (markers glide to their new place in a
+    # CSS zoom transition; a click during it can land on a marker passing by), then click
+    seen = []
+    for _ in range(100):
+        seen.append(pg.evaluate(
+            """([x, y]) => { const e = document.elementFromPoint(x, y);
+                             return e ? e.tagName + '|' + e.getAttribute('class') : ''; }""", xy))
+        if len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3] and "leaflet-interactive" in seen[-1]:
+            break
+        pg.wait_for_timeout(100)
     pg.mouse.click(xy[0], xy[1])
-    pg.wait_for_timeout(150)
+    pg.wait_for_function("() => document.querySelector('.leaflet-popup-content') !== null", timeout=10_000)
+
+
+def _pixel(pg, where):
+    return pg.evaluate(
+        """([lat, lon]) => { const map = ZoningMap.maps[0]; const p = map.latLngToContainerPoint([lat, lon]);
+                             const r = map.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }""",
+        [where["lat"], where["lon"]])
 
 
 def test_offline_page_loads_with_no_network_and_no_errors(page):
@@ -200,7 +216,8 @@ def test_click_in_control_zone_shows_zone_and_articles(page, control_zone):
     assert "晋城市" not in page.locator("section[data-layer=counties] .zm-muted").all_inner_texts()
     counties = page.locator("section[data-layer=counties]").inner_text()
     assert "官方" in counties  # accuracy label of the county layer
-    # the popup of the zone that was clicked
+    # the popup of the zone that was clicked (the zone's path is on top at that pixel)
+    assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName", _pixel(page, control_zone)) == "path"
     popup = page.locator(".leaflet-popup-content").inner_text()
     assert control_zone["name"] in popup and "第二十四条" in popup
     result = page.evaluate("ZoningMap.lastQuery")
