@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from zoning import settings
+from zoning.check import RESULT_COLUMNS
 from zoning.errors import ZoningError
 
 if TYPE_CHECKING:
@@ -65,14 +66,8 @@ SUBDIVIDE_VERTICES = 64
 
 #: Columns of the result table written by :func:`check_in_database` (after the key),
 #: with the same meaning and values as in :data:`zoning.check.RESULT_COLUMNS`.
-DATABASE_COLUMNS: tuple[str, ...] = (
-    "site_id", "site_name", "status_code", "status", "lon", "lat", "geom_type",
-    "site_area_ha", "site_area_mu", "county", "county_adcode", "county_shares", "county_note",
-    "in_planning_area", "planning_area_pct", "in_central_city", "central_city_pct",
-    "protection_class", "protection_ha", "protection_pct", "control_level", "control_ha", "control_pct",
-    "zones", "zone_ids", "verdict", "articles", "missing_attributes", "rule_ids",
-    "basis_accuracy", "demonstration_basis", "basis_layers",
-    "land_use", "quota_class", "area_ha_stated", "quota_area_ha",
+DATABASE_COLUMNS: tuple[str, ...] = tuple(
+    c for c in RESULT_COLUMNS if c not in ("source", "row")
 )
 
 _VERDICT_COLS = ("verdict", "articles", "missing_attributes", "rule_ids", "basis_accuracy",
