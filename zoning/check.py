@@ -35,7 +35,7 @@ import pandas as pd
 from zoning import settings
 from zoning.errors import RuleError
 from zoning.layers import Pack, open_pack, read_layer
-from zoning.rules import PROJECT_ATTRIBUTES, load_rules, validate_project
+from zoning.rules import PROJECT_ATTRIBUTES, validate_project
 from zoning.verdicts import CONTROL_RANK, PROTECTION_RANK, VERDICTS, evaluate_place, overall_verdict
 
 if TYPE_CHECKING:
@@ -123,7 +123,9 @@ def build_context(
 
     if not isinstance(pack, Pack):
         pack = open_pack(pack or settings.default_pack)
-    rules = load_rules(pack.rules_dir, check_schema=False) if pack.rules_dir else []
+    from zoning.query import load_context
+
+    rules = load_context(pack).rules  # the same parsed catalogue the point path's classification uses
     defaults = validate_project(dict(project_defaults or {}))
     cspec = pack.first_of_kind("counties")
     counties = read_layer(pack, cspec.name)[["adcode", "name", "geometry"]].copy()
