@@ -19,26 +19,15 @@ if [ -x "${BIN}/initdb" ] && [ -x "${BIN}/pg_ctl" ] && [ -f "${EXT}" ]; then
     exit 0
 fi
 
+HERE="$(cd "$(dirname "$0")" && pwd)"
 SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-        echo "install_postgis.sh: not root and no sudo; install the Debian packages postgresql-${PG_MAJOR} postgresql-${PG_MAJOR}-postgis-3" >&2
-        exit 1
-    fi
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install_postgis.sh: apt-get not found; install PostgreSQL ${PG_MAJOR} with PostGIS 3 by other means" >&2
-    exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
+[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
 # the server package's postinst would create and start a 'main' cluster: the tests do not
 # need it, so tell postgresql-common not to create one
 if [ ! -e /etc/postgresql-common/createcluster.conf ] || ! grep -q '^create_main_cluster *= *false' /etc/postgresql-common/createcluster.conf 2>/dev/null; then
     $SUDO mkdir -p /etc/postgresql-common
     echo "create_main_cluster = false" | $SUDO tee -a /etc/postgresql-common/createcluster.conf >/dev/null
 fi
-$SUDO apt-get install -y -q "postgresql-${PG_MAJOR}" "postgresql-${PG_MAJOR}-postgis-3"
+bash "${HERE}/apt_install.sh" "postgresql-${PG_MAJOR}" "postgresql-${PG_MAJOR}-postgis-3"
 "${BIN}/postgres" --version
 grep default_version "${EXT}"
