@@ -395,6 +395,14 @@ def _group_by_crs(row_crs: np.ndarray, mask: np.ndarray) -> dict[Any, np.ndarray
     return {k: np.asarray(v) for k, v in groups.items()}
 
 
+def _unknown_crs(exc: Exception, crs: Any, idx: np.ndarray, problems: list[list[str]], per_row: bool) -> None:
+    """A CRS given for the whole file stops the run; one given per row marks its rows."""
+    if not per_row:
+        raise exc
+    for i in idx:
+        problems[i].append(f"unknown CRS {crs!r}: {exc}")
+
+
 def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, per_row=False, cols_label="") -> None:
     import shapely
 
@@ -406,20 +414,16 @@ def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, 
             lon, lat, probs = to_cgcs2000([xs[i] for i in idx], [ys[i] for i in idx], crs, order=order, check_city=True)
             label = resolve_crs(crs)
         except UnknownCRSError as exc:
-            if not per_row:
-                raise
-            for i in idx:
-                problems[i].append(f"unknown CRS {crs!r}: {exc}")
+            _unknown_crs(exc, crs, idx, problems, per_row)
             continue
         except CoordinateError as exc:
             for i in idx:
                 problems[i].append(str(exc))
             continue
         pts = shapely.points(lon, lat)
-        label_cols = cols_label
         for j, i in enumerate(idx):
             if probs[j] is not None:
-                problems[i].append(f"{label_cols}: {probs[j]}" if label_cols else str(probs[j]))
+                problems[i].append(f"{cols_label}: {probs[j]}" if cols_label else str(probs[j]))
             else:
                 geoms[i] = pts[j]
                 in_crs[i] = _row_crs(crs, label, xs[i], ys[i], order)
@@ -445,10 +449,7 @@ def _place_geoms(parsed, mask, row_crs, order, geoms, in_crs, problems, notes, p
         try:
             out, probs, label = transform_geometries(parsed[idx], crs, order=order)
         except UnknownCRSError as exc:
-            if not per_row:
-                raise
-            for i in idx:
-                problems[i].append(f"unknown CRS {crs!r}: {exc}")
+            _unknown_crs(exc, crs, idx, problems, per_row)
             continue
         fixed, fix_notes = repair_geometries(out)
         for j, i in enumerate(idx):
