@@ -269,30 +269,26 @@ def _verdict(ctx: CheckContext, hits: frozenset, project: dict[str, Any]) -> dic
     return out
 
 
-def _pairs(ctx: CheckContext, geoms: np.ndarray, is_point: np.ndarray, is_area: np.ndarray,
-           lon: np.ndarray, lat: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame | None]:
-    """(site, zone, overlap_m2) pairs over overlay_layers, site areas (m²), county frame for points."""
+def _area_pairs(ctx: CheckContext, geoms: np.ndarray, is_area: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """(site, zone, overlap_m2) pairs of the non-point sites over ``overlay_layers`` (zones
+    and counties), and each site's area in m² (NaN for points; they go through
+    :func:`_check_points`)."""
     import geopandas as gpd
 
     from zoning.overlay import polygon_overlaps
 
-    n = len(geoms)
-    frames = []
-    area_m2 = np.full(n, np.nan)
-    county_pts = None
+    area_m2 = np.full(len(geoms), np.nan)
     aidx = np.flatnonzero(is_area)
-    if len(aidx):
-        sub = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms[aidx], crs="EPSG:4490"), crs="EPSG:4490")
-        ov = polygon_overlaps(ctx.overlay_layers, sub)
-        area_m2[aidx] = sub.to_crs(settings.area_crs).area.to_numpy()
-        polygonal = np.isin(sub.geom_type.to_numpy(), ("Polygon", "MultiPolygon"))
-        keep = (ov["overlap_m2"].to_numpy() > 0) | ~polygonal[ov["site"].to_numpy()]
-        ov = ov.loc[keep]
-        frames.append(pd.DataFrame({"site": aidx[ov["site"].to_numpy()], "zone": ov["zone"].to_numpy(),
-                                    "overlap_m2": ov["overlap_m2"].to_numpy()}))
-    pairs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"site": [], "zone": [], "overlap_m2": []})
-    pairs = pairs.sort_values(["site", "zone"], kind="stable").reset_index(drop=True)
-    return pairs, area_m2, county_pts
+    if not len(aidx):
+        return pd.DataFrame({"site": [], "zone": [], "overlap_m2": []}), area_m2
+    sub = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms[aidx], crs="EPSG:4490"), crs="EPSG:4490")
+    ov = polygon_overlaps(ctx.overlay_layers, sub)
+    area_m2[aidx] = sub.to_crs(settings.area_crs).area.to_numpy()
+    polygonal = np.isin(sub.geom_type.to_numpy(), ("Polygon", "MultiPolygon"))
+    ov = ov.loc[(ov["overlap_m2"].to_numpy() > 0) | ~polygonal[ov["site"].to_numpy()]]
+    pairs = pd.DataFrame({"site": aidx[ov["site"].to_numpy()], "zone": ov["zone"].to_numpy(),
+                          "overlap_m2": ov["overlap_m2"].to_numpy()})
+    return pairs.sort_values(["site", "zone"], kind="stable").reset_index(drop=True), area_m2
 
 
 def _clean(v: Any) -> Any:
@@ -462,7 +458,7 @@ def _check_batch(sites: gpd.GeoDataFrame, ctx: CheckContext) -> pd.DataFrame:
     lon[present] = shapely.get_x(rep[present])
     lat[present] = shapely.get_y(rep[present])
 
-    pairs, area_m2, county_pts = _pairs(ctx, geoms, is_point, is_area, lon, lat)
+    pairs, area_m2 = _area_pairs(ctx, geoms, is_area)
     lz = ctx.overlay_layers
     kinds = lz["kind"].to_numpy()
     classes = lz["zone_class"].to_numpy()
