@@ -40,7 +40,7 @@ def _make_inputs(tmp: Path, n_points: int, n_polys: int) -> None:
     import pandas as pd
     import shapely
 
-    from zoning.layers import open_pack, read_layer
+    from zoning.core.layers import open_pack, read_layer
 
     pack = open_pack(REPO / "layers" / "jincheng")
     city = read_layer(pack, "counties").geometry.union_all()
@@ -78,9 +78,9 @@ def _scenario(name: str, tmp: Path) -> dict:
     import pandas as pd
 
     from zoning.check import build_context, check_sites
-    from zoning.layers import open_pack
-    from zoning.reports import ResultWriter
-    from zoning.sites import iter_sites
+    from zoning.core.layers import open_pack
+    from zoning.outputs.reports import ResultWriter
+    from zoning.inputs.sites import iter_sites
 
     pack = open_pack(REPO / "layers" / "jincheng")
     ctx = build_context(pack)  # reading the pack is not timed: a long-lived process reads it once

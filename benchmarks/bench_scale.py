@@ -82,7 +82,8 @@ def _child(engine: str, kind: str, n: int, dsn: str | None) -> dict:
             out["worker_peak_mb"] = [round(v) for v in peaks.values()]
         out["verdicts"] = res["verdict"].value_counts().to_dict()
     else:
-        from zoning import engines, postgis
+        from zoning import engines
+        from zoning.core import postgis
 
         table = f"bench_{kind}"
         t = time.perf_counter()

@@ -34,9 +34,9 @@ def main(argv: list[str] | None = None) -> int:
 
     path = args.map
     if path is None:
-        from zoning.layers import open_pack
+        from zoning.core.layers import open_pack
         from zoning.maps import build_map
-        from zoning.settings import default_pack
+        from zoning.core.settings import default_pack
 
         path = REPO / "maps" / "jincheng.html"
         path.parent.mkdir(exist_ok=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from zoning import settings
-from zoning.layers import open_pack, read_layer
+from zoning.core import settings
+from zoning.core.layers import open_pack, read_layer
 
 REPO = Path(__file__).resolve().parent.parent
 PACK_DIR = REPO / "layers" / "jincheng"

@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from zoning.check import build_context, check_sites, match_land_use, quota_accounting, summarise_by_county
-from zoning.layers import read_layer
+from zoning.core.layers import read_layer
 
 DAY = dt.date(2025, 6, 1)
 

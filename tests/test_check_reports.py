@@ -10,8 +10,8 @@ import pytest
 from zoning.check import build_context, check_sites
 from zoning.cli.check import check
 from zoning.cli.main import ZoningGroup
-from zoning.errors import InputFileError
-from zoning.reports import COLUMN_LABELS, ResultWriter, verdict_label, write_results
+from zoning.core.errors import InputFileError
+from zoning.outputs.reports import COLUMN_LABELS, ResultWriter, verdict_label, write_results
 
 CSV_TEXT = """序号,项目名称,经度,纬度,建设性质,是否排放污染物,用地面积(亩),用地类别
 1,示例项目1,112.85,35.50,新建,是,30,住宅用地
@@ -107,7 +107,7 @@ def test_cli_all_formats_read_back(cli, runner, sites_csv, tmp_path):
 
 
 def test_cli_fail_on_exit_code(cli, runner, tmp_path, pack):
-    from zoning.layers import read_layer
+    from zoning.core.layers import read_layer
 
     prot = read_layer(pack, "groundwater_protection")
     p = prot[prot["zone_class"] == "一级保护区"].geometry.iloc[0].representative_point()

@@ -11,7 +11,7 @@ import pyogrio
 from shapely.geometry import Polygon
 
 from zoning.cli.main import main_group
-from zoning.layers import open_pack
+from zoning.core.layers import open_pack
 
 
 def test_help(runner):

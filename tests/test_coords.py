@@ -1,8 +1,8 @@
-"""Tests of zoning.coords: every input form of the same places, every error kind,
+"""Tests of zoning.core.coords: every input form of the same places, every error kind,
 vectorised batches, and GCJ-02/BD-09 against an independent implementation.
 
 Test dependency: ``eviltransform`` 0.1.1 (PyPI; googollee/eviltransform, MIT), a code
-base independent of prcoords. It builds the GCJ-02 / BD-09 inputs, so zoning.coords'
+base independent of prcoords. It builds the GCJ-02 / BD-09 inputs, so zoning.core.coords'
 prcoords-based inverse is checked against someone else's forward transform.
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 import pyproj
 import pytest
 
-from zoning import coords, settings
-from zoning.coords import (
+from zoning.core import coords, settings
+from zoning.core.coords import (
     ACCEPTED_CRS_ALIASES,
     ParsedPoint,
     from_cgcs2000,
@@ -25,7 +25,7 @@ from zoning.coords import (
     resolve_crs,
     to_cgcs2000,
 )
-from zoning.errors import CoordinateError, OutsideCityError, UnknownCRSError
+from zoning.core.errors import CoordinateError, OutsideCityError, UnknownCRSError
 
 GEOD = pyproj.Geod(ellps="GRS80")
 
@@ -37,7 +37,7 @@ GEOD = pyproj.Geod(ellps="GRS80")
 GCJ_TOL_M = 0.02
 # pyproj round trips are exact to well below a millimetre; 1 cm leaves room.
 PROJ_TOL_M = 0.01
-# prcoords' precise inverse (plus the refinement in zoning.coords) must round-trip < 1 cm.
+# prcoords' precise inverse (plus the refinement in zoning.core.coords) must round-trip < 1 cm.
 ROUNDTRIP_TOL_M = 0.01
 
 # One place in each county-level division, plus the far west and the south-east.
@@ -62,7 +62,7 @@ def dist_m(lon1, lat1, lon2, lat2) -> float:
 
 
 def fwd(lon, lat, crs):
-    """CGCS2000 lon/lat -> crs with pyproj directly (independent of zoning.coords)."""
+    """CGCS2000 lon/lat -> crs with pyproj directly (independent of zoning.core.coords)."""
     t = pyproj.Transformer.from_crs("EPSG:4490", crs, always_xy=True)
     return t.transform(lon, lat)
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from zoning.derive import derive, demo, load_config
 from zoning.derive.steps import NODATA
-from zoning.errors import CRSMismatchError, InputFileError, ValidationError, ZoningError
+from zoning.core.errors import CRSMismatchError, InputFileError, ValidationError, ZoningError
 
 RES = 500.0
 

@@ -14,7 +14,8 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 from pg_fixture import pg_dsn, pg_server, synthetic_sites  # noqa: F401  (session fixtures)
 
-from zoning import engines, postgis
+from zoning import engines
+from zoning.core import postgis
 from zoning.check import build_context, check_sites
 
 from conftest import PACK_DIR, REPO
@@ -100,7 +101,7 @@ def test_sql_check_on_the_subdivision_cuts_and_shared_edges(pg_dsn, ctx):
     import geopandas as gpd
     import shapely
 
-    from zoning.overlay import CountyIndex
+    from zoning.core.overlay import CountyIndex
 
     lz = ctx.overlay_layers
     geoms = lz.geometry.to_numpy()

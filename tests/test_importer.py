@@ -7,10 +7,10 @@ import pyogrio
 import pytest
 from shapely.geometry import Polygon
 
-from zoning.errors import CRSMismatchError, ValidationError
-from zoning.importer import import_layer
-from zoning.layers import open_pack, read_layer
-from zoning.validate import validate_pack
+from zoning.core.errors import CRSMismatchError, ValidationError
+from zoning.inputs.importer import import_layer
+from zoning.core.layers import open_pack, read_layer
+from zoning.core.validate import validate_pack
 
 
 def _zones_in(counties, code, n=3, size=800.0):
@@ -98,7 +98,7 @@ def test_metres_labelled_as_degrees(tmp_path, pack_copy, counties):
 def test_replace_needs_flag(tmp_path, pack_copy, counties):
     shp = _bureau_shapefile(tmp_path, counties)
     pack = open_pack(pack_copy)
-    from zoning.errors import ManifestError
+    from zoning.core.errors import ManifestError
 
     with pytest.raises(ManifestError, match="already has a layer 'counties'"):
         import_layer(pack, shp, kind="groundwater_control", name="counties", field_map={"zone_class": "管控级别"})

@@ -7,8 +7,8 @@ import pyogrio
 import pytest
 from shapely.geometry import Point
 
-from zoning.errors import InputFileError
-from zoning.io import detect_dbf_encoding, read_vector_file
+from zoning.core.errors import InputFileError
+from zoning.inputs.vectors import detect_dbf_encoding, read_vector_file
 
 
 def _write_shp(path, encoding, names, cpg=True):

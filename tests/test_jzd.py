@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from zoning.errors import InputFileError
-from zoning.jzd import is_jzd_file, jzd_crs, jzd_to_gdf, read_jzd, read_jzd_file
+from zoning.core.errors import InputFileError
+from zoning.inputs.jzd import is_jzd_file, jzd_crs, jzd_to_gdf, read_jzd, read_jzd_file
 
 HEADER = """[属性描述]
 格式版本号=1.01版本

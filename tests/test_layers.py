@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from zoning.errors import LayerNotFoundError, LayerReadError, ManifestError
-from zoning.layers import KINDS, open_pack, read_layer
+from zoning.core.errors import LayerNotFoundError, LayerReadError, ManifestError
+from zoning.core.layers import KINDS, open_pack, read_layer
 
 
 def test_shipped_pack_declares_every_layer_fully(pack):
@@ -104,7 +104,7 @@ def test_county_layer_rebuilds_from_the_registry_package(counties):
 
 
 def test_pack_report_matches_the_published_figures(pack):
-    from zoning.report import compare_with_published, layer_statistics
+    from zoning.outputs.pack_report import compare_with_published, layer_statistics
 
     for name in ("groundwater_protection", "groundwater_control"):
         spec = pack.layer(name)

@@ -12,7 +12,7 @@ from shapely.geometry import Point, Polygon
 
 folium = pytest.importorskip("folium")
 
-from zoning.errors import CRSMismatchError, InputFileError, LayerNotFoundError, ZoningError  # noqa: E402
+from zoning.core.errors import CRSMismatchError, InputFileError, LayerNotFoundError, ZoningError  # noqa: E402
 from zoning.maps import (  # noqa: E402
     _normalise_verdict,
     add_sites,
@@ -92,7 +92,7 @@ def test_coordinates_rounded_to_five_decimals(offline_map):
 
 
 def test_display_geometries_keep_topology_and_area(pack, offline_map):
-    from zoning.layers import read_layer
+    from zoning.core.layers import read_layer
 
     counties = read_layer(pack, "counties").to_crs("EPSG:4326")
     shown = gpd.GeoDataFrame.from_features(_layer(offline_map, "counties")["data"]["features"], crs="EPSG:4326")
@@ -120,7 +120,7 @@ def test_demonstration_and_indicative_layers_are_dashed_and_labelled(offline_map
 
 
 def test_zone_popups_cite_rules_from_the_catalogue(offline_map, pack):
-    from zoning.rules import load_rules, rules_for_zone
+    from zoning.core.rules import load_rules, rules_for_zone
 
     control = _layer(offline_map, "groundwater_control")
     ids = control["rules_by_class"]["一级管控区"]
@@ -143,7 +143,7 @@ def test_centre_district_carries_the_2025_quota(offline_map):
 
 
 def test_key_projects_are_counts_per_county_never_pins(offline_map, pack):
-    from zoning.layers import read_layer
+    from zoning.core.layers import read_layer
 
     kp = _layer(offline_map, "key_projects")
     assert "data" not in kp  # no feature geometries at all

@@ -19,7 +19,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from zoning.layers import read_layer
+from zoning.core.layers import read_layer
 from zoning.maps import build_map
 
 REPO = Path(__file__).resolve().parent.parent

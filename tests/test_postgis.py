@@ -13,9 +13,9 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 from pg_fixture import pg_dsn, pg_server  # noqa: F401  (session fixtures)
 
-from zoning import postgis
-from zoning.errors import ManifestError
-from zoning.layers import open_pack, read_layer
+from zoning.core import postgis
+from zoning.core.errors import ManifestError
+from zoning.core.layers import open_pack, read_layer
 
 from conftest import PACK_DIR
 
@@ -70,7 +70,7 @@ def test_every_layer_reads_back_identical(pg_pack_dsn, name):
 
 
 def test_areas_in_the_registered_equal_area_srid_match_pyproj(pg_pack_dsn):
-    from zoning import settings
+    from zoning.core import settings
 
     zones = read_layer(open_pack(PACK_DIR), "groundwater_control")
     with postgis.connect(pg_pack_dsn) as conn:
@@ -114,7 +114,7 @@ def test_open_schema_without_pack_names_the_fix(pg_dsn):
 
 
 def test_unreachable_server_is_a_clear_error():
-    from zoning.errors import ZoningError
+    from zoning.core.errors import ZoningError
 
     with pytest.raises(ZoningError, match="cannot connect"):
         open_pack("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")

@@ -11,7 +11,7 @@ import jsonschema
 import numpy as np
 import pytest
 
-from zoning.coords import from_cgcs2000
+from zoning.core.coords import from_cgcs2000
 from zoning.query import load_context, query_point, query_points
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "zoning" / "schemas" / "query.schema.json").read_text())

@@ -1,4 +1,4 @@
-"""Tests of the rules catalogue (layers/jincheng/rules) and of zoning.rules."""
+"""Tests of the rules catalogue (layers/jincheng/rules) and of zoning.core.rules."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from zoning.errors import RuleError
-from zoning.rules import (
+from zoning.core.errors import RuleError
+from zoning.core.rules import (
     EFFECTS,
     PROJECT_ATTRIBUTES,
     STATUSES,

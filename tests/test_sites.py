@@ -9,8 +9,8 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
-from zoning.errors import InputFileError, UnknownCRSError
-from zoning.sites import detect_text_encoding, map_site_fields, read_sites
+from zoning.core.errors import InputFileError, UnknownCRSError
+from zoning.inputs.sites import detect_text_encoding, map_site_fields, read_sites
 
 from test_jzd import BAD, GOOD, HEADER
 

@@ -6,8 +6,8 @@ import pyogrio
 import shapely
 from shapely.geometry import Polygon
 
-from zoning.layers import LayerSpec, open_pack, read_layer, write_manifest, read_manifest_head
-from zoning.validate import check_layer, validate_pack
+from zoning.core.layers import LayerSpec, open_pack, read_layer, write_manifest, read_manifest_head
+from zoning.core.validate import check_layer, validate_pack
 
 
 def test_shipped_pack_is_valid(pack):

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from zoning.rules import load_rules
-from zoning.verdicts import applicable_rules, evaluate_place, governing_classes, overall_verdict
+from zoning.core.rules import load_rules
+from zoning.core.verdicts import applicable_rules, evaluate_place, governing_classes, overall_verdict
 
 P, C, E = "groundwater_protection", "groundwater_control", "planning_extent"
 

@@ -1,17 +1,17 @@
 """Batch-check project sites against the control zones and planning extents.
 
 :func:`check_sites` takes sites (a file path, or a GeoDataFrame from
-:func:`zoning.sites.read_sites`) and returns one result row per site, in input order:
+:func:`zoning.inputs.sites.read_sites`) and returns one result row per site, in input order:
 the zones it touches with overlap in ha, 亩 and % of the site (points: containment),
 中心城市规划区 / 中心城区, its county (shares when it crosses a county line), a verdict
-from the same rule engine as ``zoning query`` (:func:`zoning.verdicts.evaluate_place`),
+from the same rule engine as ``zoning query`` (:func:`zoning.core.verdicts.evaluate_place`),
 the articles that produced it, the accuracy of the layers it rests on, and a status.
 
 :func:`iter_check` does the same chunk by chunk with bounded memory (the CLI uses it);
 :func:`summarise_by_county` and :func:`quota_accounting` aggregate results (both can be
 fed chunk by chunk through :func:`county_counts` / :func:`quota_usage`).
 
-Result columns (English names; :data:`zoning.reports.COLUMN_LABELS` gives Chinese ones):
+Result columns (English names; :data:`zoning.outputs.reports.COLUMN_LABELS` gives Chinese ones):
 ``source row site_id site_name status_code status lon lat geom_type site_area_ha
 site_area_mu county county_adcode county_shares county_note in_planning_area
 planning_area_pct in_central_city central_city_pct protection_class protection_ha
@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from zoning import settings
-from zoning.errors import RuleError
-from zoning.layers import Pack, open_pack, read_layer
-from zoning.rules import PROJECT_ATTRIBUTES, validate_project
-from zoning.verdicts import CONTROL_RANK, PROTECTION_RANK, VERDICTS, evaluate_place, overall_verdict
+from zoning.core import settings
+from zoning.core.errors import RuleError
+from zoning.core.layers import Pack, open_pack, read_layer
+from zoning.core.rules import PROJECT_ATTRIBUTES, validate_project
+from zoning.core.verdicts import CONTROL_RANK, PROTECTION_RANK, VERDICTS, evaluate_place, overall_verdict
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -275,7 +275,7 @@ def _area_pairs(ctx: CheckContext, geoms: np.ndarray, is_area: np.ndarray) -> tu
     :func:`_check_points`)."""
     import geopandas as gpd
 
-    from zoning.overlay import polygon_overlaps
+    from zoning.core.overlay import polygon_overlaps
 
     area_m2 = np.full(len(geoms), np.nan)
     aidx = np.flatnonzero(is_area)
@@ -620,7 +620,7 @@ def _assemble(sites: gpd.GeoDataFrame, res: pd.DataFrame) -> gpd.GeoDataFrame:
 def _as_sites(sites: Any) -> gpd.GeoDataFrame:
     import geopandas as gpd
 
-    from zoning.sites import read_sites
+    from zoning.inputs.sites import read_sites
 
     if isinstance(sites, (str, Path)):
         return read_sites(sites)
@@ -654,7 +654,7 @@ def check_sites(
     Parameters
     ----------
     sites
-        A path (any kind :func:`zoning.sites.read_sites` reads) or a GeoDataFrame (any
+        A path (any kind :func:`zoning.inputs.sites.read_sites` reads) or a GeoDataFrame (any
         CRS; rows with no geometry come back as ``not checked``).
     pack
         The layer pack (default: the shipped Jincheng pack).
@@ -704,10 +704,10 @@ def iter_check(
 ) -> Iterator[gpd.GeoDataFrame]:
     """Check a file chunk by chunk (``chunksize`` rows of CSV at a time): bounded memory.
 
-    ``read_kwargs`` go to :func:`zoning.sites.iter_sites` (crs, order, fields, layer,
+    ``read_kwargs`` go to :func:`zoning.inputs.sites.iter_sites` (crs, order, fields, layer,
     sheet, encoding, chunksize).
     """
-    from zoning.sites import iter_sites
+    from zoning.inputs.sites import iter_sites
 
     ctx = context or build_context(pack, project_defaults=project_defaults, on_date=on_date)
     for chunk in iter_sites(path, **read_kwargs):

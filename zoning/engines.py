@@ -9,8 +9,8 @@ Both give the same answers as the in-process :func:`zoning.check.check_sites`:
     at most :data:`SUBDIVIDE_VERTICES` vertices; the sites are GIST-indexed too, and each
     piece finds its sites (``ST_Intersects``/``ST_Contains`` for points,
     ``ST_Area(ST_Intersection(...))`` summed per zone for areas, in the equal-area
-    projection :data:`zoning.settings.area_crs`, registered as
-    :data:`zoning.postgis.AREA_SRID`); the rare cases a cut could decide (a point on a
+    projection :data:`zoning.core.settings.area_crs`, registered as
+    :data:`zoning.core.postgis.AREA_SRID`); the rare cases a cut could decide (a point on a
     cut, an overlap that comes out near zero) are computed again on the whole polygon.
     The rules are evaluated in Python once per distinct combination of zones and
     project attributes (a few hundred rows at most), and the results are written back as
@@ -38,15 +38,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from zoning import settings
+from zoning.core import settings
 from zoning.check import RESULT_COLUMNS
-from zoning.errors import ZoningError
+from zoning.core.errors import EngineError, ZoningError
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from zoning.check import CheckContext
-    from zoning.layers import Pack
+    from zoning.core.layers import Pack
 
 __all__ = [
     "DATABASE_COLUMNS",
@@ -72,10 +72,6 @@ DATABASE_COLUMNS: tuple[str, ...] = tuple(
 
 _VERDICT_COLS = ("verdict", "articles", "missing_attributes", "rule_ids", "basis_accuracy",
                  "demonstration_basis", "basis_layers")
-
-
-class EngineError(ZoningError, ValueError):
-    """A batch engine cannot run as asked (no table, no key, no cluster)."""
 
 
 # ============================================================================ PostGIS
@@ -126,7 +122,7 @@ def check_in_database(
         default the table's primary key), ``geom=`` (default its only geometry column) and
         ``out=`` (result table; default ``<table>_check`` in the same schema, replaced if
         it exists). Columns named like the project attributes
-        (:data:`zoning.rules.PROJECT_ATTRIBUTES`), ``site_id``, ``site_name``,
+        (:data:`zoning.core.rules.PROJECT_ATTRIBUTES`), ``site_id``, ``site_name``,
         ``land_use``, ``area_ha_stated`` and ``input_problem`` are used as
         :func:`zoning.check.check_sites` uses them.
     pack
@@ -144,11 +140,11 @@ def check_in_database(
     """
     from psycopg import sql
 
-    from zoning import postgis
+    from zoning.core import postgis
     from zoning.check import NOT_CHECKED, _project_for_row, _verdict, build_context, match_land_use
-    from zoning.overlay import CountyIndex
-    from zoning.rules import PROJECT_ATTRIBUTES
-    from zoning.verdicts import CONTROL_RANK, PROTECTION_RANK
+    from zoning.core.overlay import CountyIndex
+    from zoning.core.rules import PROJECT_ATTRIBUTES
+    from zoning.core.verdicts import CONTROL_RANK, PROTECTION_RANK
 
     parts = postgis.parse_dsn(sites_dsn)
     if not parts.get("table"):
@@ -307,7 +303,7 @@ def check_in_database(
             CREATE INDEX ON _p (sid); ANALYZE _p;
         """)
 
-        # ---- county of point sites (as zoning.query.classify_points: zoning.overlay.CountyIndex.assign)
+        # ---- county of point sites (as zoning.query.classify_points: zoning.core.overlay.CountyIndex.assign)
         # _pcc: the first county (in layer order) whose polygon holds the point.
         conn.execute("""
             CREATE TEMP TABLE _pcc ON COMMIT DROP AS
@@ -731,11 +727,11 @@ def iter_check_dask(
     partitioned across the cluster: memory bounded by ``chunksize``, results in order.
     The pack's context is sent to the workers once, for all chunks.
 
-    ``read_kwargs`` go to :func:`zoning.sites.iter_sites` (crs, order, fields, layer,
+    ``read_kwargs`` go to :func:`zoning.inputs.sites.iter_sites` (crs, order, fields, layer,
     sheet, encoding, chunksize).
     """
     from zoning.check import build_context
-    from zoning.sites import iter_sites
+    from zoning.inputs.sites import iter_sites
 
     ctx = context or build_context(pack, project_defaults=project_defaults, on_date=on_date)
     if client is None:

@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from zoning import settings
-from zoning.layers import ACCURACY_LABELS, KIND_LABELS, LayerSpec, Pack, open_pack, read_layer
+from zoning.core import settings
+from zoning.core.layers import ACCURACY_LABELS, KIND_LABELS, LayerSpec, Pack, open_pack, read_layer
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from zoning.overlay import CountyIndex, ZoneIndex
-    from zoning.rules import Rule
+    from zoning.core.overlay import CountyIndex, ZoneIndex
+    from zoning.core.rules import Rule
 
 Lang = Literal["zh", "en"]
 
@@ -60,7 +60,7 @@ class PackContext:
     zone_indexes: list[ZoneIndex] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        from zoning.overlay import CountyIndex, ZoneIndex
+        from zoning.core.overlay import CountyIndex, ZoneIndex
 
         self.county_index = CountyIndex(self.counties, float(self.county_spec.positional_accuracy_m or 0))
         self.extent_index = ZoneIndex(self.extents) if self.extents is not None else None
@@ -79,7 +79,7 @@ def load_context(pack: Pack | str | Path | None = None) -> PackContext:
 
 @lru_cache(maxsize=4)
 def _load_context(path: Path, _stamp: int) -> PackContext:
-    from zoning.rules import load_rules
+    from zoning.core.rules import load_rules
 
     pack = open_pack(path)
     county_spec = pack.first_of_kind("counties")
@@ -121,7 +121,7 @@ def classify_points(
     Returns
     -------
     points : DataFrame, one row per point in input order: the columns of
-        :meth:`zoning.overlay.CountyIndex.assign`, ``in_planning_area``,
+        :meth:`zoning.core.overlay.CountyIndex.assign`, ``in_planning_area``,
         ``in_central_area``, ``in_quota_area``, ``protection_class``, ``control_class``
         (the governing class of each, after the overlap principles of 123号),
         ``governing_code`` (an integer per distinct combination) and ``governing``
@@ -129,7 +129,7 @@ def classify_points(
         distance to the county line for points near one (slower; a single query uses it).
     hits : DataFrame, one row per (point, zone): ``point``, ``layer``, ``row``.
     """
-    from zoning.verdicts import CONTROL_RANK, PROTECTION_RANK
+    from zoning.core.verdicts import CONTROL_RANK, PROTECTION_RANK
 
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
@@ -486,7 +486,7 @@ def _nearby(ctx: PackContext, row: pd.Series, lon: float, lat: float, radius_m: 
         )
 
     if has_site.any():
-        from zoning.overlay import project_points
+        from zoning.core.overlay import project_points
 
         here = project_points(np.array([lon]), np.array([lat]))[0]
         sites = gdf[has_site].to_crs(settings.area_crs)
@@ -544,7 +544,7 @@ def query_point(
     pack
         A pack (or its directory); default the shipped Jincheng pack.
     project
-        Project attributes (see ``zoning.rules.PROJECT_ATTRIBUTES``); without them the
+        Project attributes (see ``zoning.core.rules.PROJECT_ATTRIBUTES``); without them the
         rules are listed as they stand and no verdict is given.
     on_date
         The date the rules are read on (default today).
@@ -559,9 +559,9 @@ def query_point(
     RuleError
         If a project attribute or value is unknown.
     """
-    from zoning.coords import parse_point
-    from zoning.rules import validate_project
-    from zoning.verdicts import evaluate_place, overall_verdict
+    from zoning.core.coords import parse_point
+    from zoning.core.rules import validate_project
+    from zoning.core.verdicts import evaluate_place, overall_verdict
 
     ctx = load_context(pack)
     parsed = parse_point(x, y, crs, order=order, check_city=False)
@@ -628,8 +628,8 @@ def query_points(
     rules that produced the verdict, or of the prohibitions and conditions as they stand),
     ``accuracy`` (the least accurate layer the zone answer rests on).
     """
-    from zoning.rules import validate_project
-    from zoning.verdicts import evaluate_place, overall_verdict
+    from zoning.core.rules import validate_project
+    from zoning.core.verdicts import evaluate_place, overall_verdict
 
     ctx = load_context(pack)
     if isinstance(points, tuple):
@@ -710,7 +710,7 @@ def _wrap(text: str, indent: str, width: int = 88) -> list[str]:
 
 
 def _render_text(r: QueryResult, lang: Lang) -> str:
-    from zoning.verdicts import VERDICT_LABELS
+    from zoning.core.verdicts import VERDICT_LABELS
 
     zh = lang == "zh"
     t = (lambda a, b: a) if zh else (lambda a, b: b)
@@ -775,7 +775,7 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
             lines.append(t(f"  注意: 此结论所依据的分区图层为{labels}数据, 不是官方界线, 仅供参考",
                            f"  note: this verdict rests on {labels} zone layers, not official outlines: illustrative only"))
         if r.to_confirm:
-            from zoning.rules import PROJECT_ATTRIBUTES
+            from zoning.core.rules import PROJECT_ATTRIBUTES
 
             named = [f"{a} ({PROJECT_ATTRIBUTES[a].zh if zh else PROJECT_ATTRIBUTES[a].en})"
                      if a in PROJECT_ATTRIBUTES else a for a in r.to_confirm]

@@ -37,7 +37,7 @@ def _attr_handler(ctx, param, values):
 
 
 def _formats_handler(ctx, param, value):
-    from zoning.reports import FORMATS
+    from zoning.outputs.reports import FORMATS
 
     if value is None:
         return None
@@ -50,7 +50,7 @@ def _formats_handler(ctx, param, value):
 
 
 def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: list[str] | None) -> dict[str, Path]:
-    from zoning.reports import FORMATS
+    from zoning.outputs.reports import FORMATS
 
     outputs: dict[str, Path] = {}
     for f in files:
@@ -131,12 +131,12 @@ def check(sites, pack, crs, order, on_date, out_dir, out_files, fmts, fail_on, f
       zoning check "postgresql://user@host/db?table=parcels" --pack postgresql://user@host/db
     """
     from zoning.check import build_context, check_sites
-    from zoning.coords import resolve_crs
-    from zoning.errors import CoordinateError
-    from zoning.reports import ResultWriter
-    from zoning.sites import iter_sites
+    from zoning.core.coords import resolve_crs
+    from zoning.core.errors import CoordinateError
+    from zoning.outputs.reports import ResultWriter
+    from zoning.inputs.sites import iter_sites
 
-    from zoning.postgis import is_dsn
+    from zoning.core.postgis import is_dsn
 
     if crs is not None:
         try:
@@ -187,7 +187,7 @@ def check(sites, pack, crs, order, on_date, out_dir, out_files, fmts, fail_on, f
         if bar is not None:
             bar.close()
     zh = lang == "zh"
-    from zoning.reports import verdict_label
+    from zoning.outputs.reports import verdict_label
 
     counts = writer.verdict_counts
     summary = ", ".join(f"{verdict_label(v, lang)} {counts[v]}" for v in (*_STRENGTH, "not checked") if v in counts)

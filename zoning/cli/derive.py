@@ -22,7 +22,7 @@ def derive(config: str, out: str | None, html_map: bool, overwrite: bool) -> Non
     \b
       zoning derive layers/jincheng/derive_demo/config.toml --out out/derive --map
     """
-    from zoning.errors import ValidationError, ZoningError
+    from zoning.core.errors import ValidationError, ZoningError
 
     try:
         from zoning.derive import derive as run

@@ -41,7 +41,7 @@ def validate(pack) -> None:
     geometries and the required fields, and that every feature's county attribute
     agrees with the county polygon it lies in. Exit code 1 lists every problem.
     """
-    from zoning.validate import validate_pack
+    from zoning.core.validate import validate_pack
 
     report = validate_pack(pack)
     click.echo(f"pack {pack.name}: {pack.path}")
@@ -72,7 +72,7 @@ def show(pack, lang: str) -> None:
     """Print, per layer, the feature count and area by class and by county, with the
     figures the gazettes publish beside them.
     """
-    from zoning.report import pack_summary
+    from zoning.outputs.pack_report import pack_summary
 
     click.echo(pack_summary(pack, lang=lang))
 
@@ -116,7 +116,7 @@ def import_(file, kind, pack, name, layer_name, encoding, crs, fields, accuracy,
           --name groundwater_control --replace --field zone_class=管控级别 \\
           --source "市生态环境局 2024" --document 晋市环发〔2023〕123号
     """
-    from zoning.importer import import_layer
+    from zoning.inputs.importer import import_layer
 
     pack, spec, notes = import_layer(
         pack, file, kind=kind, name=name, layer=layer_name, encoding=encoding, crs=crs, field_map=fields,

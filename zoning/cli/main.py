@@ -22,7 +22,7 @@ class ZoningGroup(click.Group):
     """A click group that turns ZoningError into a clean message and exit code."""
 
     def invoke(self, ctx: click.Context):
-        from zoning.errors import CoordinateError, ValidationError, ZoningError
+        from zoning.core.errors import CoordinateError, ValidationError, ZoningError
 
         try:
             return super().invoke(ctx)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import click
 
-from zoning import settings
+from zoning.core import settings
 
 
 def _pack_handler(ctx: click.Context, param: click.Parameter, value: str | None):
-    from zoning.errors import ManifestError
-    from zoning.layers import open_pack
+    from zoning.core.errors import ManifestError
+    from zoning.core.layers import open_pack
 
     try:
         return open_pack(value or settings.default_pack)

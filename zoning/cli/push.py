@@ -21,7 +21,7 @@ def push(pack: str, dsn: str, replace_existing: bool) -> None:
       zoning layers push layers/jincheng "postgresql://gis@db.example:5432/zoning?schema=jincheng"
       zoning layers validate "postgresql://gis@db.example:5432/zoning?schema=jincheng"
     """
-    from zoning.postgis import is_dsn, push_pack, redact
+    from zoning.core.postgis import is_dsn, push_pack, redact
 
     if not is_dsn(dsn):
         raise click.BadParameter(f"{dsn!r}: expected postgresql://user@host:port/dbname[?schema=NAME]", param_hint="DSN")

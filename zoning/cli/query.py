@@ -23,7 +23,7 @@ def _attr_handler(ctx, param, values):
 def _list_attributes(ctx, param, value):
     if not value or ctx.resilient_parsing:
         return
-    from zoning.rules import PROJECT_ATTRIBUTES
+    from zoning.core.rules import PROJECT_ATTRIBUTES
 
     for spec in PROJECT_ATTRIBUTES.values():
         allowed = ", ".join(f"{v.value} ({v.zh})" for v in spec.values) if spec.values else (
@@ -35,7 +35,7 @@ def _list_attributes(ctx, param, value):
 def _load_project_file(path: str) -> dict:
     import sys
 
-    from zoning.errors import InputFileError
+    from zoning.core.errors import InputFileError
 
     p = Path(path)
     try:

@@ -32,7 +32,7 @@ from typing import Any
 
 from pyproj import CRS
 
-from zoning.errors import InputFileError, ValidationError
+from zoning.core.errors import InputFileError, ValidationError
 from zoning.derive import steps
 
 #: Source types of the report [R 6702–6705], with demonstration load parameters [?]:

@@ -41,7 +41,7 @@ from rasterio.windows import Window
 
 from zoning.derive import steps
 from zoning.derive.config import Config, load_config, with_base
-from zoning.errors import CRSMismatchError, InputFileError, ValidationError, ZoningError
+from zoning.core.errors import CRSMismatchError, InputFileError, ValidationError, ZoningError
 
 # ---------------------------------------------------------------------------------
 # grid
@@ -337,7 +337,7 @@ def derive(config: str | Path | Config, out: str | Path | None = None, *, overwr
            html_map: bool = False, vectorize_zones: bool = True, quiet: bool = True) -> DeriveResult:
     """Run the derivation; outputs go to ``out`` (default ``<config dir>/out``).
 
-    Raises :class:`zoning.errors.ZoningError` subclasses for bad input, naming the file.
+    Raises :class:`zoning.core.errors.ZoningError` subclasses for bad input, naming the file.
     """
     t_start = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)

@@ -15,8 +15,8 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 
-from zoning import settings
-from zoning.layers import LayerSpec, write_manifest
+from zoning.core import settings
+from zoning.core.layers import LayerSpec, write_manifest
 
 GPKG = "jincheng.gpkg"
 

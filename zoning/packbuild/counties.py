@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from zoning import settings
+from zoning.core import settings
 
 COUNTIES: dict[str, str] = {
     "140502": "城区",

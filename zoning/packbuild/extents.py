@@ -14,7 +14,7 @@ labelled ``accuracy = "indicative"``.
 Method (reproducible, no random element):
 
 * 中心城市规划区 = 城区 ∪ (泽州县 ∩ buffer(城区, w)), where w is solved by bisection so
-  that the area (Albers equal-area, :data:`zoning.settings.area_crs`) equals the
+  that the area (Albers equal-area, :data:`zoning.core.settings.area_crs`) equals the
   published 366 km² (tolerance 0.01 %). 城区 is an enclave of 泽州县 and lies wholly inside
   the extent; the five towns the gazette names all belong to 泽州县 and ring 城区, so a
   band of uniform width inside 泽州县 is the least-assumption reading of "城区 + the
@@ -33,8 +33,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from zoning import settings
-from zoning.errors import ValidationError
+from zoning.core import settings
+from zoning.core.errors import ValidationError
 
 DOCUMENT = "晋市政发〔2021〕3号"
 SOURCE_FILE = "002_f92106df1a097c08.txt"

@@ -45,8 +45,8 @@ import pandas as pd
 import shapely
 from shapely.geometry import Polygon
 
-from zoning import settings
-from zoning.errors import ValidationError
+from zoning.core import settings
+from zoning.core.errors import ValidationError
 from zoning.packbuild.counties import COUNTIES
 
 DOCUMENT = "晋市环发〔2023〕123号"

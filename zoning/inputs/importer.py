@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import shapely
 
-from zoning.errors import CRSMismatchError, InputFileError, UnknownCRSError, ValidationError
-from zoning.fields import ZONE_CLASSES, map_fields, normalise_county, normalise_zone_class
-from zoning.layers import KINDS, LayerSpec, Pack, add_layer, read_layer
+from zoning.core.errors import CRSMismatchError, InputFileError, UnknownCRSError, ValidationError
+from zoning.core.fields import ZONE_CLASSES, map_fields, normalise_county, normalise_zone_class
+from zoning.core.layers import KINDS, LayerSpec, Pack, add_layer, read_layer
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -86,7 +86,7 @@ def prepare_layer(
             problems.append("no county code field found (adcode, XZQDM, 行政区代码...); map one with --field county=NAME")
     elif "county" not in mapping and counties is not None:
         # derive the county from the county layer, at each feature's representative point
-        from zoning.overlay import assign_counties
+        from zoning.core.overlay import assign_counties
 
         pts = gdf.to_crs("EPSG:4490").geometry.representative_point()
         got = assign_counties(counties, pts.x.to_numpy(), pts.y.to_numpy())
@@ -155,8 +155,8 @@ def import_layer(
     Returns the reopened pack, the new layer spec and notes. Nothing is written if any
     check fails.
     """
-    from zoning.io import read_vector_file
-    from zoning.validate import check_layer
+    from zoning.inputs.vectors import read_vector_file
+    from zoning.core.validate import check_layer
 
     path = Path(path)
     gdf, io_notes = read_vector_file(path, layer=layer, encoding=encoding)

@@ -33,7 +33,7 @@ area_crs: str = (
 city_adcode: str = "140500"
 city_bounds: tuple[float, float, float, float] = (111.9, 35.2, 113.6, 36.1)
 
-_repo_root = Path(__file__).resolve().parent.parent
+_repo_root = Path(__file__).resolve().parents[2]
 default_pack: Path = Path(os.environ.get("ZONING_PACK", _repo_root / "layers" / "jincheng"))
 
 SQM_PER_HA: float = 10_000.0

@@ -36,8 +36,8 @@ import prcoords
 import pyproj
 from pyproj.exceptions import CRSError
 
-from zoning import settings
-from zoning.errors import CoordinateError, OutsideCityError, UnknownCRSError
+from zoning.core import settings
+from zoning.core.errors import CoordinateError, OutsideCityError, UnknownCRSError
 
 __all__ = [
     "ACCEPTED_CRS_ALIASES",

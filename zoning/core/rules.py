@@ -6,7 +6,7 @@ document (文号); this module reads them, validates every file against
 :data:`PROJECT_ATTRIBUTES`, and evaluates a rule for a project description.
 
 Everything here is a pure function (no printing, no global state); errors are
-:class:`zoning.errors.RuleError` with a message naming the file, the rule id and the field.
+:class:`zoning.core.errors.RuleError` with a message naming the file, the rule id and the field.
 
 Condition language
 ------------------
@@ -36,7 +36,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from zoning.errors import RuleError
+from zoning.core import vocab
+from zoning.core.errors import RuleError
 
 __all__ = [
     "EFFECTS",
@@ -64,23 +65,17 @@ __all__ = [
 # Vocabularies
 # ---------------------------------------------------------------------------------------
 
-EFFECTS: tuple[str, ...] = ("prohibited", "conditional", "obligation", "information")
-STATUSES: tuple[str, ...] = EFFECTS + ("not_applicable", "unknown", "not_in_force")
+EFFECTS = vocab.EFFECTS
+STATUSES = vocab.RULE_STATUSES
 
 #: zone kinds and the exact class names each admits
-ZONE_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "groundwater_protection": ("一级保护区", "二级保护区", "准保护区", "泉域重点保护区"),
-        "groundwater_control": ("一级管控区", "二级管控区"),
-        "planning_extent": ("中心城市规划区", "中心城区"),
-    }
-)
+ZONE_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(dict(vocab.ZONE_CLASSES))
 
 ADDRESSEES: tuple[str, ...] = ("project", "authority")
 
 OPERATORS: tuple[str, ...] = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge")
 
-SCHEMA_PATH: Path = Path(__file__).resolve().parent / "schemas" / "rules.schema.json"
+SCHEMA_PATH: Path = Path(__file__).resolve().parent.parent / "schemas" / "rules.schema.json"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import struct
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zoning.errors import InputFileError
+from zoning.core.errors import InputFileError
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -11,7 +11,7 @@ The layout (EPSG:4490):
 ``source``, ``row`` (row number in the file as a spreadsheet shows it; feature number
 for a vector file; line of the parcel line for a 界址点 file), ``site_id``,
 ``site_name``, ``location``, ``county_declared``, ``land_use``, ``area_ha_stated``, the
-project attributes of :data:`zoning.rules.PROJECT_ATTRIBUTES` found in the file (raw
+project attributes of :data:`zoning.core.rules.PROJECT_ATTRIBUTES` found in the file (raw
 values, validated later by :func:`zoning.check.check_sites`), ``input_crs``,
 ``input_problem`` (None, or the exact problem; ``geometry`` is None when the site
 cannot be placed), ``input_notes``, then the file's other columns unchanged.
@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from zoning import settings
-from zoning.errors import CoordinateError, InputFileError
-from zoning.fields import FIELD_ALIASES, _key, map_fields
-from zoning.rules import PROJECT_ATTRIBUTES
+from zoning.core import settings
+from zoning.core.errors import CoordinateError, InputFileError
+from zoning.core.fields import FIELD_ALIASES, _key, map_fields
+from zoning.core.rules import PROJECT_ATTRIBUTES
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -56,7 +56,7 @@ DEFAULT_CHUNKSIZE = 50_000
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb"}
 
-#: Target -> header spellings, compared like :func:`zoning.fields.map_fields` does
+#: Target -> header spellings, compared like :func:`zoning.core.fields.map_fields` does
 #: (case-insensitive, without spaces, brackets, underscores or hyphens).
 SITE_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "site_id": ("id", "序号", "编号", "项目编号", "项目代码", "地块编号", "宗地号", "宗地编号", "fid", "no",
@@ -406,8 +406,8 @@ def _unknown_crs(exc: Exception, crs: Any, idx: np.ndarray, problems: list[list[
 def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, per_row=False, cols_label="") -> None:
     import shapely
 
-    from zoning.coords import resolve_crs, to_cgcs2000
-    from zoning.errors import UnknownCRSError
+    from zoning.core.coords import resolve_crs, to_cgcs2000
+    from zoning.core.errors import UnknownCRSError
 
     for crs, idx in _group_by_crs(row_crs, mask).items():
         try:
@@ -433,7 +433,7 @@ def _row_crs(crs, label: str, x, y, order: str) -> str:
     """The CRS a row was read in (a gk3/gk6 alias resolved to its zone's EPSG code)."""
     if not str(label).lower().startswith("gk"):
         return label
-    from zoning.coords import resolve_crs
+    from zoning.core.coords import resolve_crs
 
     try:
         return resolve_crs(crs, y if order == "survey" else x)
@@ -443,7 +443,7 @@ def _row_crs(crs, label: str, x, y, order: str) -> str:
 
 def _place_geoms(parsed, mask, row_crs, order, geoms, in_crs, problems, notes, per_row=False) -> None:
     """Transform WKT geometries vertex by vertex with the coordinate parser, then repair."""
-    from zoning.errors import UnknownCRSError
+    from zoning.core.errors import UnknownCRSError
 
     for crs, idx in _group_by_crs(row_crs, mask).items():
         try:
@@ -464,13 +464,13 @@ def _place_geoms(parsed, mask, row_crs, order, geoms, in_crs, problems, notes, p
 
 def transform_geometries(geoms: np.ndarray, crs: str | None, *, order: str = "xy") -> tuple[np.ndarray, list[str | None], str]:
     """Geometries in ``crs`` to CGCS2000 lon/lat, vertex by vertex through
-    :func:`zoning.coords.to_cgcs2000` (so GCJ-02/BD-09, Gauss–Krüger zone detection,
+    :func:`zoning.core.coords.to_cgcs2000` (so GCJ-02/BD-09, Gauss–Krüger zone detection,
     swapped order and the city check all apply). Returns (geometries, problem per
     geometry, canonical CRS). A geometry with a bad vertex gets that vertex's problem.
     """
     import shapely
 
-    from zoning.coords import resolve_crs, to_cgcs2000
+    from zoning.core.coords import resolve_crs, to_cgcs2000
 
     geoms = np.asarray(geoms, dtype=object)
     coords, index = shapely.get_coordinates(geoms, return_index=True)
@@ -607,7 +607,7 @@ def _sites_from_vector(path: Path, *, crs, order, fields, layer, encoding) -> gp
     import geopandas as gpd
     import shapely
 
-    from zoning.io import read_vector_file
+    from zoning.inputs.vectors import read_vector_file
 
     gdf, vnotes = read_vector_file(path, layer=layer, encoding=encoding)
     n = len(gdf)
@@ -670,7 +670,7 @@ def _is_alias(crs: str) -> bool:
 
 
 def _sites_from_jzd(path: Path, *, crs, encoding) -> gpd.GeoDataFrame:
-    from zoning.jzd import jzd_to_gdf, read_jzd_file
+    from zoning.inputs.jzd import jzd_to_gdf, read_jzd_file
 
     j = read_jzd_file(path, encoding=encoding)
     gdf = jzd_to_gdf(j, crs=crs)
@@ -720,7 +720,7 @@ def iter_sites(
     UnknownCRSError
         An unknown ``crs``.
     """
-    from zoning.jzd import is_jzd_file
+    from zoning.inputs.jzd import is_jzd_file
 
     for file in _expand(Path(path)):
         suffix = file.suffix.lower()

@@ -1,7 +1,7 @@
 """Checks of layers and packs that collect every problem before reporting.
 
 :func:`check_layer` is pure (GeoDataFrames in, a list of problems out);
-:func:`validate_pack` reads the pack's files through :mod:`zoning.layers` and runs it
+:func:`validate_pack` reads the pack's files through :mod:`zoning.core.layers` and runs it
 on each layer, then checks the rules catalogue.
 """
 
@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 
-from zoning import settings
-from zoning.errors import ZoningError
-from zoning.layers import KINDS, LayerSpec, Pack, read_layer
+from zoning.core import settings
+from zoning.core.errors import ZoningError
+from zoning.core.layers import KINDS, LayerSpec, Pack, read_layer
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -211,7 +211,7 @@ def validate_pack(pack: Pack) -> PackReport:
         rep.features = len(gdf)
         rep.problems.extend(check_layer(gdf, spec, counties, county_tolerance_m=tolerance))
     if pack.rules_dir is not None:
-        from zoning.rules import load_rules
+        from zoning.core.rules import load_rules
 
         if not pack.rules_dir.is_dir():
             report.problems.append(f"rules directory {pack.rules_dir} not found")

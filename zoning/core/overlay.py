@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from zoning import settings
+from zoning.core import settings
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -12,7 +12,7 @@ What a map carries
   scale bar and a title with the pack name and date;
 - popups and tooltips with Chinese (or English) attribute labels, the accuracy of the
   layer, and for zones the rules that apply (文号 + 条 + effect) from
-  :func:`zoning.rules.rules_for_zone`;
+  :func:`zoning.core.rules.rules_for_zone`;
 - a click-anywhere query computed in the page (point-in-polygon in JavaScript, no
   server) that lists county, planning extents, quota, zones and rules at the spot.
 
@@ -50,15 +50,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from zoning.errors import CRSMismatchError, InputFileError, ZoningError
-from zoning.layers import ACCURACY_LABELS, KIND_LABELS, read_layer
+from zoning.core.errors import CRSMismatchError, InputFileError, ZoningError
+from zoning.core.layers import ACCURACY_LABELS, KIND_LABELS, read_layer
 
 if TYPE_CHECKING:
     import folium
     import geopandas as gpd
 
-    from zoning.layers import LayerSpec, Pack
-    from zoning.rules import Rule
+    from zoning.core.layers import LayerSpec, Pack
+    from zoning.core.rules import Rule
 
 __all__ = [
     "BASEMAPS",
@@ -406,7 +406,7 @@ def _rules_payload(rules: list[Rule], lang: Lang, today: dt.date) -> dict[str, d
 
 
 def _rule_ids_for(rules: list[Rule], kind: str, classes: list[str]) -> dict[str, list[str]]:
-    from zoning.rules import ZONE_KINDS, rules_for_zone
+    from zoning.core.rules import ZONE_KINDS, rules_for_zone
 
     out: dict[str, list[str]] = {}
     if kind not in ZONE_KINDS:
@@ -612,7 +612,7 @@ def _add_polygon_layer(m: folium.Map, app: Any, spec: LayerSpec, gdf: gpd.GeoDat
         class_field = None
     classes = sorted({str(c) for c in gdf[class_field].dropna()}) if class_field else []
     if spec.kind in ("groundwater_protection", "groundwater_control", "planning_extent"):
-        from zoning.rules import ZONE_KINDS
+        from zoning.core.rules import ZONE_KINDS
 
         order = list(ZONE_KINDS.get(spec.kind, ()))
         classes.sort(key=lambda c: order.index(c) if c in order else 99)
@@ -811,7 +811,7 @@ def build_map(
     Parameters
     ----------
     pack : Pack
-        The layer pack (:func:`zoning.layers.open_pack`).
+        The layer pack (:func:`zoning.core.layers.open_pack`).
     layers : list of str, optional
         Names of the pack layers to show (default: every vector layer, see
         :func:`default_map_layers`).
@@ -864,7 +864,7 @@ def build_map(
     if rules is None:
         rules = []
         if pack.rules_dir is not None and Path(pack.rules_dir).is_dir():
-            from zoning.rules import load_rules
+            from zoning.core.rules import load_rules
 
             rules = load_rules(pack.rules_dir)
 
@@ -909,7 +909,7 @@ def build_map(
             continue
         bounds_src.append(gdf.to_crs("EPSG:4326").total_bounds)
         if spec.kind == "planning_extent" and "extent_class" in gdf.columns:
-            from zoning.rules import ZONE_KINDS
+            from zoning.core.rules import ZONE_KINDS
 
             order = list(ZONE_KINDS["planning_extent"])
             classes = sorted({str(c) for c in gdf["extent_class"].dropna()},
@@ -968,8 +968,8 @@ def _normalise_verdict(value: Any) -> str:
 
 
 def read_sites(path: str | Path) -> gpd.GeoDataFrame:
-    """Read a sites file (GeoJSON, GeoPackage, shapefile…) with :func:`zoning.io.read_vector_file`."""
-    from zoning.io import read_vector_file
+    """Read a sites file (GeoJSON, GeoPackage, shapefile…) with :func:`zoning.inputs.vectors.read_vector_file`."""
+    from zoning.inputs.vectors import read_vector_file
 
     gdf, _notes = read_vector_file(path)
     return gdf

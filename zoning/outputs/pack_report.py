@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from zoning import settings
-from zoning.layers import ACCURACY_LABELS, KIND_LABELS, Pack, read_layer
+from zoning.core import settings
+from zoning.core.layers import ACCURACY_LABELS, KIND_LABELS, Pack, read_layer
 
 if TYPE_CHECKING:
     import geopandas as gpd

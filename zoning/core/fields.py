@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from zoning.errors import InputFileError
+from zoning.core.errors import InputFileError
+from zoning.core.vocab import ZONE_CLASSES
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -29,13 +30,6 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "town": ("town", "乡镇", "所在乡镇", "乡镇名称", "xzmc"),
     "zone_id": ("zone_id", "id", "编号", "bh", "区域编号", "fid_"),
 }
-
-ZONE_CLASSES: dict[str, tuple[str, ...]] = {
-    "groundwater_protection": ("一级保护区", "二级保护区", "准保护区", "泉域重点保护区"),
-    "groundwater_control": ("一级管控区", "二级管控区"),
-    "planning_extent": ("中心城市规划区", "中心城区"),
-}
-
 
 def _key(header: str) -> str:
     return re.sub(r"[\s_()（）\[\]【】-]", "", str(header)).lower()

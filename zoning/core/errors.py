@@ -57,3 +57,11 @@ class ValidationError(ZoningError, ValueError):
 
 class RuleError(ZoningError, ValueError):
     """A rule in the catalogue is malformed, or a project attribute has an unknown value."""
+
+
+class PostgisError(ZoningError, OSError):
+    """The database cannot be reached, or does not hold what was asked for."""
+
+
+class EngineError(ZoningError, ValueError):
+    """A batch engine cannot run as asked (no table, no key, no cluster)."""

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zoning.errors import InputFileError
+from zoning.core.errors import InputFileError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -379,7 +379,7 @@ def jzd_to_gdf(jzd: JzdFile, *, crs: str | None = None) -> gpd.GeoDataFrame:
     import shapely
     from pyproj import Transformer
 
-    from zoning.coords import resolve_crs
+    from zoning.core.coords import resolve_crs
 
     rows: list[dict[str, Any]] = []
     geoms: list[Any] = []

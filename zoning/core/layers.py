@@ -41,7 +41,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from zoning.errors import LayerNotFoundError, LayerReadError, ManifestError
+from zoning.core.errors import LayerNotFoundError, LayerReadError, ManifestError
+from zoning.core.vocab import ACCURACIES, ACCURACY_LABELS, KIND_LABELS, KINDS
+
+__all__ = ["ACCURACIES", "ACCURACY_LABELS", "KINDS", "KIND_LABELS"]  # re-exported from vocab for callers of the store
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -54,35 +57,6 @@ if TYPE_CHECKING:
 MANIFEST_NAME = "manifest.toml"
 
 Accuracy = Literal["official", "indicative", "demonstration"]
-ACCURACIES: tuple[str, ...] = ("official", "indicative", "demonstration")
-
-#: Layer kinds and the attribute fields each must carry (beyond geometry).
-KINDS: dict[str, tuple[str, ...]] = {
-    "counties": ("adcode", "name"),
-    "planning_extent": ("extent_class",),
-    "land_supply_quota": ("year", "area_name", "total_ha"),
-    "groundwater_protection": ("zone_class",),
-    "groundwater_control": ("zone_class",),
-    "key_projects": ("year", "name", "level"),
-    "raster": (),
-}
-
-KIND_LABELS: dict[str, tuple[str, str]] = {
-    "counties": ("县级行政区", "counties"),
-    "planning_extent": ("规划范围", "planning extent"),
-    "land_supply_quota": ("土地供应计划", "land-supply quota"),
-    "groundwater_protection": ("地下水保护类区域", "groundwater protection zones"),
-    "groundwater_control": ("地下水管控类区域", "groundwater control zones"),
-    "key_projects": ("重点工程项目", "key projects"),
-    "raster": ("栅格", "raster"),
-}
-
-ACCURACY_LABELS: dict[str, tuple[str, str]] = {
-    "official": ("官方", "official"),
-    "indicative": ("示意", "indicative"),
-    "demonstration": ("演示数据", "demonstration"),
-}
-
 
 @dataclass(frozen=True)
 class LayerSpec:
@@ -233,10 +207,10 @@ def open_pack(path: str | Path) -> Pack:
     ManifestError
         If the manifest is missing, not TOML, or does not follow the format above.
 
-    A ``postgresql://`` DSN opens a pack stored in PostGIS (:mod:`zoning.postgis`).
+    A ``postgresql://`` DSN opens a pack stored in PostGIS (:mod:`zoning.core.postgis`).
     """
     if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
-        from zoning import postgis
+        from zoning.core import postgis
 
         return postgis.open_pack(path)
     path = Path(path)
@@ -246,7 +220,7 @@ def open_pack(path: str | Path) -> Pack:
         raise ManifestError(msg)
     pack = _open_manifest(manifest.resolve(), manifest.stat().st_mtime_ns)
     if pack.meta.get("postgis"):  # the local cache of a PostGIS pack
-        from zoning import postgis
+        from zoning.core import postgis
 
         return postgis.attach(pack)
     return pack
@@ -299,7 +273,7 @@ def read_layer(pack: Pack, name: str) -> gpd.GeoDataFrame:
         msg = f"layer {name!r} is a raster; sample it with zoning.rasters"
         raise LayerReadError(msg)
     if pack.dsn:
-        from zoning import postgis
+        from zoning.core import postgis
 
         return postgis.read_layer(pack, spec)
     path = pack.file_path(spec)

@@ -15,33 +15,14 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from zoning.rules import Rule, RuleVerdict, evaluate_rule
+from zoning.core.rules import Rule, RuleVerdict, evaluate_rule
+from zoning.core.vocab import (
+    CLEAR, CONDITIONAL, CONTROL, CONTROL_RANK, NEEDS_CONFIRMATION, OBLIGATIONS, PROHIBITED, PROTECTION,
+    PROTECTION_RANK, STATUS_LABELS, VERDICT_LABELS, VERDICTS,
+)
 
-#: Strictness rank within each groundwater category (higher governs).
-PROTECTION_RANK: dict[str, int] = {"一级保护区": 4, "二级保护区": 3, "准保护区": 2, "泉域重点保护区": 1}
-CONTROL_RANK: dict[str, int] = {"一级管控区": 2, "二级管控区": 1}
-
-#: The verdicts a place can get, strongest first.
-VERDICTS: tuple[str, ...] = ("prohibited", "needs confirmation", "conditional", "obligations", "clear")
-
-VERDICT_LABELS: dict[str, tuple[str, str]] = {
-    "prohibited": ("禁止", "prohibited"),
-    "needs confirmation": ("需确认", "needs confirmation"),
-    "conditional": ("有条件准入", "conditional"),
-    "obligations": ("须履行义务", "obligations apply"),
-    "clear": ("无限制", "clear"),
-}
-
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "prohibited": ("禁止", "prohibited"),
-    "conditional": ("有条件", "conditional"),
-    "obligation": ("义务", "obligation"),
-    "information": ("信息", "information"),
-    "not_applicable": ("不适用", "not applicable"),
-    "unknown": ("待确认", "unknown"),
-    "not_in_force": ("未生效/已失效", "not in force"),
-}
-
+__all__ = ["CONTROL_RANK", "PROTECTION_RANK", "STATUS_LABELS", "VERDICTS", "VERDICT_LABELS", "Evaluated",
+           "applicable_rules", "evaluate_place", "governing_classes", "overall_verdict"]
 
 @dataclass(frozen=True)
 class Evaluated:
@@ -61,13 +42,13 @@ def governing_classes(hits: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     Planning extents all apply (中心城区 lies within 中心城市规划区).
     """
     hits = list(dict.fromkeys(hits))
-    prot = [c for k, c in hits if k == "groundwater_protection" and c in PROTECTION_RANK]
-    ctrl = [c for k, c in hits if k == "groundwater_control" and c in CONTROL_RANK]
-    out = [(k, c) for k, c in hits if k not in ("groundwater_protection", "groundwater_control")]
+    prot = [c for k, c in hits if k == PROTECTION and c in PROTECTION_RANK]
+    ctrl = [c for k, c in hits if k == CONTROL and c in CONTROL_RANK]
+    out = [(k, c) for k, c in hits if k not in (PROTECTION, CONTROL)]
     if prot:
-        out.append(("groundwater_protection", max(prot, key=PROTECTION_RANK.__getitem__)))
+        out.append((PROTECTION, max(prot, key=PROTECTION_RANK.__getitem__)))
     elif ctrl:
-        out.append(("groundwater_control", max(ctrl, key=CONTROL_RANK.__getitem__)))
+        out.append((CONTROL, max(ctrl, key=CONTROL_RANK.__getitem__)))
     return out
 
 
@@ -115,11 +96,11 @@ def overall_verdict(evaluated: Iterable[Evaluated]) -> tuple[str, list[Evaluated
         return [e for e in counted if e.verdict.status in statuses and (effects is None or e.rule.effect in effects)]
 
     if found := with_status("prohibited"):
-        return "prohibited", found
+        return PROHIBITED, found
     if found := with_status("unknown", effects=("prohibited", "conditional")):
-        return "needs confirmation", found
+        return NEEDS_CONFIRMATION, found
     if found := with_status("conditional"):
-        return "conditional", found
+        return CONDITIONAL, found
     if found := with_status("obligation") + with_status("unknown", effects=("obligation",)):
-        return "obligations", found
-    return "clear", []
+        return OBLIGATIONS, found
+    return CLEAR, []

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from zoning.errors import InputFileError
-from zoning.layers import ACCURACY_LABELS
-from zoning.verdicts import VERDICT_LABELS
+from zoning.core.errors import InputFileError
+from zoning.core.layers import ACCURACY_LABELS
+from zoning.core.verdicts import VERDICT_LABELS
 
 try:
     import pyarrow  # noqa: F401
@@ -118,7 +118,7 @@ VERDICT_COLOURS = {"prohibited": "#F4B6B6", "needs confirmation": "#FFE08A", "co
 
 
 def _labels() -> dict[str, tuple[str, str]]:
-    from zoning.rules import PROJECT_ATTRIBUTES
+    from zoning.core.rules import PROJECT_ATTRIBUTES
 
     out = dict(COLUMN_LABELS)
     for name, spec in PROJECT_ATTRIBUTES.items():
@@ -404,7 +404,7 @@ class ResultWriter:
 
     # ----------------------------------------------------------------- html
     def _keep_for_html(self, results: gpd.GeoDataFrame) -> None:
-        from zoning.verdicts import VERDICTS
+        from zoning.core.verdicts import VERDICTS
 
         rank = {v: i for i, v in enumerate(VERDICTS)}
         keep = results[["row", "site_id", "site_name", "county", "verdict", "zones", "articles", "status",

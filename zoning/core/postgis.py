@@ -24,7 +24,7 @@ one table per vector layer
     ``geom geometry(Geometry, <SRID of the layer>)`` with a GIST index.
 ``spatial_ref_sys``
     gets one row, :data:`AREA_SRID` (auth_name ``zoning``), holding
-    :data:`zoning.settings.area_crs`, the equal-area projection every area is computed
+    :data:`zoning.core.settings.area_crs`, the equal-area projection every area is computed
     in, so that ``ST_Area(ST_Transform(geom, AREA_SRID))`` gives the same m² as the
     in-process check.
 
@@ -32,10 +32,10 @@ Raster layers are not pushed (they stay with the directory pack); the database p
 manifest leaves them out and :func:`push_pack` says so.
 
 Opening a PostGIS pack (:func:`open_pack`, reached through
-:func:`zoning.layers.open_pack`) writes its manifest and rules catalogue into a local
+:func:`zoning.core.layers.open_pack`) writes its manifest and rules catalogue into a local
 cache directory (``$ZONING_CACHE_DIR`` or the system temp dir, ``zoning-postgis/<hash>``):
 ``Pack.path`` and ``Pack.rules_dir`` point there, ``Pack.dsn`` holds the DSN, and
-:func:`zoning.layers.read_layer` reads the layers from the database
+:func:`zoning.core.layers.read_layer` reads the layers from the database
 (:func:`read_layer`, cached per push).
 """
 
@@ -56,14 +56,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 import pandas as pd
 
-from zoning import settings
-from zoning.errors import LayerReadError, ManifestError, ZoningError
+from zoning.core import settings
+from zoning.core.errors import LayerReadError, ManifestError, PostgisError, ZoningError
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import psycopg
 
-    from zoning.layers import LayerSpec, Pack
+    from zoning.core.layers import LayerSpec, Pack
 
 __all__ = [
     "AREA_SRID",
@@ -84,16 +84,12 @@ __all__ = [
 DEFAULT_SCHEMA = "zoning"
 MANIFEST_TABLE = "zoning_manifest"
 PUSH_INFO = "zoning_push.json"
-#: SRID under which :data:`zoning.settings.area_crs` is registered in ``spatial_ref_sys``.
+#: SRID under which :data:`zoning.core.settings.area_crs` is registered in ``spatial_ref_sys``.
 AREA_SRID = 990_001
 #: Query parameters of a DSN that zoning reads itself (libpq never sees them).
 ZONING_PARAMS = ("schema", "table", "key", "geom", "out")
 
 _PG_TYPES = {"i": "bigint", "u": "bigint", "f": "double precision", "b": "boolean", "M": "timestamp"}
-
-
-class PostgisError(ZoningError, OSError):
-    """The database cannot be reached, or does not hold what was asked for."""
 
 
 # ----------------------------------------------------------------------------- DSNs
@@ -162,7 +158,7 @@ def _table_name(name: str) -> str:
 
 
 def ensure_area_srid(conn: psycopg.Connection) -> int:
-    """Register :data:`zoning.settings.area_crs` in ``spatial_ref_sys`` as :data:`AREA_SRID`."""
+    """Register :data:`zoning.core.settings.area_crs` in ``spatial_ref_sys`` as :data:`AREA_SRID`."""
     proj4 = settings.area_crs.replace("+type=crs", "").strip()
     conn.execute(
         "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) VALUES (%s, 'zoning', %s, NULL, %s) "
@@ -269,9 +265,9 @@ def push_pack(pack: Pack | str | Path, dsn: str, *, replace_existing: bool = Fal
     """
     import tomli_w
 
-    from zoning.layers import open_pack as open_any
-    from zoning.layers import read_layer as read_any
-    from zoning.layers import read_manifest_head
+    from zoning.core.layers import open_pack as open_any
+    from zoning.core.layers import read_layer as read_any
+    from zoning.core.layers import read_manifest_head
 
     src = pack if not isinstance(pack, (str, Path)) else open_any(pack)
     parts = parse_dsn(dsn)
@@ -345,7 +341,7 @@ def push_pack(pack: Pack | str | Path, dsn: str, *, replace_existing: bool = Fal
 
 
 def _head_of(pack: Pack) -> dict[str, Any]:
-    from zoning.layers import tomllib
+    from zoning.core.layers import tomllib
 
     return dict(tomllib.loads((pack.path / "manifest.toml").read_text(encoding="utf-8"))["pack"])
 
@@ -382,7 +378,7 @@ def open_pack(dsn: str) -> Pack:
     PostgisError
         If the database cannot be reached.
     """
-    from zoning.layers import open_pack as open_dir
+    from zoning.core.layers import open_pack as open_dir
 
     parts = parse_dsn(dsn)
     with connect(dsn) as conn:
@@ -395,7 +391,7 @@ def open_pack(dsn: str) -> Pack:
     pack_dsn = _pack_dsn(dsn)
     key = hashlib.sha1(redact(pack_dsn).encode()).hexdigest()[:16]
     cache = _cache_root() / key
-    from zoning.layers import tomllib
+    from zoning.core.layers import tomllib
 
     import tomli_w
 
@@ -430,7 +426,7 @@ def _pack_dsn(dsn: str) -> str:
 
 
 def attach(pack: Pack) -> Pack:
-    """Give a pack opened from a PostGIS cache directory its DSN (called by zoning.layers.open_pack)."""
+    """Give a pack opened from a PostGIS cache directory its DSN (called by zoning.core.layers.open_pack)."""
     dsn = _DSNS.get(str(Path(pack.path).resolve())) or str(pack.meta["postgis"])
     return replace(pack, dsn=dsn)
 
