@@ -32,18 +32,23 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from zoning.core import settings
+from zoning.core import settings, vocab
+from zoning.core.answer import VERDICT_COLUMNS, Verdicts
+from zoning.core.context import PackContext, load_context
 from zoning.core.errors import RuleError
-from zoning.core.layers import Pack, open_pack, read_layer
+from zoning.core.layers import Pack
 from zoning.core.rules import PROJECT_ATTRIBUTES, validate_project
-from zoning.core.verdicts import CONTROL_RANK, PROTECTION_RANK, VERDICTS, evaluate_place, overall_verdict
+from zoning.core.vocab import NOT_CHECKED, VERDICTS
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from zoning.core.hits import Hits
+
 __all__ = [
     "CheckContext",
     "RESULT_COLUMNS",
+    "assemble",
     "build_context",
     "check_sites",
     "county_counts",
@@ -53,10 +58,6 @@ __all__ = [
     "quota_usage",
     "summarise_by_county",
 ]
-
-ZONE_KINDS_CHECKED: tuple[str, ...] = ("groundwater_protection", "groundwater_control", "planning_extent")
-ACCURACY_RANK = {"official": 0, "indicative": 1, "demonstration": 2}
-NOT_CHECKED = "not checked"
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "source", "row", "site_id", "site_name", "status_code", "status", "lon", "lat", "geom_type",
@@ -82,106 +83,53 @@ LAND_USE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 @dataclass
 class CheckContext:
-    """Everything a check needs from a pack, read once and reused across chunks."""
+    """A check run: the pack's one context (:class:`zoning.core.context.PackContext`), the
+    date the rules are read on and the project attributes every site shares. Attributes
+    of the pack context (``pack``, ``rules``, ``quota_info``, ``layers_used``...) are
+    reachable directly."""
 
-    pack: Pack
-    rules: list
+    context: PackContext
     on_date: dt.date
     defaults: dict[str, Any]
-    counties: gpd.GeoDataFrame
-    county_tolerance_m: float
-    zones: gpd.GeoDataFrame  # kind, zone_class, zone_id, zone_name, level, layer, accuracy
-    overlay_layers: gpd.GeoDataFrame  # zones + counties (kind "county")
-    kind_accuracy: dict[str, str]
-    kind_layers: dict[str, list[str]]
-    quota: dict[str, Any] | None
-    layers_used: list[dict[str, str]] = field(default_factory=list)
-    _verdicts: dict = field(default_factory=dict, repr=False)
+    verdicts: Verdicts = field(init=False, repr=False)
     _values: dict = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        self.verdicts = Verdicts(self.context, self.on_date)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("context", "verdicts", "_values"):
+            raise AttributeError(name)
+        return getattr(self.context, name)
+
     @property
-    def demonstration_layers(self) -> list[str]:
-        return [u["name"] for u in self.layers_used if u["accuracy"] == "demonstration"]
+    def quota(self) -> dict[str, Any] | None:
+        return self.context.quota_info
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"context": self.context, "on_date": self.on_date, "defaults": self.defaults}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._values = {}
+        self.verdicts = Verdicts(self.context, self.on_date)
 
 
 def build_context(
-    pack: Pack | str | Path | None = None,
+    pack: Pack | PackContext | str | Path | None = None,
     *,
     project_defaults: dict | None = None,
     on_date: dt.date | None = None,
 ) -> CheckContext:
-    """Read the pack's layers and rules once.
+    """A check run over the pack's one context (read once, shared with ``zoning query``).
 
     Raises
     ------
     RuleError
         If ``project_defaults`` holds an unknown attribute or value.
     """
-    import geopandas as gpd
-
-    from zoning.query import _source_of
-
-    if not isinstance(pack, Pack):
-        pack = open_pack(pack or settings.default_pack)
-    from zoning.query import load_context
-
-    rules = load_context(pack).rules  # the same parsed catalogue the point path's classification uses
     defaults = validate_project(dict(project_defaults or {}))
-    cspec = pack.first_of_kind("counties")
-    counties = read_layer(pack, cspec.name)[["adcode", "name", "geometry"]].copy()
-    counties["adcode"] = counties["adcode"].astype(str)
-    frames = []
-    kind_accuracy: dict[str, str] = {}
-    kind_layers: dict[str, list[str]] = {}
-    used = [{"name": cspec.name, "kind": cspec.kind, "accuracy": cspec.accuracy, "source": _source_of(cspec.provenance)}]
-    for kind in ZONE_KINDS_CHECKED:
-        for spec in pack.by_kind(kind):
-            gdf = read_layer(pack, spec.name)
-            cls_field = "extent_class" if kind == "planning_extent" and "extent_class" in gdf.columns else (
-                spec.class_fields[0] if spec.class_fields else "zone_class")
-            id_field = spec.id_field if spec.id_field in gdf.columns else None
-            frames.append(gpd.GeoDataFrame({
-                "kind": kind,
-                "zone_class": gdf[cls_field].astype(str).to_numpy(),
-                "zone_id": gdf[id_field].astype(str).to_numpy() if id_field else np.arange(len(gdf)).astype(str),
-                "zone_name": gdf["name"].astype(str).to_numpy() if "name" in gdf.columns else "",
-                "level": gdf["level"].to_numpy() if "level" in gdf.columns else None,
-                "layer": spec.name,
-                "accuracy": spec.accuracy,
-            }, geometry=gdf.geometry.to_numpy(), crs=gdf.crs).to_crs("EPSG:4490"))
-            prev = kind_accuracy.get(kind, "official")
-            kind_accuracy[kind] = max(prev, spec.accuracy, key=ACCURACY_RANK.__getitem__)
-            kind_layers.setdefault(kind, []).append(spec.name)
-            used.append({"name": spec.name, "kind": kind, "accuracy": spec.accuracy, "source": _source_of(spec.provenance)})
-    zones = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4490") if frames else \
-        gpd.GeoDataFrame({"kind": [], "zone_class": [], "zone_id": [], "zone_name": [], "level": [], "layer": [], "accuracy": []},
-                         geometry=[], crs="EPSG:4490")
-    cty = gpd.GeoDataFrame({"kind": "county", "zone_class": counties["adcode"].to_numpy(),
-                            "zone_id": counties["adcode"].to_numpy(), "zone_name": counties["name"].astype(str).to_numpy(),
-                            "level": None, "layer": cspec.name, "accuracy": cspec.accuracy},
-                           geometry=counties.geometry.to_numpy(), crs=counties.crs).to_crs("EPSG:4490")
-    overlay_layers = gpd.GeoDataFrame(pd.concat([zones, cty], ignore_index=True), geometry="geometry", crs="EPSG:4490")
-    quota = None
-    qspecs = pack.by_kind("land_supply_quota")
-    if qspecs:
-        q = read_layer(pack, qspecs[0].name)
-        if len(q):
-            row = q.iloc[0]
-            quota = {
-                "layer": qspecs[0].name,
-                "year": int(row["year"]) if "year" in q.columns else None,
-                "document": str(row.get("document", "")),
-                "area_name": str(row.get("area_name", "")),
-                "total_ha": float(row["total_ha"]),
-                "classes": {c[3:]: float(row[c]) for c in q.columns if c.startswith("ha_") and pd.notna(row[c])},
-            }
-            used.append({"name": qspecs[0].name, "kind": "land_supply_quota", "accuracy": qspecs[0].accuracy,
-                         "source": _source_of(qspecs[0].provenance)})
-    return CheckContext(
-        pack=pack, rules=rules, on_date=on_date or dt.date.today(), defaults=defaults, counties=counties,
-        county_tolerance_m=float(cspec.positional_accuracy_m or 0.0), zones=zones, overlay_layers=overlay_layers,
-        kind_accuracy=kind_accuracy, kind_layers=kind_layers, quota=quota, layers_used=used,
-    )
+    return CheckContext(context=load_context(pack), on_date=on_date or dt.date.today(), defaults=defaults)
 
 
 def match_land_use(value: Any, classes: Iterable[str]) -> str | None:
@@ -211,11 +159,9 @@ def match_land_use(value: Any, classes: Iterable[str]) -> str | None:
 # --------------------------------------------------------------------------- checking
 
 
-def _fmt_num(v: float, nd: int) -> str:
-    return f"{v:.{nd}f}"
-
-
 def _project_for_row(ctx: CheckContext, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The project of a row: the run's defaults and the row's own attributes (each distinct
+    value validated once); the problems of values that are not understood."""
     project = dict(ctx.defaults)
     problems: list[str] = []
     for attr, raw in values.items():
@@ -237,355 +183,204 @@ def _project_for_row(ctx: CheckContext, values: dict[str, Any]) -> tuple[dict[st
     return project, problems
 
 
-def _verdict(ctx: CheckContext, hits: frozenset, project: dict[str, Any]) -> dict[str, Any]:
-    key = (hits, tuple(sorted(project.items())))
-    cached = ctx._verdicts.get(key)
-    if cached is not None:
-        return cached
-    evaluated = evaluate_place(ctx.rules, sorted(hits), project, ctx.on_date)
-    verdict, producing = overall_verdict(evaluated)
-    articles = list(dict.fromkeys(e.rule.citation for e in producing))
-    missing: list[str] = []
-    for e in producing:
-        missing.extend(e.verdict.missing)
-    missing = list(dict.fromkeys(missing))
-    kinds = {e.zone_kind for e in producing if e.zone_kind}
-    if verdict == "clear" or not kinds:
-        kinds = set(ctx.kind_accuracy)
-    accs = [ctx.kind_accuracy[k] for k in kinds if k in ctx.kind_accuracy]
-    basis = max(accs, key=ACCURACY_RANK.__getitem__) if accs else "official"
-    layers = [name for k in ZONE_KINDS_CHECKED if k in kinds for name in ctx.kind_layers.get(k, [])]
-    out = {
-        "verdict": verdict,
-        "articles": "；".join(articles) or None,
-        "missing_attributes": "、".join(
-            f"{m} ({PROJECT_ATTRIBUTES[m].zh})" if m in PROJECT_ATTRIBUTES else m for m in missing) or None,
-        "rule_ids": ", ".join(dict.fromkeys(e.rule.id for e in producing)) or None,
-        "basis_accuracy": basis,
-        "demonstration_basis": basis == "demonstration",
-        "basis_layers": ", ".join(layers) or None,
-    }
-    ctx._verdicts[key] = out
-    return out
-
-
-def _area_pairs(ctx: CheckContext, geoms: np.ndarray, is_area: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """(site, zone, overlap_m2) pairs of the non-point sites over ``overlay_layers`` (zones
-    and counties), and each site's area in m² (NaN for points; they go through
-    :func:`_check_points`)."""
-    import geopandas as gpd
-
-    from zoning.core.overlay import polygon_overlaps
-
-    area_m2 = np.full(len(geoms), np.nan)
-    aidx = np.flatnonzero(is_area)
-    if not len(aidx):
-        return pd.DataFrame({"site": [], "zone": [], "overlap_m2": []}), area_m2
-    sub = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms[aidx], crs="EPSG:4490"), crs="EPSG:4490")
-    ov = polygon_overlaps(ctx.overlay_layers, sub)
-    area_m2[aidx] = sub.to_crs(settings.area_crs).area.to_numpy()
-    polygonal = np.isin(sub.geom_type.to_numpy(), ("Polygon", "MultiPolygon"))
-    ov = ov.loc[(ov["overlap_m2"].to_numpy() > 0) | ~polygonal[ov["site"].to_numpy()]]
-    pairs = pd.DataFrame({"site": aidx[ov["site"].to_numpy()], "zone": ov["zone"].to_numpy(),
-                          "overlap_m2": ov["overlap_m2"].to_numpy()})
-    return pairs.sort_values(["site", "zone"], kind="stable").reset_index(drop=True), area_m2
-
-
 def _clean(v: Any) -> Any:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
 
 
-def _check_points(
-    sites: gpd.GeoDataFrame,
-    rows: np.ndarray,
-    ctx: CheckContext,
-    cols: dict[str, np.ndarray],
-    lon: np.ndarray,
-    lat: np.ndarray,
-    attr_cols: list[str],
-    attr_values: dict[str, np.ndarray],
-    input_problem: np.ndarray,
-    land_use: np.ndarray,
-    stated: np.ndarray,
-    quota_classes: list[str],
-    lu_cache: dict[Any, str | None],
-) -> None:
-    """Point sites, vectorised: the classification of :func:`zoning.query.classify_points`
-    (the same as ``zoning query``), then one rule evaluation per distinct combination of
-    governing zones and project attributes. Fills ``cols`` at ``rows``."""
-    from zoning.query import classify_points, load_context
+def _column(sites: pd.DataFrame, name: str, n: int, dtype: Any = object) -> np.ndarray:
+    if name in sites.columns:
+        return sites[name].to_numpy(dtype=dtype)
+    return np.full(n, np.nan if dtype is float else None, dtype=dtype)
 
-    qctx = load_context(ctx.pack)
-    m = len(rows)
-    plon, plat = lon[rows], lat[rows]
-    pts, hits = classify_points(qctx, plon, plat)
+
+def _county_columns(ctx: CheckContext, hits: Hits, cols: dict[str, np.ndarray], problems: list[list[str]]) -> None:
+    """county, county_adcode, county_shares, county_note, and the problem of a site
+    outside the city (one wording for points and polygons)."""
+    s = hits.sites
     tol = ctx.county_tolerance_m
-    problems: list[list[str]] = [[] for _ in range(m)]
-    for k, v in enumerate(input_problem[rows]):
-        if _clean(v) is not None:
-            problems[k].append(str(v))
-    cols["geom_type"][rows] = "Point"
-    cols["lon"][rows] = np.round(plon, 7)
-    cols["lat"][rows] = np.round(plat, 7)
+    located = s["located"].to_numpy(dtype=bool)
+    cols["county"][located] = s["county"].to_numpy(dtype=object)[located]
+    cols["county_adcode"][located] = s["adcode"].to_numpy(dtype=object)[located]
+    t = hits.table
+    cty = t[(t["kind"].to_numpy() == vocab.COUNTIES) & np.isfinite(t["overlap_m2"].to_numpy(dtype=float))]
+    if len(cty):
+        names = dict(zip(ctx.counties["adcode"], ctx.counties["name"].astype(str)))
+        cty = cty.sort_values(["site", "overlap_m2"], ascending=[True, False], kind="stable")
+        multi = cty[cty.duplicated("site", keep=False)]
+        for site, g in multi.groupby("site", sort=False):
+            cols["county_shares"][site] = "；".join(f"{names[c]} {100 * sh:.1f}%" for c, sh in
+                                                   zip(g["zone_class"], g["share"]))
+            cols["county_adcode"][site] = ",".join(g["zone_class"])
+    near = located & s["near_line"].to_numpy(dtype=bool)
+    in_city = s["in_city"].to_numpy(dtype=bool)
+    near_name, near_code = s["near_county"].to_numpy(dtype=object), s["near_adcode"].to_numpy(dtype=object)
+    nn, nc = s["nearest_county"].to_numpy(dtype=object), s["nearest_adcode"].to_numpy(dtype=object)
+    nd = s["nearest_distance_m"].to_numpy(dtype=float)
+    outside = s["outside_m2"].to_numpy(dtype=float)
+    area = s["area_m2"].to_numpy(dtype=float)
+    for k in np.flatnonzero(s["present"].to_numpy(dtype=bool)):
+        if located[k] and not in_city[k]:
+            cols["county_note"][k] = (f"outside 晋城市 (county layer): nearest county {nn[k]} ({nc[k]}) "
+                                      f"{nd[k] / 1000:.2f} km away, within the layer's positional accuracy ({tol:.0f} m)")
+        elif near[k] and cols["county_shares"][k] is None:
+            other = f"; it may lie in {near_name[k]} ({near_code[k]})" if near_name[k] else "; it may lie outside 晋城市"
+            cols["county_note"][k] = (f"within {tol:.0f} m of the county line (the county layer's positional "
+                                      f"accuracy){other}")
+        if located[k] and in_city[k] and area[k] > 0 and outside[k] / area[k] >= 0.005:
+            cols["county_note"][k] = f"{100 * outside[k] / area[k]:.1f}% of the site lies outside 晋城市 (county layer)"
+        if not located[k]:
+            where = (f"nearest county {nn[k]} ({nc[k]}) {nd[k] / 1000:.2f} km away" if nn[k] is not None
+                     else "no county within reach")
+            problems[k].append(f"outside 晋城市 (county layer): {where}")
 
-    # counties
-    adcode = pts["adcode"].to_numpy()
-    inside = np.array([a is not None for a in adcode])
-    evaluated = inside.copy()
-    cols["county"][rows[inside]] = pts["name"].to_numpy()[inside]
-    cols["county_adcode"][rows[inside]] = adcode[inside]
-    near = inside & pts["near_line"].to_numpy()
-    near_name = pts["near_name"].to_numpy()
-    near_code = pts["near_adcode"].to_numpy()
-    for k in np.flatnonzero(near):
-        other = f"; it may lie in {near_name[k]} ({near_code[k]})" if near_name[k] else "; it may lie outside 晋城市"
-        cols["county_note"][rows[k]] = (f"within {tol:.0f} m of the county line (the county layer's positional "
-                                        f"accuracy){other}")
-    nd = pts["nearest_distance_m"].to_numpy()
-    nn, nc = pts["nearest_name"].to_numpy(), pts["nearest_adcode"].to_numpy()
-    for k in np.flatnonzero(~inside):
-        msg = f"outside 晋城市 (county layer): nearest county {nn[k]} ({nc[k]}) {nd[k] / 1000:.2f} km away"
-        if nd[k] <= tol:
-            cols["county_note"][rows[k]] = msg + f", within the layer's positional accuracy ({tol:.0f} m)"
-            cols["county"][rows[k]] = nn[k]
-            cols["county_adcode"][rows[k]] = nc[k]
-            evaluated[k] = True
-        else:
-            problems[k].append(msg)
 
-    # zones touched (text, ids, highest class of each kind)
-    if len(hits):
-        layers = {spec.name: (spec, gdf) for spec, gdf in qctx.zones}
-        text = np.empty(len(hits), dtype=object)
-        ids = np.empty(len(hits), dtype=object)
-        prot_rank = np.zeros(m, dtype=np.int8)
-        ctrl_rank = np.zeros(m, dtype=np.int8)
-        hp, hr = hits["point"].to_numpy(), hits["row"].to_numpy()
-        for name, idx in hits.groupby("layer", sort=False).indices.items():
-            spec, gdf = layers[name]
-            zc = gdf["zone_class"].astype(str).to_numpy()[hr[idx]]
-            zid = (gdf[spec.id_field].astype(str).to_numpy() if spec.id_field in gdf.columns
-                   else np.arange(len(gdf)).astype(str))[hr[idx]]
-            zname = (gdf["name"].astype(str).to_numpy() if "name" in gdf.columns else np.full(len(gdf), ""))[hr[idx]]
-            text[idx] = [f"{c} {nm} [{i}]" for c, nm, i in zip(zc, zname, zid)]
-            ids[idx] = zid
-            table = PROTECTION_RANK if spec.kind == "groundwater_protection" else CONTROL_RANK
-            target = prot_rank if spec.kind == "groundwater_protection" else ctrl_rank
-            np.maximum.at(target, hp[idx], np.array([table.get(c, 0) for c in zc], dtype=np.int8))
-        order = np.argsort(hp, kind="stable")
-        hp_sorted = hp[order]
-        cuts = np.flatnonzero(np.diff(hp_sorted)) + 1
-        firsts = hp_sorted[np.r_[0, cuts]]
-        cols["zones"][rows[firsts]] = ["；".join(g) for g in np.split(text[order], cuts)]
-        cols["zone_ids"][rows[firsts]] = [",".join(g) for g in np.split(ids[order], cuts)]
-        prot_names = np.array([None] + sorted(PROTECTION_RANK, key=PROTECTION_RANK.get), dtype=object)
-        ctrl_names = np.array([None] + sorted(CONTROL_RANK, key=CONTROL_RANK.get), dtype=object)
-        cols["protection_class"][rows] = prot_names[prot_rank]
-        cols["control_level"][rows] = ctrl_names[ctrl_rank]
-    planning = pts["in_planning_area"].to_numpy()
-    central = pts["in_central_area"].to_numpy()
-    cols["in_planning_area"][rows] = planning
-    cols["in_central_city"][rows] = central
-    cols["planning_area_pct"][rows] = np.where(planning, 100.0, 0.0)
-    cols["central_city_pct"][rows] = np.where(central, 100.0, 0.0)
+def _zone_columns(ctx: CheckContext, hits: Hits, pl: pd.DataFrame, cols: dict[str, np.ndarray]) -> None:
+    """zones, zone_ids, the planning extents and the strictest classes with their overlaps."""
+    s = hits.sites
+    located = s["located"].to_numpy(dtype=bool)
+    present = s["present"].to_numpy(dtype=bool)
+    area = s["area_m2"].to_numpy(dtype=float)
+    polygonal = np.isfinite(area) & (area > 0)
+    t = hits.table
+    z = t[t["kind"].isin(vocab.ZONE_KINDS).to_numpy() & located[t["site"].to_numpy()]]
+    if len(z):
+        f = ctx.features
+        names = f["zone_name"].to_numpy(dtype=object)[z["feature"].to_numpy()]
+        site = z["site"].to_numpy()
+        ov = z["overlap_m2"].to_numpy(dtype=float)
+        text = [
+            f"{c} {nm or ''} [{i}] {a / settings.SQM_PER_HA:.4f} ha / {a / settings.SQM_PER_MU:.2f} 亩 / "
+            f"{100 * a / area[k]:.1f}%" if polygonal[k] else f"{c} {nm or ''} [{i}]"
+            for k, c, nm, i, a in zip(site, z["zone_class"].to_numpy(), names, z["zone_id"].to_numpy(), ov)
+        ]
+        frame = pd.DataFrame({"site": site, "text": text, "id": z["zone_id"].to_numpy(dtype=object)})
+        g = frame.groupby("site", sort=False).agg({"text": "；".join, "id": ",".join})
+        cols["zones"][g.index.to_numpy()] = g["text"].to_numpy()
+        cols["zone_ids"][g.index.to_numpy()] = g["id"].to_numpy()
+    for flag, share, out_flag, out_pct in (("in_planning_area", "planning_share", "in_planning_area", "planning_area_pct"),
+                                           ("in_central_area", "central_share", "in_central_city", "central_city_pct")):
+        cols[out_flag][present] = pl[flag].to_numpy(dtype=bool)[present]
+        pct = np.round(100 * np.nan_to_num(pl[share].to_numpy(dtype=float)), 1)
+        pct = np.where(polygonal, pct, np.where(pl[flag].to_numpy(dtype=bool), 100.0, 0.0))
+        cols[out_pct][present] = pct[present]
+    for cls, m2, sh, out_cls, out_ha, out_pct in (
+            ("protection_class", "protection_m2", "protection_share", "protection_class", "protection_ha", "protection_pct"),
+            ("control_class", "control_m2", "control_share", "control_level", "control_ha", "control_pct")):
+        c = pl[cls].to_numpy(dtype=object)
+        has = located & np.array([v is not None for v in c], dtype=bool)
+        cols[out_cls][has] = c[has]
+        area_has = has & polygonal
+        cols[out_ha][area_has] = np.round(pl[m2].to_numpy(dtype=float)[area_has] / settings.SQM_PER_HA, 4)
+        cols[out_pct][area_has] = np.round(100 * pl[sh].to_numpy(dtype=float)[area_has], 1)
 
-    # project attributes: each distinct value validated once
+
+def _verdict_columns(ctx: CheckContext, sites: pd.DataFrame, hits: Hits, pl: pd.DataFrame,
+                     cols: dict[str, np.ndarray], problems: list[list[str]]) -> None:
+    """The verdict of every located site: one evaluation per distinct (governing classes,
+    project attributes)."""
+    n = len(sites)
+    attr_cols = [a for a in PROJECT_ATTRIBUTES if a in sites.columns]
     project_cols: list[np.ndarray] = []
     for a in attr_cols:
-        vals = attr_values[a][rows]
-        norm = np.full(m, None, dtype=object)
-        for raw in pd.unique(pd.Series(vals, dtype=object).dropna()):
+        vals = pd.Series(sites[a].to_numpy(dtype=object), dtype=object)
+        norm = np.full(n, None, dtype=object)
+        codes, uniques = pd.factorize(vals, use_na_sentinel=True)
+        for u, raw in enumerate(uniques):
             project, bad = _project_for_row(ctx, {a: raw})
-            where = np.flatnonzero(pd.Series(vals, dtype=object).to_numpy() == raw)
+            where = np.flatnonzero(codes == u)
             if bad:
                 for k in where:
                     problems[k].extend(bad)
             else:
                 norm[where] = project.get(a)
         project_cols.append(norm)
-    # one verdict per distinct (governing zones, project attributes)
-    keys = [pts["governing_code"].to_numpy()]
+    located = hits.sites["located"].to_numpy(dtype=bool)
+    keys = [pl["governing_code"].to_numpy()]
     keys += [pd.factorize(pd.Series(c, dtype=object), use_na_sentinel=True)[0] for c in project_cols]
     group = np.unique(np.column_stack(keys), axis=0, return_inverse=True)[1].reshape(-1)
-    governing = pts["governing"].to_numpy()
-    ev = np.flatnonzero(evaluated)
-    cols["verdict"][rows[~evaluated]] = NOT_CHECKED
-    for gid in np.unique(group[ev]):
-        members = ev[group[ev] == gid]
+    governing = pl["governing"].to_numpy()
+    cols["verdict"][~located] = NOT_CHECKED
+    ev = np.flatnonzero(located)
+    order = ev[np.argsort(group[ev], kind="stable")]
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    for members in np.split(order, bounds) if len(order) else []:
         k0 = members[0]
         project = dict(ctx.defaults)
         for a, c in zip(attr_cols, project_cols):
             if c[k0] is not None:
                 project[a] = c[k0]
-        v = _verdict(ctx, frozenset(governing[k0]), project)
-        for key, val in v.items():
-            cols[key][rows[members]] = val
+        v = ctx.verdicts.of(governing[k0], project)
+        for key in VERDICT_COLUMNS:
+            cols[key][members] = v[key]
 
-    # quota (a point has no area: the stated area counts, in full, inside 中心城区)
-    if quota_classes:
-        lu = land_use[rows]
-        for k in range(m):
-            value = _clean(lu[k])
-            if value is None:
-                continue
-            if value not in lu_cache:
-                lu_cache[value] = match_land_use(value, quota_classes)
-            cols["quota_class"][rows[k]] = lu_cache[value]
-            if evaluated[k] and central[k] and stated[rows[k]] == stated[rows[k]]:
-                cols["quota_area_ha"][rows[k]] = round(float(stated[rows[k]]), 4)
 
+def _quota_columns(ctx: CheckContext, sites: pd.DataFrame, hits: Hits, pl: pd.DataFrame,
+                   cols: dict[str, np.ndarray]) -> None:
+    """The quota class of a site's land use and the area it counts against the quota: the
+    stated area (or the polygon's) times the share of the site in 中心城区."""
+    q = ctx.quota_info
+    if not q or "land_use" not in sites.columns:
+        return
+    classes = list(q["classes"])
+    land_use = sites["land_use"].to_numpy(dtype=object)
+    n = len(sites)
+    stated = _column(sites, "area_ha_stated", n, float)
+    area = hits.sites["area_m2"].to_numpy(dtype=float)
+    located = hits.sites["located"].to_numpy(dtype=bool)
+    central = pl["in_central_area"].to_numpy(dtype=bool)
+    share = pl["central_share"].to_numpy(dtype=float)
+    cache: dict[Any, str | None] = {}
+    for k in range(n):
+        value = _clean(land_use[k])
+        if value is None:
+            continue
+        if value not in cache:
+            cache[value] = match_land_use(value, classes)
+        cols["quota_class"][k] = cache[value]
+        if located[k] and central[k]:
+            polygonal = np.isfinite(area[k]) and area[k] > 0
+            base = stated[k] if stated[k] == stated[k] else (area[k] / settings.SQM_PER_HA if polygonal else np.nan)
+            if base == base:
+                cols["quota_area_ha"][k] = round(float(base) * (share[k] if polygonal else 1.0), 4)
+
+
+def assemble(ctx: CheckContext, sites: pd.DataFrame, hits: Hits) -> pd.DataFrame:
+    """The result columns of a batch of sites from their hits (computed in process or in
+    PostGIS): county, extents, zones, verdict, quota and status. ``sites`` holds the
+    input attributes (``input_problem``, ``land_use``, ``area_ha_stated``, the project
+    attributes), one row per row of ``hits.sites``, in the same order."""
+    from zoning.core.answer import places
+
+    n = len(sites)
+    cols: dict[str, np.ndarray] = {c: np.full(n, None, dtype=object) for c in RESULT_COLUMNS
+                                   if c not in ("source", "row", "site_id", "site_name", "land_use", "area_ha_stated")}
+    s = hits.sites
+    present = s["present"].to_numpy(dtype=bool)
+    cols["geom_type"] = s["geom_type"].to_numpy(dtype=object).copy()
+    cols["lon"][present] = np.round(s["lon"].to_numpy(dtype=float)[present], 7)
+    cols["lat"][present] = np.round(s["lat"].to_numpy(dtype=float)[present], 7)
+    area = s["area_m2"].to_numpy(dtype=float)
+    polygonal = np.isfinite(area) & (area > 0)
+    cols["site_area_ha"][polygonal] = np.round(area[polygonal] / settings.SQM_PER_HA, 4)
+    cols["site_area_mu"][polygonal] = np.round(area[polygonal] / settings.SQM_PER_MU, 2)
+    input_problem = _column(sites, "input_problem", n)
+    problems: list[list[str]] = [[str(v)] if _clean(v) is not None else [] for v in input_problem]
+    pl = places(ctx.context, hits)
+    _county_columns(ctx, hits, cols, problems)
+    _zone_columns(ctx, hits, pl, cols)
+    _verdict_columns(ctx, sites, hits, pl, cols, problems)
+    _quota_columns(ctx, sites, hits, pl, cols)
+    located = s["located"].to_numpy(dtype=bool)
     status = np.array(["ok" if not p else "；".join(p) for p in problems], dtype=object)
-    cols["status"][rows] = status
-    cols["status_code"][rows] = np.where(~evaluated, "error", np.where(status == "ok", "ok", "warning"))
+    cols["status"] = status
+    cols["status_code"] = np.where(~located, "error", np.where(status == "ok", "ok", "warning")).astype(object)
+    return pd.DataFrame({c: list(v) for c, v in cols.items()}, index=sites.index)
 
 
 def _check_batch(sites: gpd.GeoDataFrame, ctx: CheckContext) -> pd.DataFrame:
-    import shapely
+    from zoning.core.hits import site_hits
 
-    n = len(sites)
-    geoms = sites.geometry.to_numpy()
-    present = ~shapely.is_missing(geoms)
-    present[present] = ~shapely.is_empty(geoms[present])
-    type_id = np.full(n, -1)
-    type_id[present] = shapely.get_type_id(geoms[present])
-    is_point = type_id == 0
-    is_area = present & ~is_point
-    rep = geoms.copy()
-    if is_area.any():
-        rep[is_area] = shapely.point_on_surface(geoms[is_area])
-    lon = np.full(n, np.nan)
-    lat = np.full(n, np.nan)
-    lon[present] = shapely.get_x(rep[present])
-    lat[present] = shapely.get_y(rep[present])
-
-    pairs, area_m2 = _area_pairs(ctx, geoms, is_area)
-    lz = ctx.overlay_layers
-    kinds = lz["kind"].to_numpy()
-    classes = lz["zone_class"].to_numpy()
-    zids = lz["zone_id"].to_numpy()
-    znames = lz["zone_name"].to_numpy()
-
-    # per-site collections
-    site_pairs: dict[int, list[tuple[int, float]]] = {}
-    for s, z, a in zip(pairs["site"].to_numpy(), pairs["zone"].to_numpy(), pairs["overlap_m2"].to_numpy()):
-        site_pairs.setdefault(int(s), []).append((int(z), float(a)))
-
-    attr_cols = [a for a in PROJECT_ATTRIBUTES if a in sites.columns]
-    attr_values = {a: sites[a].to_numpy() for a in attr_cols}
-    input_problem = sites["input_problem"].to_numpy() if "input_problem" in sites.columns else np.full(n, None, object)
-    land_use = sites["land_use"].to_numpy() if "land_use" in sites.columns else np.full(n, None, object)
-    stated = sites["area_ha_stated"].to_numpy(dtype=float) if "area_ha_stated" in sites.columns else np.full(n, np.nan)
-    quota_classes = list(ctx.quota["classes"]) if ctx.quota else []
-    type_names = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
-                  6: "MultiPolygon", 7: "GeometryCollection"}
-    lu_cache: dict[Any, str | None] = {}
-    cols: dict[str, np.ndarray] = {c: np.full(n, None, dtype=object) for c in RESULT_COLUMNS
-                                   if c not in ("source", "row", "site_id", "site_name", "land_use", "area_ha_stated")}
-    point_rows = np.flatnonzero(is_point)
-    if len(point_rows):
-        _check_points(sites, point_rows, ctx, cols, lon, lat, attr_cols, attr_values, input_problem, land_use, stated,
-                      quota_classes, lu_cache)
-    for i in np.flatnonzero(~is_point):
-        problems: list[str] = []
-        if input_problem[i] is not None and not (isinstance(input_problem[i], float) and np.isnan(input_problem[i])):
-            problems.append(str(input_problem[i]))
-        evaluated = bool(present[i])
-        cols["geom_type"][i] = type_names.get(int(type_id[i])) if present[i] else None
-        if present[i]:
-            cols["lon"][i] = round(float(lon[i]), 7)
-            cols["lat"][i] = round(float(lat[i]), 7)
-        hits_here = site_pairs.get(i, [])
-        a_m2 = area_m2[i]
-        polygonal = is_area[i] and a_m2 > 0
-        if polygonal:
-            cols["site_area_ha"][i] = round(a_m2 / settings.SQM_PER_HA, 4)
-            cols["site_area_mu"][i] = round(a_m2 / settings.SQM_PER_MU, 2)
-        # counties
-        if evaluated:
-            shares = [(znames[z], zids[z], a) for z, a in hits_here if kinds[z] == "county"]
-            if polygonal and shares:
-                shares.sort(key=lambda t: -t[2])
-                cols["county"][i] = shares[0][0]
-                cols["county_adcode"][i] = shares[0][1]
-                if len(shares) > 1:
-                    cols["county_shares"][i] = "；".join(f"{nm} {100 * a / a_m2:.1f}%" for nm, _, a in shares)
-                    cols["county_adcode"][i] = ",".join(s[1] for s in shares)
-                inside = sum(a for _, _, a in shares) / a_m2
-                if inside < 0.995:
-                    cols["county_note"][i] = f"{100 * (1 - inside):.1f}% of the site lies outside 晋城市 (county layer)"
-            elif shares:
-                cols["county"][i] = shares[0][0]
-                cols["county_adcode"][i] = ",".join(dict.fromkeys(s[1] for s in shares))
-            else:
-                problems.append("outside 晋城市: the site touches no county of the county layer")
-                evaluated = False
-        # zones
-        hits: set[tuple[str, str]] = set()
-        zone_txt: list[str] = []
-        zone_ids: list[str] = []
-        by_class: dict[tuple[str, str], float] = {}
-        for z, a in hits_here:
-            k = kinds[z]
-            if k == "county":
-                continue
-            hits.add((k, classes[z]))
-            by_class[(k, classes[z])] = by_class.get((k, classes[z]), 0.0) + (a if a == a else 0.0)
-            if k == "planning_extent":
-                continue
-            zone_ids.append(zids[z])
-            if polygonal:
-                zone_txt.append(f"{classes[z]} {znames[z]} [{zids[z]}] {a / settings.SQM_PER_HA:.4f} ha / "
-                                f"{a / settings.SQM_PER_MU:.2f} 亩 / {100 * a / a_m2:.1f}%")
-            else:
-                zone_txt.append(f"{classes[z]} {znames[z]} [{zids[z]}]")
-        if zone_txt:
-            cols["zones"][i] = "；".join(zone_txt)
-            cols["zone_ids"][i] = ",".join(zone_ids)
-        for ext, flag, pct in (("中心城市规划区", "in_planning_area", "planning_area_pct"),
-                               ("中心城区", "in_central_city", "central_city_pct")):
-            inside = ("planning_extent", ext) in hits
-            if present[i]:
-                cols[flag][i] = inside
-                if polygonal:
-                    cols[pct][i] = round(100 * by_class.get(("planning_extent", ext), 0.0) / a_m2, 1)
-                else:
-                    cols[pct][i] = 100.0 if inside else 0.0
-        for kind, rank, cname, ha, pct in (("groundwater_protection", PROTECTION_RANK, "protection_class", "protection_ha", "protection_pct"),
-                                           ("groundwater_control", CONTROL_RANK, "control_level", "control_ha", "control_pct")):
-            found = [c for k, c in hits if k == kind]
-            if found:
-                top = max(found, key=lambda c: rank.get(c, 0))
-                cols[cname][i] = top
-                if polygonal:
-                    a = by_class[(kind, top)]
-                    cols[ha][i] = round(a / settings.SQM_PER_HA, 4)
-                    cols[pct][i] = round(100 * a / a_m2, 1)
-        # project attributes and verdict
-        values = {a: attr_values[a][i] for a in attr_cols}
-        values = {a: (None if v is None or (isinstance(v, float) and np.isnan(v)) else v) for a, v in values.items()}
-        project, attr_problems = _project_for_row(ctx, values)
-        problems.extend(attr_problems)
-        if evaluated:
-            v = _verdict(ctx, frozenset(hits), project)
-            for key, val in v.items():
-                cols[key][i] = val
-        else:
-            cols["verdict"][i] = NOT_CHECKED
-        # quota
-        lu = land_use[i]
-        if lu is not None and not (isinstance(lu, float) and np.isnan(lu)) and quota_classes:
-            if lu not in lu_cache:
-                lu_cache[lu] = match_land_use(lu, quota_classes)
-            qc = lu_cache[lu]
-            cols["quota_class"][i] = qc
-            if evaluated and ("planning_extent", "中心城区") in hits:
-                base = stated[i] if stated[i] == stated[i] else (a_m2 / settings.SQM_PER_HA if polygonal else np.nan)
-                frac = (by_class.get(("planning_extent", "中心城区"), 0.0) / a_m2) if polygonal else 1.0
-                if base == base:
-                    cols["quota_area_ha"][i] = round(float(base) * frac, 4)
-        cols["status"][i] = "ok" if not problems else "；".join(problems)
-        cols["status_code"][i] = "error" if not evaluated else ("warning" if problems else "ok")
-    return pd.DataFrame({c: list(v) for c, v in cols.items()}, index=sites.index)
+    return assemble(ctx, sites, site_hits(ctx.context, sites.geometry.to_numpy()))
 
 
 def _assemble(sites: gpd.GeoDataFrame, res: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -19,171 +19,53 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from zoning.core import settings
-from zoning.core.layers import ACCURACY_LABELS, KIND_LABELS, LayerSpec, Pack, open_pack, read_layer
+from zoning.core import settings, vocab
+from zoning.core.context import LayerUse, PackContext, load_context
+from zoning.core.layers import ACCURACY_LABELS, KIND_LABELS, Pack
 
 if TYPE_CHECKING:
-    import geopandas as gpd
+    from zoning.core.hits import Hits
 
-    from zoning.core.overlay import CountyIndex, ZoneIndex
-    from zoning.core.rules import Rule
+__all__ = ["LayerUse", "PackContext", "QueryResult", "classify_points", "load_context", "query_point", "query_points"]
 
 Lang = Literal["zh", "en"]
 
-ZONE_KINDS = ("groundwater_protection", "groundwater_control")
 DEFAULT_RADIUS_M = 5000.0
-
-
-# --------------------------------------------------------------------------------------
-# What a pack offers to queries, loaded once
-# --------------------------------------------------------------------------------------
-
-
-@dataclass
-class PackContext:
-    """The layers and rules of a pack, read once and kept for many queries."""
-
-    pack: Pack
-    counties: gpd.GeoDataFrame
-    county_spec: LayerSpec
-    extents: gpd.GeoDataFrame | None
-    extents_spec: LayerSpec | None
-    quota: gpd.GeoDataFrame | None
-    quota_spec: LayerSpec | None
-    zones: list[tuple[LayerSpec, gpd.GeoDataFrame]]
-    projects: gpd.GeoDataFrame | None
-    projects_spec: LayerSpec | None
-    rules: list[Rule]
-    county_index: CountyIndex = field(init=False, repr=False)
-    extent_index: ZoneIndex | None = field(init=False, repr=False)
-    quota_index: ZoneIndex | None = field(init=False, repr=False)
-    zone_indexes: list[ZoneIndex] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        from zoning.core.overlay import CountyIndex, ZoneIndex
-
-        self.county_index = CountyIndex(self.counties, float(self.county_spec.positional_accuracy_m or 0))
-        self.extent_index = ZoneIndex(self.extents) if self.extents is not None else None
-        self.quota_index = ZoneIndex(self.quota) if self.quota is not None else None
-        self.zone_indexes = [ZoneIndex(gdf) for _, gdf in self.zones]
-
-
-def load_context(pack: Pack | str | Path | None = None) -> PackContext:
-    """Read every layer a query needs (cached per manifest and file modification time)."""
-    if not isinstance(pack, Pack):
-        pack = open_pack(pack or settings.default_pack)
-    manifest = pack.path / "manifest.toml"
-    stamp = manifest.stat().st_mtime_ns if manifest.exists() else 0
-    return _load_context(pack.path, stamp)
-
-
-@lru_cache(maxsize=4)
-def _load_context(path: Path, _stamp: int) -> PackContext:
-    from zoning.core.rules import load_rules
-
-    pack = open_pack(path)
-    county_spec = pack.first_of_kind("counties")
-
-    def first(kind: str) -> tuple[gpd.GeoDataFrame | None, LayerSpec | None]:
-        specs = pack.by_kind(kind)
-        return (read_layer(pack, specs[0].name), specs[0]) if specs else (None, None)
-
-    extents, extents_spec = first("planning_extent")
-    quota, quota_spec = first("land_supply_quota")
-    projects, projects_spec = first("key_projects")
-    zones = [(spec, read_layer(pack, spec.name)) for kind in ZONE_KINDS for spec in pack.by_kind(kind)]
-    rules = load_rules(pack.rules_dir, check_schema=False) if pack.rules_dir and pack.rules_dir.is_dir() else []
-    return PackContext(
-        pack=pack,
-        counties=read_layer(pack, county_spec.name),
-        county_spec=county_spec,
-        extents=extents,
-        extents_spec=extents_spec,
-        quota=quota,
-        quota_spec=quota_spec,
-        zones=zones,
-        projects=projects,
-        projects_spec=projects_spec,
-        rules=rules,
-    )
-
-
-# --------------------------------------------------------------------------------------
-# Vectorised classification
-# --------------------------------------------------------------------------------------
 
 
 def classify_points(
     ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """County, planning extents and zones of every point.
+    """County, planning extents and zones of every point, from the one hits table.
 
     Returns
     -------
-    points : DataFrame, one row per point in input order: the columns of
-        :meth:`zoning.core.overlay.CountyIndex.assign`, ``in_planning_area``,
-        ``in_central_area``, ``in_quota_area``, ``protection_class``, ``control_class``
-        (the governing class of each, after the overlap principles of 123号),
-        ``governing_code`` (an integer per distinct combination) and ``governing``
-        (that combination as a tuple of (kind, class) pairs). ``exact`` adds the
-        distance to the county line for points near one (slower; a single query uses it).
-    hits : DataFrame, one row per (point, zone): ``point``, ``layer``, ``row``.
+    points : DataFrame, one row per point in input order: the site columns of
+        :data:`zoning.core.hits.SITE_COLUMNS` (``name``, ``near_name`` and ``nearest_name``
+        name the counties) and the place columns of :data:`zoning.core.answer.PLACE_COLUMNS`
+        (``governing``: the governing (kind, class) pairs after the overlap principles of 123号).
+    hits : the hits table (:data:`zoning.core.hits.HIT_COLUMNS`) without the county rows,
+        with ``point`` (= ``site``) and ``row`` (the feature's row in its layer).
     """
-    from zoning.core.verdicts import CONTROL_RANK, PROTECTION_RANK
+    from zoning.core.answer import places
+    from zoning.core.hits import point_hits
 
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    n = len(lon)
-    points = ctx.county_index.assign(lon, lat, exact=exact)
-    planning = np.zeros(n, dtype=bool)
-    central = np.zeros(n, dtype=bool)
-    if ctx.extent_index is not None:
-        pi, zi = ctx.extent_index.hits(lon, lat)
-        ext = ctx.extents["extent_class"].to_numpy()[zi]
-        planning[pi[ext == "中心城市规划区"]] = True
-        central[pi[ext == "中心城区"]] = True
-    in_quota = np.zeros(n, dtype=bool)
-    if ctx.quota_index is not None:
-        pi, _ = ctx.quota_index.hits(lon, lat)
-        in_quota[pi] = True
-    prot = np.zeros(n, dtype=np.int8)
-    ctrl = np.zeros(n, dtype=np.int8)
-    frames = []
-    for (spec, gdf), index in zip(ctx.zones, ctx.zone_indexes):
-        pi, zi = index.hits(lon, lat)
-        frames.append(pd.DataFrame({"point": pi, "layer": spec.name, "row": zi}))
-        table = PROTECTION_RANK if spec.kind == "groundwater_protection" else CONTROL_RANK
-        rank = np.array([table.get(c, 0) for c in gdf["zone_class"]], dtype=np.int8)
-        target = prot if spec.kind == "groundwater_protection" else ctrl
-        np.maximum.at(target, pi, rank[zi])
-    ctrl[prot > 0] = 0  # control class excludes protection class
-    hits = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["point", "layer", "row"])
-    prot_names = {v: k for k, v in PROTECTION_RANK.items()}
-    ctrl_names = {v: k for k, v in CONTROL_RANK.items()}
-    code = planning.astype(np.int64) + 2 * central + 4 * prot.astype(np.int64) + 32 * ctrl.astype(np.int64)
-    uniq, inverse = np.unique(code, return_inverse=True)
-    keys = np.empty(len(uniq), dtype=object)
-    for k, c in enumerate(uniq):
-        key: list[tuple[str, str]] = []
-        if c & 1:
-            key.append(("planning_extent", "中心城市规划区"))
-        if c & 2:
-            key.append(("planning_extent", "中心城区"))
-        if (c >> 2) & 7:
-            key.append(("groundwater_protection", prot_names[(c >> 2) & 7]))
-        if c >> 5:
-            key.append(("groundwater_control", ctrl_names[c >> 5]))
-        keys[k] = tuple(key)
-    points["in_planning_area"] = planning
-    points["in_central_area"] = central
-    points["in_quota_area"] = in_quota
-    prot_lookup = np.array([prot_names.get(i) for i in range(max(prot_names) + 1)], dtype=object)
-    ctrl_lookup = np.array([ctrl_names.get(i) for i in range(max(ctrl_names) + 1)], dtype=object)
-    points["protection_class"] = pd.Series(prot_lookup[prot], dtype=object)
-    points["control_class"] = pd.Series(ctrl_lookup[ctrl], dtype=object)
-    points["governing_code"] = code
-    points["governing"] = keys[inverse.reshape(-1)]
-    return points, hits
+    h = point_hits(ctx, lon, lat, exact=exact)
+    return _points_frame(ctx, h), _zone_hits(ctx, h)
+
+
+def _points_frame(ctx: PackContext, h: Hits) -> pd.DataFrame:
+    from zoning.core.answer import places
+
+    sites = h.sites.rename(columns={"county": "name", "near_county": "near_name", "nearest_county": "nearest_name"})
+    return pd.concat([sites.reset_index(drop=True), places(ctx, h)], axis=1)
+
+
+def _zone_hits(ctx: PackContext, h: Hits) -> pd.DataFrame:
+    t = h.table
+    zones = t[t["kind"].isin(vocab.CLASSED_KINDS).to_numpy()].reset_index(drop=True)
+    rows = ctx.features["row"].to_numpy()[zones["feature"].to_numpy()] if len(zones) else np.empty(0, np.int64)
+    return zones.assign(point=zones["site"].to_numpy(), row=rows)
 
 
 # --------------------------------------------------------------------------------------
@@ -207,6 +89,9 @@ class CountyAnswer:
     nearest_name: str | None = None
     nearest_distance_m: float | None = None
     positional_accuracy_m: float | None = None
+    #: in a county, or outside every county but within the layer's positional accuracy
+    #: of one (then in the nearest, near the line): the rules of the pack apply
+    located: bool = False
 
 
 @dataclass
@@ -297,16 +182,6 @@ class NearbyAnswer:
 
 
 @dataclass
-class LayerUse:
-    """A layer an answer rests on, with its accuracy."""
-
-    name: str
-    kind: str
-    accuracy: str
-    source: str
-
-
-@dataclass
 class QueryResult:
     """Everything that applies at one point."""
 
@@ -346,44 +221,23 @@ class QueryResult:
         return _render_text(self, lang)
 
 
-def _source_of(provenance: dict[str, Any]) -> str:
-    parts = []
-    if provenance.get("documents"):
-        parts.append("、".join(provenance["documents"]))
-    if provenance.get("dataset"):
-        ds = provenance["dataset"]
-        if provenance.get("version"):
-            ds += f" {provenance['version']}"
-        if provenance.get("data_source"):
-            ds += f" ({provenance['data_source']})"
-        parts.append(ds)
-    if provenance.get("source"):
-        parts.append(str(provenance["source"]))
-    return "; ".join(parts) or str(provenance.get("method", ""))
-
-
-def _use(spec: LayerSpec) -> LayerUse:
-    return LayerUse(spec.name, spec.kind, spec.accuracy, _source_of(spec.provenance))
-
-
 def _county_answer(ctx: PackContext, row: pd.Series) -> CountyAnswer:
-    en = dict(zip(ctx.counties["adcode"].astype(str), ctx.counties.get("name_en", ctx.counties["name"])))
-    tol = float(ctx.county_spec.positional_accuracy_m or 0.0)
-    inside = row["adcode"] is not None
+    located = bool(row["located"])
     bd = None if pd.isna(row["boundary_distance_m"]) else float(row["boundary_distance_m"])
     return CountyAnswer(
         adcode=row["adcode"],
         name=row["name"],
-        name_en=en.get(row["adcode"]) if inside else None,
-        inside_city=inside,
+        name_en=ctx.county_names_en.get(row["adcode"]) if located else None,
+        inside_city=bool(row["in_city"]),
         boundary_distance_m=bd,
-        near_line=bool(inside and row["near_line"]),
+        near_line=bool(located and row["near_line"]),
         neighbour_adcode=row["near_adcode"],
         neighbour_name=row["near_name"],
         nearest_adcode=row["nearest_adcode"],
         nearest_name=row["nearest_name"],
         nearest_distance_m=None if pd.isna(row["nearest_distance_m"]) else float(row["nearest_distance_m"]),
-        positional_accuracy_m=tol,
+        positional_accuracy_m=ctx.county_tolerance_m,
+        located=located,
     )
 
 
@@ -438,21 +292,19 @@ def _quota_answer(ctx: PackContext, row: pd.Series) -> QuotaAnswer:
 
 
 def _zone_answers(ctx: PackContext, hits: pd.DataFrame, governing: tuple) -> list[ZoneAnswer]:
+    """The groundwater zones of the hits (planning extents are answered apart)."""
     out = []
-    by_name = {spec.name: (spec, gdf) for spec, gdf in ctx.zones}
-    for _, h in hits.iterrows():
-        spec, gdf = by_name[h["layer"]]
-        z = gdf.iloc[int(h["row"])]
-
-        def get(col: str) -> Any:
-            v = z.get(col)
-            return None if v is None or (isinstance(v, float) and np.isnan(v)) or v == "" else v
-
-        level = get("level")
+    feats = ctx.features
+    for f in hits["feature"].to_numpy():
+        z = feats.iloc[int(f)]
+        if z["kind"] not in vocab.ZONE_KINDS:
+            continue
+        level = z["level"]
         out.append(ZoneAnswer(
-            layer=spec.name, kind=spec.kind, zone_id=get("zone_id"), zone_class=z["zone_class"],
-            level=None if level is None else int(level), name=get("name"), county=get("county"),
-            town=get("town"), accuracy=spec.accuracy, governs=(spec.kind, z["zone_class"]) in governing,
+            layer=z["layer"], kind=z["kind"], zone_id=None if str(z["zone_id"]).startswith("#") else z["zone_id"],
+            zone_class=z["zone_class"], level=None if pd.isna(level) else int(level), name=z["zone_name"],
+            county=z["county_name"], town=z["town"], accuracy=z["accuracy"],
+            governs=(z["kind"], z["zone_class"]) in governing,
         ))
     return out
 
@@ -571,18 +423,14 @@ def query_point(
     row = points.iloc[0]
     governing = row["governing"]
     zones = _zone_answers(ctx, hits, governing)
-    inside = row["adcode"] is not None
+    inside = bool(row["located"])
     evaluated = evaluate_place(ctx.rules, governing, proj, day) if inside else []
     verdict, producing = overall_verdict(evaluated) if (proj is not None and inside) else (None, [])
     extents = _extent_answer(ctx, row)
     warnings: list[str] = []
     if not inside:
         warnings.append("the point lies outside 晋城市: no rule of the pack applies")
-    used = [_use(ctx.county_spec)]
-    used += [_use(s) for s in (ctx.extents_spec, ctx.quota_spec) if s is not None]
-    used += [_use(spec) for spec, _ in ctx.zones]
-    if ctx.projects_spec is not None:
-        used.append(_use(ctx.projects_spec))
+    used = list(ctx.layers_used)
     return QueryResult(
         lon=parsed.lon,
         lat=parsed.lat,
@@ -628,8 +476,9 @@ def query_points(
     rules that produced the verdict, or of the prohibitions and conditions as they stand),
     ``accuracy`` (the least accurate layer the zone answer rests on).
     """
+    from zoning.core.answer import Verdicts, places
+    from zoning.core.hits import point_hits
     from zoning.core.rules import validate_project
-    from zoning.core.verdicts import evaluate_place, overall_verdict
 
     ctx = load_context(pack)
     if isinstance(points, tuple):
@@ -639,53 +488,50 @@ def query_points(
         lon, lat = geo.x.to_numpy(), geo.y.to_numpy()
     day = on_date or dt.date.today()
     proj = validate_project(project) if project is not None else None
-    pts, hits = classify_points(ctx, lon, lat)
-    n = len(pts)
+    h = point_hits(ctx, lon, lat)
+    pl = places(ctx, h)
+    n = len(h.sites)
     ids = np.full(n, "", dtype=object)
-    if len(hits):
-        id_cols = {spec.name: gdf["zone_id"].astype(str).to_numpy() if "zone_id" in gdf else
-                   np.array([f"#{i}" for i in range(len(gdf))]) for spec, gdf in ctx.zones}
-        zid = np.empty(len(hits), dtype=object)
-        rows = hits["row"].to_numpy()
-        for layer, idx in hits.groupby("layer", sort=False).indices.items():
-            zid[idx] = id_cols[layer][rows[idx]]
-        joined = pd.Series(zid).groupby(hits["point"].to_numpy()).agg(",".join)
+    zones = h.table[h.table["kind"].isin(vocab.ZONE_KINDS).to_numpy()]
+    if len(zones):
+        joined = zones.groupby("site", sort=True)["zone_id"].agg(",".join)
         ids[joined.index.to_numpy()] = joined.to_numpy()
     # rules once per distinct combination of governing zones
     verdicts = np.full(n, None, dtype=object)
     articles = np.full(n, "", dtype=object)
-    inside = pts["adcode"].notna().to_numpy()
-    codes = pts["governing_code"].to_numpy()
+    inside = h.sites["located"].to_numpy(dtype=bool)
+    codes = pl["governing_code"].to_numpy()
+    judge = Verdicts(ctx, day)
     for code in np.unique(codes[inside]):
         idx = np.flatnonzero(inside & (codes == code))
-        key = pts["governing"].iat[idx[0]]
-        evaluated = evaluate_place(ctx.rules, key, proj, day)
+        key = pl["governing"].iat[idx[0]]
         if proj is not None:
-            verdict, producing = overall_verdict(evaluated)
-            verdicts[idx] = verdict
+            v = judge.of(key, proj)
+            verdicts[idx] = v["verdict"]
+            articles[idx] = (v["articles"] or "").replace("；", "; ")
         else:
-            producing = [e for e in evaluated if e.rule.addressee == "project"
+            producing = [e for e in judge.evaluated(key, None) if e.rule.addressee == "project"
                          and e.verdict.status in ("prohibited", "conditional")]
-        articles[idx] = "; ".join(dict.fromkeys(e.rule.citation for e in producing))
-    zone_acc = "official"
-    for spec, _ in ctx.zones:
-        if spec.accuracy == "demonstration" or (spec.accuracy == "indicative" and zone_acc == "official"):
-            zone_acc = spec.accuracy
+            articles[idx] = "; ".join(dict.fromkeys(e.rule.citation for e in producing))
+    zone_acc = vocab.least_accurate(ctx.kind_accuracy.get(k) for k in vocab.ZONE_KINDS)
 
     def obj(values) -> pd.Series:  # object dtype keeps None (pandas 3 would infer str + NaN)
         return pd.Series(np.asarray(values, dtype=object), dtype=object)
 
+    s = h.sites
     return pd.DataFrame({
         "lon": lon,
         "lat": lat,
-        "adcode": pts["adcode"],
-        "county": pts["name"],
-        "near_county": pts["near_name"],
-        "in_planning_area": pts["in_planning_area"].to_numpy(),
-        "in_central_area": pts["in_central_area"].to_numpy(),
-        "in_quota_area": pts["in_quota_area"].to_numpy(),
-        "protection_class": pts["protection_class"],
-        "control_class": pts["control_class"],
+        "adcode": obj(s["adcode"]),
+        "county": obj(s["county"]),
+        "near_county": obj(s["near_county"]),
+        "near_line": s["near_line"].to_numpy(dtype=bool),
+        "in_planning_area": pl["in_planning_area"].to_numpy(),
+        "in_central_area": pl["in_central_area"].to_numpy(),
+        "in_quota_area": pl["in_quota_area"].to_numpy(),
+        "protection_class": pl["protection_class"],
+        "control_class": pl["control_class"],
+        "governing": obj(["、".join(c for _, c in g) for g in pl["governing"]]),
         "zone_ids": obj(ids),
         "verdict": obj(verdicts),
         "articles": obj(articles),
@@ -697,8 +543,6 @@ def query_points(
 # Text rendering
 # --------------------------------------------------------------------------------------
 
-_EFFECT_ZH = {"prohibited": "禁止", "conditional": "有条件", "obligation": "义务", "information": "信息",
-              "not_applicable": "不适用", "unknown": "待确认", "not_in_force": "不在有效期"}
 
 
 def _wrap(text: str, indent: str, width: int = 88) -> list[str]:
@@ -710,7 +554,7 @@ def _wrap(text: str, indent: str, width: int = 88) -> list[str]:
 
 
 def _render_text(r: QueryResult, lang: Lang) -> str:
-    from zoning.core.verdicts import VERDICT_LABELS
+    from zoning.core.vocab import VERDICT_LABELS
 
     zh = lang == "zh"
     t = (lambda a, b: a) if zh else (lambda a, b: b)
@@ -782,7 +626,7 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
             lines.append(t("  请补充项目属性: ", "  describe the project further: ") + ", ".join(named)
                          + t("  (用 -a 名称=值)", "  (with -a NAME=VALUE)"))
     def rule_line(ra: RuleAnswer) -> str:
-        status = _EFFECT_ZH.get(ra.status, ra.status) if zh else ra.status.replace("_", " ")
+        status = vocab.label(vocab.STATUS_LABELS.get(ra.status, (ra.status, ra.status.replace("_", " "))), lang)
         scope = ra.zone_class or t("全市", "city-wide")
         valid = f"{ra.in_force_from}–{ra.in_force_to or t('长期', 'open')}"
         return f"  [{status}] {ra.citation} ({scope}; {t('有效期', 'in force')} {valid})"

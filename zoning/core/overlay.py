@@ -26,6 +26,12 @@ def project_points(lon: np.ndarray, lat: np.ndarray, crs: str = settings.area_cr
     return shapely.points(x, y)
 
 
+def to_area_crs(geoms: np.ndarray, src: str = "EPSG:4490") -> np.ndarray:
+    """Shapely geometries (CGCS2000 lon/lat) to the equal-area CRS of :mod:`zoning.core.settings`."""
+    tr = _transformer(src, settings.area_crs)
+    return np.asarray(shapely.transform(np.asarray(geoms), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))))
+
+
 _TRANSFORMERS: dict[tuple[str, str], object] = {}
 
 
@@ -36,6 +42,10 @@ def _transformer(src: str, dst: str):
     if key not in _TRANSFORMERS:
         _TRANSFORMERS[key] = Transformer.from_crs(src, dst, always_xy=True)
     return _TRANSFORMERS[key]
+
+
+#: How far from the city a batch looks for the nearest county of a point outside it.
+NEAREST_REACH_M = 20_000.0
 
 
 class CountyIndex:
@@ -127,7 +137,11 @@ class CountyIndex:
         if (~inside).any():
             out = np.flatnonzero(~inside)
             pts = project_points(lon[out], lat[out])
-            (qi, ti), dists = self.tree_m.query_nearest(pts, return_distance=True, all_matches=False)
+            # a batch needs the nearest county only within reach of a message (NEAREST_REACH_M);
+            # a single query (exact) names it at any distance
+            reach = None if exact else max(NEAREST_REACH_M, 2 * self.tolerance_m)
+            (qi, ti), dists = self.tree_m.query_nearest(pts, max_distance=reach, return_distance=True,
+                                                        all_matches=False)
             nearest_idx[out[qi]] = ti
             nearest_dist[out[qi]] = dists
 

@@ -207,7 +207,7 @@ VERDICT_ALIASES: dict[str, str] = {
 #: Row statuses of a batch check.
 STATUS_CODES: dict[str, Label] = {
     "ok": ("正常", "ok"),
-    "warning": ("警告", "warning"),
+    "warning": ("有问题(已判定)", "warning (checked)"),
     "error": ("错误(未判定)", "error (not checked)"),
 }
 

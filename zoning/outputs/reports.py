@@ -34,7 +34,8 @@ import pandas as pd
 
 from zoning.core.errors import InputFileError
 from zoning.core.layers import ACCURACY_LABELS
-from zoning.core.verdicts import VERDICT_LABELS
+from zoning.core import vocab
+from zoning.core.vocab import NOT_CHECKED, VERDICT_LABELS
 
 try:
     import pyarrow  # noqa: F401
@@ -110,11 +111,8 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "location": ("建设地点", "location"),
     "county_declared": ("申报所在县", "county stated"),
 }
-STATUS_LABELS = {"ok": ("正常", "ok"), "warning": ("有问题(已判定)", "warning (checked)"),
-                 "error": ("错误(未判定)", "error (not checked)")}
-NOT_CHECKED_LABEL = ("未判定", "not checked")
-VERDICT_COLOURS = {"prohibited": "#F4B6B6", "needs confirmation": "#FFE08A", "conditional": "#FFD1A6",
-                   "obligations": "#CFE2F3", "clear": "#C9EBC9", "not checked": "#D9D9D9"}
+STATUS_LABELS = vocab.STATUS_CODES
+VERDICT_COLOURS = vocab.VERDICT_FILLS
 
 
 def _labels() -> dict[str, tuple[str, str]]:
@@ -126,14 +124,7 @@ def _labels() -> dict[str, tuple[str, str]]:
     return out
 
 
-def verdict_label(code: Any, lang: str = "zh") -> str:
-    """Label of a verdict code in ``lang`` (``not checked`` included)."""
-    i = 0 if lang == "zh" else 1
-    if code in VERDICT_LABELS:
-        return VERDICT_LABELS[code][i]
-    if code == "not checked" or code is None:
-        return NOT_CHECKED_LABEL[i]
-    return str(code)
+verdict_label = vocab.verdict_label
 
 
 def guard_outputs(outputs: Iterable[str | Path], inputs: Iterable[str | Path]) -> None:
@@ -191,8 +182,8 @@ def _header_lines(ctx: CheckContext | None, lang: str, notes: list[str]) -> list
         lines.append((f"图层包: {ctx.pack.title} ({ctx.pack.name}); 规则评价日期: {ctx.on_date.isoformat()}" if zh else
                       f"Layer pack: {ctx.pack.title} ({ctx.pack.name}); rules evaluated for {ctx.on_date.isoformat()}"))
         for u in ctx.layers_used:
-            acc = ACCURACY_LABELS.get(u["accuracy"], (u["accuracy"],) * 2)[0 if zh else 1]
-            lines.append(f"  - {u['name']} [{acc}] {u['source']}")
+            acc = ACCURACY_LABELS.get(u.accuracy, (u.accuracy,) * 2)[0 if zh else 1]
+            lines.append(f"  - {u.name} [{acc}] {u.source}")
         demo = ctx.demonstration_layers
         if demo:
             lines.append(
@@ -610,7 +601,7 @@ def _summary_display(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
     zh = lang == "zh"
     extra = {"total": ("合计", "total"), "on demonstration data": ("依据演示数据", "on demonstration data")}
     s = summary.copy()
-    s.columns = [verdict_label(c, lang) if c in VERDICT_LABELS or c == "not checked" else
+    s.columns = [verdict_label(c, lang) if c in VERDICT_LABELS else
                  extra[c][0 if zh else 1] if c in extra else c for c in s.columns]
     return s.reset_index().rename(columns={"county": "县(市、区)" if zh else "county"})
 
@@ -691,7 +682,7 @@ def _map_html(sites: gpd.GeoDataFrame, context, lang: str) -> tuple[str | None, 
     g = gpd.GeoDataFrame(sites, geometry=sites.geometry.name, crs="EPSG:4490")
     g = g[g.geometry.notna()].drop(columns=["_rank"], errors="ignore").rename(columns={"site_name": "name"})
     g["name"] = g["name"].fillna(g["row"].astype(str))
-    g["verdict"] = g["verdict"].replace({"not checked": None})
+    g["verdict"] = g["verdict"].replace({NOT_CHECKED: None})
     try:
         try:
             m = maps.build_map(ctx.pack, sites=g, lang=lang, offline=True, rules=ctx.rules, today=ctx.on_date)

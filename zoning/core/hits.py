@@ -1,0 +1,275 @@
+"""One table of hits: which county, zone and planning extent every site touches, and how.
+
+:func:`site_hits` takes sites (points or polygons, CGCS2000 shapely geometries) and
+returns a :class:`Hits`:
+
+``sites``
+    one row per site, in input order: ``present``, ``geom_type``, ``lon``/``lat`` (the
+    point, or a point on the polygon's surface), ``area_m2`` (polygons), and where the
+    site lies with respect to the county layer — :data:`SITE_COLUMNS`.
+``table``
+    one row per (site, feature): ``site`` (position), ``kind``, ``layer``, ``feature``
+    (row of :attr:`PackContext.features`, or of the county layer for ``kind ==
+    "counties"``), ``zone_class`` (the adcode for counties), ``zone_id``, ``overlap_m2``
+    (NaN for a point, which is contained) and ``share`` (of the site; 1 for a point).
+
+One definition of the city and of its lines, for every site and every engine:
+
+- a site **in the city** touches a county polygon; a point's county is the one containing
+  it, a polygon's the one holding the largest share of it;
+- a site is **near a line** when its point lies within the county layer's stated positional
+  accuracy (``positional_accuracy_m``, 750 m for the shipped layer) of a county line, or
+  when a polygon crosses a line; ``near_adcode`` names the county across (None: the line
+  is the city's, and the site may lie outside 晋城市);
+- a site **outside** every county polygon but within that accuracy of one is **located**
+  in the nearest county, near the line (it may lie outside 晋城市); beyond it the site is
+  outside 晋城市 and no rule of the pack applies.
+
+A point and a tiny polygon around it therefore get the same county, the same zones and the
+same answer. The PostGIS engine computes the same two tables in SQL
+(:mod:`zoning.engines`); everything after the hits — governing classes, rules, verdicts,
+text — is :mod:`zoning.core.answer`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from zoning.core import vocab
+
+if TYPE_CHECKING:
+    from zoning.core.context import PackContext
+
+__all__ = ["HIT_COLUMNS", "SITE_COLUMNS", "Hits", "point_hits", "site_hits"]
+
+#: Columns of :attr:`Hits.sites`.
+SITE_COLUMNS: tuple[str, ...] = (
+    "present", "geom_type", "lon", "lat", "area_m2",
+    "adcode", "county", "in_city", "located", "near_line", "near_adcode", "near_county",
+    "boundary_distance_m", "nearest_adcode", "nearest_county", "nearest_distance_m", "outside_m2",
+)
+#: Columns of :attr:`Hits.table`.
+HIT_COLUMNS: tuple[str, ...] = ("site", "kind", "layer", "feature", "zone_class", "zone_id", "overlap_m2", "share")
+
+_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+
+
+@dataclass
+class Hits:
+    """The hits of a batch of sites: a row per site and a row per (site, feature)."""
+
+    sites: pd.DataFrame
+    table: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.sites)
+
+
+def _obj(values: np.ndarray | list) -> np.ndarray:
+    return np.asarray(values, dtype=object)
+
+
+def _frame(columns: dict) -> pd.DataFrame:
+    """A DataFrame that keeps object columns as objects (pandas 3 would convert strings to
+    arrow strings, slowly, and turn None into NaN)."""
+    return pd.DataFrame({k: pd.Series(v, dtype=object, copy=False) if isinstance(v, np.ndarray) and v.dtype == object
+                         else v for k, v in columns.items()})
+
+
+def _pick(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    out = np.full(len(idx), None, dtype=object)
+    ok = idx >= 0
+    out[ok] = arr[idx[ok]]
+    return out
+
+
+def _empty_table() -> pd.DataFrame:
+    return pd.DataFrame({"site": np.empty(0, np.int64), "kind": _obj([]), "layer": _obj([]),
+                         "feature": np.empty(0, np.int64), "zone_class": _obj([]), "zone_id": _obj([]),
+                         "overlap_m2": np.empty(0), "share": np.empty(0)})
+
+
+def _feature_rows(ctx: PackContext, site: np.ndarray, feature: np.ndarray, overlap: np.ndarray,
+                  share: np.ndarray) -> pd.DataFrame:
+    f = ctx.features
+    return _frame({
+        "site": site.astype(np.int64),
+        "kind": f["kind"].to_numpy()[feature],
+        "layer": f["layer"].to_numpy()[feature],
+        "feature": feature.astype(np.int64),
+        "zone_class": f["zone_class"].to_numpy()[feature],
+        "zone_id": f["zone_id"].to_numpy()[feature],
+        "overlap_m2": overlap,
+        "share": share,
+    })
+
+
+def _county_rows(ctx: PackContext, site: np.ndarray, county: np.ndarray, overlap: np.ndarray,
+                 share: np.ndarray) -> pd.DataFrame:
+    codes = ctx.counties["adcode"].to_numpy(dtype=object)
+    return _frame({
+        "site": site.astype(np.int64),
+        "kind": np.full(len(site), vocab.COUNTIES, dtype=object),
+        "layer": np.full(len(site), ctx.county_spec.name, dtype=object),
+        "feature": county.astype(np.int64),
+        "zone_class": codes[county],
+        "zone_id": codes[county],
+        "overlap_m2": overlap,
+        "share": share,
+    })
+
+
+def _locate(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: bool) -> pd.DataFrame:
+    """County columns for points: containment, near-line, and location within tolerance."""
+    assigned = ctx.county_index.assign(lon, lat, exact=exact)
+    tol = ctx.county_tolerance_m
+    adcode = assigned["adcode"].to_numpy(dtype=object)
+    name = assigned["name"].to_numpy(dtype=object)
+    in_city = np.array([a is not None for a in adcode], dtype=bool)
+    near = assigned["near_line"].to_numpy(dtype=bool) & in_city
+    nd = assigned["nearest_distance_m"].to_numpy(dtype=float)
+    within = ~in_city & (nd <= tol)
+    adcode = adcode.copy()
+    name = name.copy()
+    adcode[within] = assigned["nearest_adcode"].to_numpy(dtype=object)[within]
+    name[within] = assigned["nearest_name"].to_numpy(dtype=object)[within]
+    near = near | within
+    bdist = assigned["boundary_distance_m"].to_numpy(dtype=float).copy()
+    bdist[within] = nd[within]
+    return _frame({
+        "adcode": adcode, "county": name, "in_city": in_city, "located": in_city | within,
+        "near_line": near,
+        "near_adcode": assigned["near_adcode"].to_numpy(dtype=object),
+        "near_county": assigned["near_name"].to_numpy(dtype=object),
+        "boundary_distance_m": bdist,
+        "nearest_adcode": assigned["nearest_adcode"].to_numpy(dtype=object),
+        "nearest_county": assigned["nearest_name"].to_numpy(dtype=object),
+        "nearest_distance_m": nd,
+    })
+
+
+def point_hits(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: bool = False) -> Hits:
+    """The hits of CGCS2000 points (vectorised; ``exact`` computes distances to county lines)."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    n = len(lon)
+    present = np.isfinite(lon) & np.isfinite(lat)
+    loc = _locate(ctx, np.where(present, lon, 0.0), np.where(present, lat, 0.0), exact=exact)
+    sites = _frame({"present": present, "geom_type": np.where(present, "Point", None).astype(object),
+                          "lon": lon, "lat": lat, "area_m2": np.full(n, np.nan)})
+    sites = pd.concat([sites, loc], axis=1)
+    sites["outside_m2"] = np.nan
+    if not present.all():
+        absent = ~present
+        for c in loc.columns:
+            sites.loc[absent, c] = False if c in ("in_city", "located", "near_line") else (
+                None if sites[c].dtype == object else np.nan)
+    pi, fi = ctx.feature_index.hits(lon[present], lat[present]) if present.any() else (np.empty(0, int),) * 2
+    idx = np.flatnonzero(present)
+    pi = idx[pi]
+    frames = [_feature_rows(ctx, pi, fi, np.full(len(pi), np.nan), np.ones(len(pi)))]
+    in_county = sites["in_city"].to_numpy(dtype=bool)
+    if in_county.any():
+        cidx = pd.Index(ctx.counties["adcode"]).get_indexer(sites["adcode"].to_numpy(dtype=object)[in_county])
+        s = np.flatnonzero(in_county)
+        frames.append(_county_rows(ctx, s, cidx, np.full(len(s), np.nan), np.ones(len(s))))
+    table = pd.concat(frames, ignore_index=True).sort_values(["site", "feature"], kind="stable")
+    return Hits(sites=sites[list(SITE_COLUMNS)], table=table.reset_index(drop=True))
+
+
+def _area_hits(ctx: PackContext, geoms: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Overlaps of non-point sites with the features and with the counties (equal-area CRS)."""
+    from zoning.core.overlay import to_area_crs
+
+    gm = to_area_crs(geoms)
+    area = shapely.area(gm)
+    polygonal = np.isin(shapely.get_type_id(gm), (3, 6))
+
+    def overlaps(tree, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        si, ti = tree.query(gm, predicate="intersects")
+        inter = shapely.intersection(gm[si], targets[ti])
+        ov = shapely.area(inter)
+        keep = (ov > 0) | ~polygonal[si]
+        return si[keep], ti[keep], ov[keep]
+
+    si, fi, ov = overlaps(ctx.features_tree_m, ctx.features_m)
+    share = np.where(polygonal[si] & (area[si] > 0), ov / np.where(area[si] > 0, area[si], 1.0), 1.0)
+    feats = (si, fi, np.where(polygonal[si], ov, np.nan), share)
+    ci, cc, cov = overlaps(ctx.counties_tree_m, ctx.counties_m)
+    cshare = np.where(polygonal[ci] & (area[ci] > 0), cov / np.where(area[ci] > 0, area[ci], 1.0), 1.0)
+    cnty = (ci, cc, np.where(polygonal[ci], cov, np.nan), cshare)
+    return feats, cnty, np.where(polygonal, area, np.nan)  # type: ignore[return-value]
+
+
+def site_hits(ctx: PackContext, geoms: np.ndarray, *, exact: bool = False) -> Hits:
+    """The hits of sites given as CGCS2000 shapely geometries (None or empty: not present)."""
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    present = ~shapely.is_missing(geoms)
+    present[present] = ~shapely.is_empty(geoms[present])
+    type_id = np.full(n, -1)
+    type_id[present] = shapely.get_type_id(geoms[present])
+    is_point = type_id == 0
+    if is_point.all():
+        return point_hits(ctx, shapely.get_x(geoms), shapely.get_y(geoms), exact=exact)
+    rep = geoms.copy()
+    is_area = present & ~is_point
+    if is_area.any():
+        rep[is_area] = shapely.point_on_surface(geoms[is_area])
+    lon = np.full(n, np.nan)
+    lat = np.full(n, np.nan)
+    lon[present] = shapely.get_x(rep[present])
+    lat[present] = shapely.get_y(rep[present])
+    base = point_hits(ctx, lon, lat, exact=exact)
+    sites = base.sites.copy()
+    sites["geom_type"] = _obj([_TYPE_NAMES.get(int(t)) if t >= 0 else None for t in type_id])
+    keep = ~np.isin(base.table["site"].to_numpy(), np.flatnonzero(is_area))
+    frames = [base.table[keep]]
+    aidx = np.flatnonzero(is_area)
+    if len(aidx):
+        (si, fi, ov, sh), (ci, cc, cov, csh), area = _area_hits(ctx, geoms[aidx])
+        frames.append(_feature_rows(ctx, aidx[si], fi, ov, sh))
+        frames.append(_county_rows(ctx, aidx[ci], cc, cov, csh))
+        sites.loc[aidx, "area_m2"] = area
+        _area_counties(ctx, sites, aidx, aidx[ci], cc, cov)
+    table = pd.concat(frames, ignore_index=True).sort_values(["site", "feature"], kind="stable")
+    return Hits(sites=sites[list(SITE_COLUMNS)], table=table.reset_index(drop=True))
+
+
+def _area_counties(ctx: PackContext, sites: pd.DataFrame, aidx: np.ndarray, site: np.ndarray,
+                   county: np.ndarray, overlap: np.ndarray) -> None:
+    """County columns of non-point sites from their county overlaps: the largest share
+    names the county; a site across a line is near it, with the other county named."""
+    codes = ctx.counties["adcode"].to_numpy(dtype=object)
+    names = ctx.counties["name"].astype(str).to_numpy(dtype=object)
+    touched = np.zeros(len(sites), dtype=bool)
+    touched[site] = True
+    if len(site):
+        frame = pd.DataFrame({"site": site, "county": county, "ov": np.nan_to_num(overlap, nan=0.0)})
+        frame = frame.sort_values(["site", "ov"], ascending=[True, False], kind="stable")
+        first = frame.drop_duplicates("site")
+        second = frame[frame.duplicated("site")].drop_duplicates("site")
+        s = first["site"].to_numpy()
+        sites.loc[s, "adcode"] = codes[first["county"].to_numpy()]
+        sites.loc[s, "county"] = names[first["county"].to_numpy()]
+        sites.loc[s, ["in_city", "located"]] = True
+        if len(second):
+            s2 = second["site"].to_numpy()
+            sites.loc[s2, "near_line"] = True
+            sites.loc[s2, "near_adcode"] = codes[second["county"].to_numpy()]
+            sites.loc[s2, "near_county"] = names[second["county"].to_numpy()]
+            sites.loc[s2, "boundary_distance_m"] = 0.0
+        inside = frame.groupby("site")["ov"].sum()
+        area = sites.loc[inside.index, "area_m2"].to_numpy(dtype=float)
+        sites.loc[inside.index, "outside_m2"] = np.where(np.isfinite(area), np.maximum(area - inside.to_numpy(), 0.0),
+                                                         np.nan)
+    # a non-point site touching no county: located by its point (within tolerance or not)
+    untouched = aidx[~touched[aidx]]
+    sites.loc[untouched, "in_city"] = False
+    sites.loc[untouched, "outside_m2"] = sites.loc[untouched, "area_m2"]
