@@ -58,12 +58,13 @@ import pandas as pd
 
 from zoning.core import settings
 from zoning.core.errors import LayerReadError, ManifestError, PostgisError, ZoningError
+from zoning.core.manifest import open_dir, read_file_layer, read_manifest_head, tomllib
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import psycopg
 
-    from zoning.core.layers import LayerSpec, Pack
+    from zoning.core.manifest import LayerSpec, Pack
 
 __all__ = [
     "AREA_SRID",
@@ -265,11 +266,10 @@ def push_pack(pack: Pack | str | Path, dsn: str, *, replace_existing: bool = Fal
     """
     import tomli_w
 
-    from zoning.core.layers import open_pack as open_any
-    from zoning.core.layers import read_layer as read_any
-    from zoning.core.layers import read_manifest_head
-
-    src = pack if not isinstance(pack, (str, Path)) else open_any(pack)
+    if isinstance(pack, (str, Path)):
+        src = open_pack(str(pack)) if is_dsn(pack) else _open_source_dir(pack)
+    else:
+        src = pack
     parts = parse_dsn(dsn)
     schema = parts.schema
     notes: list[str] = []
@@ -301,7 +301,7 @@ def push_pack(pack: Pack | str | Path, dsn: str, *, replace_existing: bool = Fal
             if spec.kind == "raster":
                 notes.append(f"{spec.name}: raster layer not pushed (rasters stay in the directory pack)")
                 continue
-            gdf = read_any(src, spec.name)
+            gdf = read_layer(src, spec) if src.dsn else read_file_layer(src, spec)
             srid = _srid_of(gdf.crs, f"layer {spec.name}")
             table = _table_name(spec.name)
             while table in used or table == MANIFEST_TABLE:
@@ -340,9 +340,13 @@ def push_pack(pack: Pack | str | Path, dsn: str, *, replace_existing: bool = Fal
     return open_pack(dsn), notes
 
 
-def _head_of(pack: Pack) -> dict[str, Any]:
-    from zoning.core.layers import tomllib
+def _open_source_dir(path: str | Path) -> Pack:
+    """A directory pack to push (the local cache of a PostGIS pack gets its DSN back)."""
+    pack = open_dir(path)
+    return attach(pack) if pack.meta.get("postgis") else pack
 
+
+def _head_of(pack: Pack) -> dict[str, Any]:
     return dict(tomllib.loads((pack.path / "manifest.toml").read_text(encoding="utf-8"))["pack"])
 
 
@@ -378,8 +382,6 @@ def open_pack(dsn: str) -> Pack:
     PostgisError
         If the database cannot be reached.
     """
-    from zoning.core.layers import open_pack as open_dir
-
     parts = parse_dsn(dsn)
     with connect(dsn) as conn:
         rows = _manifest_rows(conn, parts.schema)
@@ -391,8 +393,6 @@ def open_pack(dsn: str) -> Pack:
     pack_dsn = _pack_dsn(dsn)
     key = hashlib.sha1(redact(pack_dsn).encode()).hexdigest()[:16]
     cache = _cache_root() / key
-    from zoning.core.layers import tomllib
-
     import tomli_w
 
     doc = tomllib.loads(rows["manifest.toml"])
@@ -415,7 +415,7 @@ def open_pack(dsn: str) -> Pack:
         tmp.write_text(content, encoding="utf-8")
         tmp.replace(target)
     _DSNS[str(cache.resolve())] = pack_dsn
-    return open_dir(cache)
+    return attach(open_dir(cache))
 
 
 def _pack_dsn(dsn: str) -> str:
@@ -426,7 +426,7 @@ def _pack_dsn(dsn: str) -> str:
 
 
 def attach(pack: Pack) -> Pack:
-    """Give a pack opened from a PostGIS cache directory its DSN (called by zoning.core.layers.open_pack)."""
+    """Give a pack opened from a PostGIS cache directory its DSN (zoning.core.layers.open_pack calls it)."""
     dsn = _DSNS.get(str(Path(pack.path).resolve())) or str(pack.meta["postgis"])
     return replace(pack, dsn=dsn)
 
