@@ -10,7 +10,8 @@ import pytest
 import rasterio
 from click.testing import CliRunner
 
-from zoning.derive import derive, demo, load_config
+from zoning.demo import groundwater as demo
+from zoning.derive import derive, load_config
 from zoning.derive.steps import NODATA
 from zoning.core.errors import CRSMismatchError, InputFileError, ValidationError, ZoningError
 
@@ -260,3 +261,38 @@ def test_bad_config(tmp_path):
     p.write_text("not toml [", encoding="utf-8")
     with pytest.raises(ZoningError):
         load_config(p)
+
+
+def test_generated_inputs_come_from_the_demo_package_not_the_pipeline(tmp_path):
+    """A config with [demo] generate = true runs through zoning.demo.derive_demo (as `zoning derive`
+    does); the pipeline alone says so in one line instead of generating data itself."""
+    from zoning.demo import derive_demo
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(demo.demo_config_text(resolution=RES, generate=True), encoding="utf-8")
+    with pytest.raises(ZoningError, match="generate = true") as ei:
+        derive(cfg, tmp_path / "out")
+    assert "\n" not in str(ei.value) and "derive_demo" in str(ei.value)
+    res = derive_demo(cfg, tmp_path / "out")
+    assert (res.out / "demo_inputs" / "demo.json").exists()
+    assert res.provenance["demo"]["seed"] == demo.DEFAULT_SEED
+    assert (res.zones["accuracy"] == "demonstration").all()
+
+
+def test_no_county_layer_is_one_line(tmp_path, monkeypatch):
+    """Without a county layer in the config or the pack, the generator says so in one line."""
+    from zoning.core import settings
+    from zoning.core.errors import NoCountyLayerError
+    from zoning.derive.counties import pack_counties
+
+    empty = tmp_path / "pack"
+    empty.mkdir()
+    (empty / "manifest.toml").write_text('[pack]\nname = "empty"\n', encoding="utf-8")
+    monkeypatch.setattr(settings, "default_pack", empty)
+    with pytest.raises(NoCountyLayerError) as ei:
+        demo.generate(tmp_path / "inputs", resolution=RES)
+    msg = str(ei.value)
+    assert "\n" not in msg and "no layer of kind 'counties'" in msg and "[inputs] counties" in msg
+    with pytest.raises(NoCountyLayerError, match="cannot be opened"):
+        pack_counties(tmp_path / "nowhere")
+    assert not (tmp_path / "inputs").exists()

@@ -150,11 +150,11 @@ def test_unknown_codes_and_classify():
 
 
 def test_demo_disc_mask_and_labels():
-    # helpers of the demonstration calibration (zoning.derive.demo)
+    # helpers of the demonstration calibration (zoning.demo.groundwater)
     from pyproj import CRS
     from shapely.geometry import Point
 
-    from zoning.derive import demo
+    from zoning.demo import groundwater as demo
     from zoning.derive.pipeline import Grid
 
     grid = Grid.from_bounds(CRS.from_epsg(4547), (0, 0, 2000, 2000), 100)

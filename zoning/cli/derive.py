@@ -2,7 +2,8 @@
 
 Derives the groundwater key zones (晋市环发〔2023〕123号 method) from the inputs a TOML config
 names; see :mod:`zoning.derive`. Prints the area table and writes every map, the zones and
-the tables into ``--out`` (default ``<config dir>/out``).
+the tables into ``--out`` (default ``<config dir>/out``). A config that says
+``[demo] generate = true`` gets its demonstration inputs from :mod:`zoning.demo` first.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ def derive(config: str, out: str | None, html_map: bool, overwrite: bool) -> Non
     from zoning.core.errors import ValidationError, ZoningError
 
     try:
-        from zoning.derive import derive as run
+        from zoning.demo import derive_demo
 
-        res = run(config, out, overwrite=overwrite, html_map=html_map)
+        res = derive_demo(config, out, overwrite=overwrite, html_map=html_map)
     except ValidationError as exc:
         lines = [str(exc), *(f"  - {p}" for p in exc.problems if p not in str(exc))]
         raise click.ClickException("\n".join(lines)) from None

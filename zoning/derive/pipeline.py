@@ -26,6 +26,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -39,96 +40,13 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from zoning.derive import steps
-from zoning.derive.config import Config, load_config, with_base
 from zoning.core.errors import CRSMismatchError, InputFileError, ValidationError, ZoningError
+from zoning.derive import steps
+from zoning.derive.classes import CLASS_MAPS, INDEX_MAPS, PALETTES, TITLES, rgba
+from zoning.derive.config import Config, load_config
+from zoning.derive.grid import Grid
 
-# ---------------------------------------------------------------------------------
-# grid
-# ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Grid:
-    crs: CRS
-    transform: Affine
-    width: int
-    height: int
-
-    @property
-    def res(self) -> float:
-        return float(self.transform.a)
-
-    @property
-    def cell_km2(self) -> float:
-        return self.res * self.res / 1e6
-
-    @property
-    def cells(self) -> int:
-        return self.width * self.height
-
-    def window_transform(self, row_off: int) -> Affine:
-        t = self.transform
-        return Affine(t.a, 0.0, t.c, 0.0, t.e, t.f + row_off * t.e)
-
-    def windows(self, rows: int):
-        for r in range(0, self.height, rows):
-            yield r, min(rows, self.height - r)
-
-    @classmethod
-    def from_bounds(cls, crs: CRS, bounds, res: float) -> "Grid":
-        """Bounds snapped outward to multiples of the resolution."""
-        minx, miny, maxx, maxy = bounds
-        x0 = np.floor(minx / res) * res
-        y1 = np.ceil(maxy / res) * res
-        w = int(np.ceil((maxx - x0) / res))
-        h = int(np.ceil((y1 - miny) / res))
-        return cls(crs, Affine(res, 0.0, float(x0), 0.0, -res, float(y1)), w, h)
-
-
-# ---------------------------------------------------------------------------------
-# colour tables and names of the maps written
-# ---------------------------------------------------------------------------------
-
-PALETTES: dict[str, dict[int, str]] = {
-    "abundance": {1: "#08519c", 2: "#6baed6", 3: "#deebf7"},
-    "quality": {1: "#1a9850", 2: "#66bd63", 3: "#a6d96a", 4: "#fdae61", 5: "#d73027"},
-    "quality_grade": {1: "#1a9850", 2: "#fdae61", 3: "#d73027"},
-    "function_value": {1: "#f7fbff", 2: "#6baed6", 3: "#08306b"},
-    "vulnerability": {1: "#fee8c8", 2: "#fdbb84", 3: "#d7301f"},
-    "cop_class": {0: "#ffffff00", 1: "#f2f0f7", 2: "#cbc9e2", 3: "#9e9ac8", 4: "#756bb1", 5: "#54278f"},
-    "load_class": {0: "#ffffff00", 1: "#ffffb2", 2: "#fd8d3c", 3: "#bd0026"},
-    "protection": {0: "#ffffff00", 1: "#a1d99b", 2: "#74c476", 3: "#31a354", 4: "#006d2c"},
-    "control": {0: "#ffffff00", 1: "#fc9272", 2: "#de2d26"},
-    "levels": {0: "#f0f0f0", 1: "#fc9272", 2: "#de2d26", 3: "#a1d99b", 4: "#74c476", 5: "#31a354", 6: "#006d2c"},
-}
-
-CLASS_MAPS: dict[str, dict[int, str]] = {
-    "abundance": steps.ABUNDANCE_NAMES,
-    "quality": steps.QUALITY_NAMES,
-    "quality_grade": steps.QUALITY_GRADE_NAMES,
-    "function_value": steps.FV_NAMES,
-    "vulnerability": steps.VULN_NAMES,
-    "cop_class": steps.COP_NAMES,
-    "load_class": steps.LOAD_NAMES,
-    "protection": steps.PROTECTION_NAMES,
-    "control": steps.CONTROL_NAMES,
-    "levels": steps.LEVEL_NAMES,
-}
-TITLES = {
-    "abundance": "富水性", "quality": "地下水水质 (GB/T 14848)", "quality_grade": "水质等级",
-    "function_value": "功能价值", "drastic_index": "DRASTIC 指数", "vulnerability": "浅层脆弱性 (DRASTIC)",
-    "cop_index": "COP 指数", "cop_class": "深层岩溶脆弱性 (COP)", "load_index": "污染源荷载指数",
-    "load_class": "污染源荷载", "protection": "保护类区域", "control": "管控类区域", "levels": "重点区划分",
-}
-INDEX_MAPS = ("drastic_index", "cop_index", "load_index")
-
-
-def _rgba(h: str) -> tuple[int, int, int, int]:
-    h = h.lstrip("#")
-    a = int(h[6:8], 16) if len(h) == 8 else 255
-    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), a
-
+__all__ = ["CLASS_MAPS", "INDEX_MAPS", "PALETTES", "TITLES", "DeriveResult", "Grid", "Prepare", "derive"]
 
 # ---------------------------------------------------------------------------------
 # inputs
@@ -319,7 +237,7 @@ def _open_out(path: Path, grid: Grid, dtype, nodata, name: str, threads: bool = 
         prof["num_threads"] = "all_cpus"
     dst = rasterio.open(path, "w", **prof)
     if name in CLASS_MAPS:  # the colour table must precede the first tile written
-        dst.write_colormap(1, {k: _rgba(v) for k, v in PALETTES[name].items()} | {steps.NODATA: (0, 0, 0, 0)})
+        dst.write_colormap(1, {k: rgba(v) for k, v in PALETTES[name].items()} | {steps.NODATA: (0, 0, 0, 0)})
     return dst
 
 
@@ -333,21 +251,37 @@ def _finish_out(dst, name: str, label: str) -> None:
                     method="晋市环发〔2023〕123号 derivation (zoning.derive)")
 
 
+#: Writes a run's inputs into the folder it is given (inside the run's output, so they are
+#: renamed into place with it) and returns the config to run with plus a record for the
+#: provenance: ``prepare(cfg, folder) -> (cfg, record)``. The demonstration generator
+#: (:func:`zoning.demo.prepare_inputs`) is one.
+Prepare = Callable[[Config, Path], tuple[Config, dict[str, Any] | None]]
+
+
 def derive(config: str | Path | Config, out: str | Path | None = None, *, overwrite: bool = False,
-           html_map: bool = False, vectorize_zones: bool = True, quiet: bool = True) -> DeriveResult:
+           html_map: bool = False, vectorize_zones: bool = True, quiet: bool = True,
+           prepare: Prepare | None = None) -> DeriveResult:
     """Run the derivation; outputs go to ``out`` (default ``<config dir>/out``).
+
+    ``prepare`` writes the inputs first (into ``OUT/demo_inputs``); a config that asks for
+    generated demonstration inputs (``[demo] generate = true``) needs one: ``zoning derive``
+    passes it, from Python use :func:`zoning.demo.derive_demo`.
 
     Raises :class:`zoning.core.errors.ZoningError` subclasses for bad input, naming the file.
     """
     t_start = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
+    if prepare is None and cfg.demo and cfg.demo.get("generate"):
+        where = cfg.path or "the config"
+        raise ZoningError(f"{where}: [demo] generate = true asks for generated demonstration inputs; run it with "
+                          "`zoning derive`, or from Python zoning.demo.derive_demo(config, out)")
     out = Path(out) if out is not None else cfg.base / "out"
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise ZoningError(f"{out}: output folder exists and is not empty (use --overwrite)")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        res = _derive_into(cfg, tmp, html_map=html_map, vectorize_zones=vectorize_zones)
+        res = _derive_into(cfg, tmp, html_map=html_map, vectorize_zones=vectorize_zones, prepare=prepare)
         if out.exists():
             old = out.parent / f".{out.name}.old-{os.getpid()}"
             out.rename(old)
@@ -365,20 +299,16 @@ def derive(config: str | Path | Config, out: str | Path | None = None, *, overwr
     return res
 
 
-def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: bool) -> DeriveResult:
+def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: bool,
+                 prepare: Prepare | None = None) -> DeriveResult:
     from zoning.derive import vectorize
 
     timings: dict[str, float] = {}
     warn: list[str] = []
     t0 = time.perf_counter()
     demo_info = None
-    if cfg.demo and cfg.demo.get("generate"):
-        from zoning.derive import demo as demo_mod
-
-        ddir = tmp / "demo_inputs"
-        demo_info = demo_mod.generate(ddir, resolution=float(cfg.demo.get("resolution", cfg.resolution)),
-                                      seed=int(cfg.demo.get("seed", demo_mod.DEFAULT_SEED)), crs=cfg.crs)
-        cfg = with_base(cfg, ddir)
+    if prepare is not None:
+        cfg, demo_info = prepare(cfg, tmp / "demo_inputs")
         timings["demo_generate_s"] = time.perf_counter() - t0
     c = cfg.classes
 
@@ -576,9 +506,9 @@ def _counties(cfg: Config, used: dict) -> gpd.GeoDataFrame:
         g = read_vector("counties", cfg.inputs["counties"], cfg, cfg.crs)
         used["counties"] = Path(cfg.inputs["counties"])
     else:
-        from zoning.packbuild.counties import build_counties
+        from zoning.derive.counties import pack_counties
 
-        g = build_counties().to_crs(cfg.crs)
+        g = pack_counties().to_crs(cfg.crs)
     for col in ("name", "adcode"):
         if col not in g.columns:
             raise ValidationError(f"counties layer lacks column {col!r}")

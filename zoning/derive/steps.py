@@ -32,7 +32,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from zoning.core.vocab import CONTROL, GENERAL_AREA, NO_ZONE, PROTECTION, ZONE_CLASS_LIST, class_by_rank
+
 NODATA = 255
+#: the ``levels`` code of a cell in no zone (一般区)
+GENERAL_AREA_CODE = 0
 FNODATA = -9999.0
 
 ABUNDANCE_NAMES = {1: "强富水", 2: "中等富水", 3: "弱富水"}
@@ -42,16 +46,16 @@ FV_NAMES = {1: "功能价值低", 2: "功能价值中", 3: "功能价值高"}
 VULN_NAMES = {1: "脆弱性低", 2: "脆弱性中", 3: "脆弱性高"}
 COP_NAMES = {0: "非岩溶区", 1: "低", 2: "较低", 3: "中等", 4: "较高", 5: "高"}
 LOAD_NAMES = {0: "无荷载", 1: "低污染荷载", 2: "中污染荷载", 3: "高污染荷载"}
-PROTECTION_NAMES = {0: "无", 1: "泉域重点保护区", 2: "准保护区", 3: "二级保护区", 4: "一级保护区"}
-CONTROL_NAMES = {0: "无", 1: "二级管控区", 2: "一级管控区"}
-LEVEL_NAMES = {
-    0: "一般区",
-    1: "二级管控区",
-    2: "一级管控区",
-    3: "泉域重点保护区",
-    4: "准保护区",
-    5: "二级保护区",
-    6: "一级保护区",
+# Zone classes are spelled once, in zoning.core.vocab: code k of ``protection`` / ``control`` is
+# the class of that rank, and ``levels`` writes each class's ``level_code``.
+PROTECTION_NAMES: dict[int, str] = {
+    0: NO_ZONE[0], **{r: n for r in range(1, 5) if (n := class_by_rank(PROTECTION, r)) is not None}}
+CONTROL_NAMES: dict[int, str] = {
+    0: NO_ZONE[0], **{r: n for r in range(1, 3) if (n := class_by_rank(CONTROL, r)) is not None}}
+LEVEL_NAMES: dict[int, str] = {
+    GENERAL_AREA_CODE: GENERAL_AREA[0],
+    **{c.level_code: c.name for c in sorted(ZONE_CLASS_LIST, key=lambda c: c.level_code)
+       if c.kind in (PROTECTION, CONTROL)},
 }
 PROTECTION_CLASS_CODES = {v: k for k, v in PROTECTION_NAMES.items() if k}
 
