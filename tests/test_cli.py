@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 
 import geopandas as gpd
 import pyogrio
@@ -17,8 +18,10 @@ from zoning.core.layers import open_pack
 def test_help(runner):
     result = runner.invoke(main_group, ["--help"])
     assert result.exit_code == 0
-    for cmd in ("query", "layers"):
+    for cmd in ("query", "layers", "map", "check", "derive"):
         assert cmd in result.output
+    # every command is registered on the group the console script runs (no test adds one)
+    assert {"query", "layers", "map", "check", "derive"} <= set(main_group.commands)
 
 
 def test_query_text_and_json(runner, pack_copy):
@@ -121,3 +124,70 @@ def test_console_script_runs():
     exe = [sys.executable, "-m", "zoning.cli.main"]
     out = subprocess.run([*exe, "--version"], capture_output=True, text=True, check=False)
     assert out.returncode == 0 and "zoning" in out.stdout
+
+
+def _square_without_prj(tmp_path, counties, *, prefixed: bool):
+    """A 500 m square in 阳城县 as a shapefile in CGCS2000 3° GK zone 38 with no .prj."""
+    pt = counties.loc[counties.adcode == "140522"].to_crs(4526 if prefixed else 4547).geometry.iloc[0]
+    pt = pt.representative_point()
+    sq = Polygon([(pt.x, pt.y), (pt.x + 500, pt.y), (pt.x + 500, pt.y + 500), (pt.x, pt.y + 500)])
+    shp = tmp_path / ("prefixed.shp" if prefixed else "plain.shp")
+    with warnings.catch_warnings():  # pyogrio warns that the file gets no CRS: that is the point
+        warnings.simplefilter("ignore", UserWarning)
+        pyogrio.write_dataframe(gpd.GeoDataFrame({"类别": ["一级保护区"], "县区": ["阳城县"]}, geometry=[sq]), shp)
+    shp.with_suffix(".prj").unlink(missing_ok=True)
+    return shp
+
+
+def test_layers_import_gk3_detects_the_zone_from_the_eastings(runner, pack_copy, counties, tmp_path):
+    """--crs gk3, as `--help` advertises: the zone comes from the 8-digit eastings' prefix."""
+    shp = _square_without_prj(tmp_path, counties, prefixed=True)
+    args = ["layers", "import", str(shp), "--kind", "groundwater_protection", "--pack", str(pack_copy),
+            "--name", "gk_zone", "--source", "test", "--crs", "gk3"]
+    result = runner.invoke(main_group, args)
+    assert result.exit_code == 0, result.output
+    assert "EPSG:4526" in result.output and "gk3" in result.output
+    assert "gk_zone" in [s.name for s in open_pack(pack_copy).layers]
+
+
+def test_layers_import_gk3_without_prefix_asks_for_the_zone(runner, pack_copy, counties, tmp_path):
+    shp = _square_without_prj(tmp_path, counties, prefixed=False)
+    base = ["layers", "import", str(shp), "--kind", "groundwater_protection", "--pack", str(pack_copy),
+            "--source", "test"]
+    result = runner.invoke(main_group, [*base, "--name", "plain", "--crs", "gk3"])
+    assert result.exit_code == 1 and "gk3:38" in result.output and "Traceback" not in result.output
+    result = runner.invoke(main_group, [*base, "--name", "plain", "--crs", "gk3:38"])
+    assert result.exit_code == 0, result.output
+    assert "EPSG:4547" in result.output
+
+
+def test_layers_import_unknown_crs_is_a_usage_error(runner, pack_copy, counties, tmp_path):
+    shp = _square_without_prj(tmp_path, counties, prefixed=True)
+    result = runner.invoke(main_group, ["layers", "import", str(shp), "--kind", "groundwater_protection",
+                                        "--pack", str(pack_copy), "--crs", "gk9"])
+    assert result.exit_code == 2 and "gk9" in result.output and "Traceback" not in result.output
+
+
+def test_name_value_options_say_the_same_thing(runner, tmp_path):
+    """-a (query) and --set (check) share one NAME=VALUE parser and its message."""
+    result = runner.invoke(main_group, ["query", "112.85", "35.49", "-a", "construction"])
+    assert result.exit_code == 2 and "expected NAME=VALUE" in result.output
+    sites = tmp_path / "s.csv"
+    sites.write_text("name,lon,lat\na,112.85,35.49\n", encoding="utf-8")
+    result = runner.invoke(main_group, ["check", str(sites), "--set", "construction", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "expected NAME=VALUE" in result.output
+
+
+def test_usage_errors_exit_2_in_one_line(runner, tmp_path):
+    out = tmp_path / "m.html"
+    out.write_text("old", encoding="utf-8")
+    result = runner.invoke(main_group, ["map", "-o", str(out)])
+    assert result.exit_code == 2 and "--overwrite" in result.output
+    assert result.output.strip().count("\n") == 0, result.output
+    assert out.read_text(encoding="utf-8") == "old"
+
+
+def test_usage_error_is_a_zoning_error():
+    from zoning.core.errors import UsageError, ZoningError
+
+    assert issubclass(UsageError, ZoningError) and issubclass(UsageError, ValueError)

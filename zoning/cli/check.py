@@ -15,27 +15,6 @@ EXIT_FAIL_ON = 3
 _STRENGTH = ("prohibited", "needs confirmation", "conditional", "obligations", "clear")
 
 
-def _field_handler(ctx, param, values):
-    out = {}
-    for item in values:
-        if "=" not in item:
-            raise click.BadParameter(f"{item!r}: expected TARGET=COLUMN, e.g. lon=东经 or construction=建设性质",
-                                     ctx=ctx, param=param)
-        target, column = item.split("=", 1)
-        out[target.strip()] = column.strip()
-    return out
-
-
-def _attr_handler(ctx, param, values):
-    out = {}
-    for item in values:
-        if "=" not in item:
-            raise click.BadParameter(f"{item!r}: expected NAME=VALUE, e.g. construction=新建", ctx=ctx, param=param)
-        k, v = item.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
 def _formats_handler(ctx, param, value):
     from zoning.outputs.reports import FORMATS
 
@@ -66,7 +45,9 @@ def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: lis
     elif fmts:
         missing = [f for f in fmts if f not in outputs]
         if missing:
-            raise click.UsageError(f"--format {','.join(missing)} has no -o file; give --out DIR or -o FILE.{missing[0]}")
+            from zoning.core.errors import UsageError
+
+            raise UsageError(f"--format {','.join(missing)} has no -o file; give --out DIR or -o FILE.{missing[0]}")
     return outputs
 
 
@@ -85,9 +66,9 @@ def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: lis
 @click.option("--fail-on", type=click.Choice(["prohibited", "conditional"]), default=None,
               help=f"Exit with code {EXIT_FAIL_ON} when any site reaches this verdict (conditional also counts "
                    "prohibited and needs confirmation).")
-@click.option("--field", "fields", multiple=True, callback=_field_handler, metavar="TARGET=COLUMN",
+@click.option("--field", "fields", multiple=True, callback=options.pairs("TARGET=COLUMN", "lon=东经 or construction=建设性质"), metavar="TARGET=COLUMN",
               help="Map a column, e.g. --field lon=东经 --field site_name=工程名称 --field construction=性质 (repeatable).")
-@click.option("--set", "attrs", multiple=True, callback=_attr_handler, metavar="NAME=VALUE",
+@click.option("--set", "attrs", multiple=True, callback=options.pairs("NAME=VALUE", "construction=新建"), metavar="NAME=VALUE",
               help="A project attribute for every site without its own, e.g. --set construction=新建 (repeatable).")
 @click.option("--layer", "layer_name", help="Layer inside a multi-layer GeoPackage.")
 @click.option("--sheet", help="Excel sheet (default the first).")
@@ -131,22 +112,16 @@ def check(sites, pack, crs, order, on_date, out_dir, out_files, fmts, fail_on, f
       zoning check "postgresql://user@host/db?table=parcels" --pack postgresql://user@host/db
     """
     from zoning.check import build_context, check_sites
-    from zoning.core.coords import resolve_crs
-    from zoning.core.errors import CoordinateError
-    from zoning.outputs.reports import ResultWriter
-    from zoning.inputs.sites import iter_sites
-
+    from zoning.core.errors import UsageError
     from zoning.core.postgis import is_dsn
+    from zoning.inputs.sites import iter_sites
+    from zoning.outputs.reports import ResultWriter
 
-    if crs is not None:
-        try:
-            resolve_crs(crs)
-        except CoordinateError as exc:
-            raise click.BadParameter(str(exc), param_hint="--crs") from None
+    options.resolve_crs_option(crs)
     ctx = build_context(pack, project_defaults=attrs, on_date=on_date.date() if on_date else None)
     if is_dsn(sites):
         if engine not in (None, "postgis"):
-            raise click.UsageError("a postgresql:// SITES table is checked in the database (--engine postgis)")
+            raise UsageError("a postgresql:// SITES table is checked in the database (--engine postgis)")
         from zoning.engines import check_in_database
 
         res = check_in_database(sites, context=ctx)
@@ -154,7 +129,7 @@ def check(sites, pack, crs, order, on_date, out_dir, out_files, fmts, fail_on, f
         click.echo(", ".join(f"{k} {v}" for k, v in res.verdict_counts.items()))
         return
     if engine == "postgis":
-        raise click.UsageError("--engine postgis needs SITES as postgresql://...?table=NAME")
+        raise UsageError("--engine postgis needs SITES as postgresql://...?table=NAME")
     sites_path = Path(sites)
     if not sites_path.exists():
         raise click.BadParameter(f"{sites}: no such file or folder", param_hint="SITES")

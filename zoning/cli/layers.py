@@ -20,9 +20,9 @@ pack_arg = click.argument("pack", required=False, metavar="[PACK]", callback=_pa
 
 
 def _source_line(spec) -> str:
-    from zoning.query import _source_of
+    from zoning.core.context import source_of
 
-    return _source_of(spec.provenance)
+    return source_of(spec.provenance)
 
 
 @layers.command("list", short_help="List the layers of a pack.")
@@ -77,16 +77,6 @@ def show(pack, lang: str) -> None:
     click.echo(pack_summary(pack, lang=lang))
 
 
-def _field_handler(ctx, param, values):
-    out = {}
-    for item in values:
-        if "=" not in item:
-            raise click.BadParameter(f"{item!r}: expected TARGET=COLUMN, e.g. county=XZQDM", ctx=ctx, param=param)
-        target, column = item.split("=", 1)
-        out[target.strip()] = column.strip()
-    return out
-
-
 @layers.command("import", short_help="Bring a shapefile/GeoPackage/GeoJSON into a pack.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--kind", required=True, type=click.Choice(
@@ -96,7 +86,7 @@ def _field_handler(ctx, param, values):
 @click.option("--layer", "layer_name", help="Layer inside a multi-layer GeoPackage.")
 @click.option("--encoding", help="Attribute encoding (default: detected; GBK shapefiles without .cpg are recognised).")
 @options.crs_opt
-@click.option("--field", "fields", multiple=True, callback=_field_handler, metavar="TARGET=COLUMN",
+@click.option("--field", "fields", multiple=True, callback=options.pairs("TARGET=COLUMN", "county=XZQDM"), metavar="TARGET=COLUMN",
               help="Map a field, e.g. --field county=XZQDM --field zone_class=类别 (repeatable).")
 @click.option("--accuracy", type=click.Choice(["official", "indicative", "demonstration"]), default="official", show_default=True)
 @click.option("--source", help="Where the layer comes from (bureau, data set, date).")
@@ -118,6 +108,7 @@ def import_(file, kind, pack, name, layer_name, encoding, crs, fields, accuracy,
     """
     from zoning.inputs.importer import import_layer
 
+    options.resolve_crs_option(crs)  # an unknown CRS is a usage error; gk3's zone comes from the data
     pack, spec, notes = import_layer(
         pack, file, kind=kind, name=name, layer=layer_name, encoding=encoding, crs=crs, field_map=fields,
         accuracy=accuracy, source=source, documents=tuple(documents),

@@ -8,31 +8,36 @@ need inside their bodies, so ``zoning --help`` and a single query start fast.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import click
 
 
-class UsageProblem(click.ClickException):
-    """A bad value on the command line: a one-line message and exit code 2."""
-
-    exit_code = 2
+def _one_line(message: str, exit_code: int) -> click.ClickException:
+    exc = click.ClickException(message)
+    exc.exit_code = exit_code
+    return exc
 
 
 class ZoningGroup(click.Group):
-    """A click group that turns ZoningError into a clean message and exit code."""
+    """A click group that turns ZoningError into a clean message and exit code.
 
-    def invoke(self, ctx: click.Context):
-        from zoning.core.errors import CoordinateError, ValidationError, ZoningError
+    :class:`~zoning.core.errors.UsageError` and :class:`~zoning.core.errors.CoordinateError`
+    (a bad value on the command line) exit with 2, every other ZoningError with 1.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from zoning.core.errors import CoordinateError, UsageError, ValidationError, ZoningError
 
         try:
             return super().invoke(ctx)
-        except CoordinateError as exc:
-            raise UsageProblem(str(exc)) from None
+        except (CoordinateError, UsageError) as exc:
+            raise _one_line(str(exc), 2) from None
         except ValidationError as exc:
             lines = [str(exc), *(f"  - {p}" for p in exc.problems)]
-            raise click.ClickException("\n".join(lines)) from None
+            raise _one_line("\n".join(lines), 1) from None
         except ZoningError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise _one_line(str(exc), 1) from None
 
 
 @click.group(cls=ZoningGroup, context_settings={"help_option_names": ["-h", "--help"]})

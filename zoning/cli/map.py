@@ -50,11 +50,12 @@ def map_cmd(pack, output, layers, sites, basemap, offline, lang, overwrite):
     """
     import warnings
 
+    from zoning.core.errors import UsageError
     from zoning.maps import build_map
 
     output = output or Path("maps") / f"{pack.name}.html"
     if output.exists() and not overwrite:
-        raise click.UsageError(f"{output} exists; pass --overwrite to replace it")
+        raise UsageError(f"{output} exists; pass --overwrite to replace it")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         m = build_map(pack, layers=layers, sites=sites, basemap=basemap, lang=lang, offline=offline)

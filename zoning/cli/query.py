@@ -10,16 +10,6 @@ import click
 from zoning.cli import options
 
 
-def _attr_handler(ctx, param, values):
-    out = {}
-    for item in values:
-        if "=" not in item:
-            raise click.BadParameter(f"{item!r}: expected NAME=VALUE, e.g. construction=new", ctx=ctx, param=param)
-        key, value = item.split("=", 1)
-        out[key.strip()] = value.strip()
-    return out
-
-
 def _list_attributes(ctx, param, value):
     if not value or ctx.resilient_parsing:
         return
@@ -33,21 +23,14 @@ def _list_attributes(ctx, param, value):
 
 
 def _load_project_file(path: str) -> dict:
-    import sys
+    import tomllib
 
     from zoning.core.errors import InputFileError
 
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
-        if p.suffix.lower() == ".toml":
-            if sys.version_info >= (3, 11):
-                import tomllib
-            else:  # pragma: no cover
-                import tomli as tomllib
-            data = tomllib.loads(text)
-        else:
-            data = json.loads(text)
+        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
     except (OSError, ValueError) as exc:
         msg = f"{path}: cannot read the project description ({exc}); expected a JSON or TOML table of attributes"
         raise InputFileError(msg) from exc
@@ -66,7 +49,7 @@ def _load_project_file(path: str) -> dict:
 @click.option("--date", "on_date", type=click.DateTime(["%Y-%m-%d"]), help="Read the rules on this date (default today).")
 @click.option("--project-file", type=click.Path(exists=True, dir_okay=False),
               help="Project attributes as a JSON or TOML table.")
-@click.option("-a", "--attr", "attrs", multiple=True, callback=_attr_handler, metavar="NAME=VALUE",
+@click.option("-a", "--attr", "attrs", multiple=True, callback=options.pairs("NAME=VALUE", "construction=new"), metavar="NAME=VALUE",
               help="A project attribute, e.g. -a construction=new -a industry=chemical -a 排放污染物=是 (repeatable).")
 @click.option("--list-attributes", is_flag=True, expose_value=False, is_eager=True, callback=_list_attributes,
               help="List the project attributes and their values, then exit.")

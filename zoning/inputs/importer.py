@@ -12,9 +12,11 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pyproj
 import shapely
 
-from zoning.core.errors import CRSMismatchError, InputFileError, UnknownCRSError, ValidationError
+from zoning.core.errors import CRSMismatchError, InputFileError, ValidationError
 from zoning.core.fields import ZONE_CLASSES, map_fields, normalise_county, normalise_zone_class
 from zoning.core.layers import KINDS, LayerSpec, Pack, add_layer, read_layer
 
@@ -31,15 +33,62 @@ _TARGETS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _resolve_crs(value: str) -> object:
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
+#: CRS names of obfuscated lon/lat (zoning.core.coords): converted vertex by vertex, not by pyproj
+_OBFUSCATED = ("GCJ-02", "BD-09")
 
+
+def _layer_crs(value: str, gdf: gpd.GeoDataFrame, source: str) -> str:
+    """``--crs`` of a layer through the one coordinate parser (:func:`zoning.core.coords.resolve_crs`).
+
+    Returns a name pyproj understands, or ``GCJ-02`` / ``BD-09``. A Gauss–Krüger alias takes
+    its zone from the data: ``gk3`` from the zone prefix of the 8-digit eastings
+    (38xxxxxx -> EPSG:4526), ``gk3:38`` with 6-digit eastings -> EPSG:4547. Raises
+    UnknownCRSError for a CRS nobody knows, CRSMismatchError when the eastings do not fit
+    (no prefix with ``gk3``, features in two zones).
+    """
+    from zoning.core.coords import resolve_crs
+    from zoning.core.errors import CoordinateError
+
+    canonical = resolve_crs(value)  # UnknownCRSError names the accepted aliases
+    if canonical in _OBFUSCATED:
+        return canonical
+    bounds = gdf.total_bounds
+    if not np.all(np.isfinite(bounds)):  # no coordinates
+        if canonical.startswith("gk"):
+            msg = f"{source}: --crs {value}: the layer has no coordinates to tell the zone from; pass an EPSG code"
+            raise CRSMismatchError(msg)
+        return canonical
     try:
-        return CRS.from_user_input(value)
-    except CRSError as exc:
-        msg = f"--crs {value!r} is not a CRS pyproj understands (try EPSG:4490, EPSG:4547, or a PROJ string)"
-        raise UnknownCRSError(msg) from exc
+        west, east = (resolve_crs(value, x=float(bounds[0])), resolve_crs(value, x=float(bounds[2])))
+    except CoordinateError as exc:
+        msg = f"{source}: --crs {value}: {exc}"
+        raise CRSMismatchError(msg) from None
+    if west != east:
+        msg = (f"{source}: --crs {value}: the eastings run from {bounds[0]:.0f} ({west}) to {bounds[2]:.0f} "
+               f"({east}); one layer must lie in one zone")
+        raise CRSMismatchError(msg)
+    return west
+
+
+def _pyproj_crs(name: str) -> pyproj.CRS:
+    return pyproj.CRS.from_user_input(name)
+
+
+def _deobfuscate(gdf: gpd.GeoDataFrame, canonical: str, source: str) -> gpd.GeoDataFrame:
+    """GCJ-02 / BD-09 lon/lat -> CGCS2000 (EPSG:4490), every vertex, with :func:`zoning.core.coords.to_cgcs2000`."""
+    from zoning.core.coords import to_cgcs2000
+
+    def convert(xy: np.ndarray) -> np.ndarray:
+        lon, lat, problems = to_cgcs2000(xy[:, 0], xy[:, 1], canonical, check_city=False)
+        bad = [p for p in problems if p]
+        if bad:
+            msg = f"{source}: --crs {canonical}: {bad[0]}"
+            raise CRSMismatchError(msg)
+        return np.column_stack([lon, lat])
+
+    out = gdf.copy()
+    geoms = shapely.transform(np.asarray(gdf.geometry.values), convert)
+    return out.set_geometry(geoms, crs="EPSG:4490")
 
 
 def prepare_layer(
@@ -65,13 +114,25 @@ def prepare_layer(
     gdf = gdf.copy()
     if gdf.crs is None:
         if crs is None:
-            msg = f"{source}: the file declares no CRS (no .prj?); pass --crs, e.g. EPSG:4490 or EPSG:4547"
+            msg = f"{source}: the file declares no CRS (no .prj?); pass --crs, e.g. EPSG:4490, EPSG:4547 or gk3"
             raise CRSMismatchError(msg)
-        gdf = gdf.set_crs(_resolve_crs(crs))
-        notes.append(f"CRS {crs} taken from --crs (the file declares none)")
-    elif crs is not None and not gdf.crs.equals(_resolve_crs(crs)):
-        msg = f"{source}: the file declares {gdf.crs.to_string()} but --crs says {crs}; drop --crs or fix the .prj"
-        raise CRSMismatchError(msg)
+        declared = _layer_crs(crs, gdf, source)
+        if declared in _OBFUSCATED:
+            gdf = _deobfuscate(gdf, declared, source)
+            notes.append(f"{declared} lon/lat from --crs {crs} (the file declares no CRS) converted to CGCS2000")
+        else:
+            gdf = gdf.set_crs(_pyproj_crs(declared))
+            notes.append(f"CRS {declared} taken from --crs {crs} (the file declares none)")
+    elif crs is not None:
+        declared = _layer_crs(crs, gdf, source)
+        if declared in _OBFUSCATED and gdf.crs.is_geographic:
+            # Amap/Baidu exports label their obfuscated lon/lat as WGS 84: --crs says what they are
+            label = gdf.crs.to_string()
+            gdf = _deobfuscate(gdf, declared, source)
+            notes.append(f"{declared} lon/lat (labelled {label} in the file) converted to CGCS2000")
+        elif declared in _OBFUSCATED or not gdf.crs.equals(_pyproj_crs(declared)):
+            msg = f"{source}: the file declares {gdf.crs.to_string()} but --crs says {crs}; drop --crs or fix the .prj"
+            raise CRSMismatchError(msg)
     if gdf.crs.is_geographic:
         minx, miny, maxx, maxy = gdf.total_bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
@@ -126,7 +187,7 @@ def prepare_layer(
                                         for i in invalid.nonzero()[0]])
         gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(gdf.geometry.values[invalid])
         notes.append(f"repaired {int(invalid.sum())} invalid geometr{'y' if invalid.sum() == 1 else 'ies'} with make_valid")
-    if not gdf.crs.equals(_resolve_crs(pack_crs)):
+    if not gdf.crs.equals(_pyproj_crs(pack_crs)):
         notes.append(f"reprojected from {gdf.crs.to_string()} to {pack_crs}")
         gdf = gdf.to_crs(pack_crs)
     return gdf, notes
