@@ -81,15 +81,27 @@ def test_catalogue_loads_and_is_sorted(rules):
         assert r.addressee in ("project", "authority")
 
 
-def test_one_file_per_document(rules):
-    files = {Path(r.rules_file).name: r.document for r in rules}
-    assert files == {
-        "jsh_2023_124.toml": "晋市环发〔2023〕124号",
-        "jsh_2023_123.toml": "晋市环发〔2023〕123号",
-        "jsf_2021_3.toml": "晋市政发〔2021〕3号",
-        "jsg_2025_16.toml": "晋市审管发〔2025〕16号",
-        "jszb_2021_9.toml": "晋市政办〔2021〕9号",
-    }
+def test_every_rules_file_is_loaded_one_document_per_file(rules):
+    """No file of the catalogue is skipped, none mixes documents, no document is split."""
+    by_file: dict[str, set[str]] = {}
+    for r in rules:
+        by_file.setdefault(Path(r.rules_file).name, set()).add(r.document)
+    assert set(by_file) == {p.name for p in RULES_DIR.glob("*.toml")}
+    assert all(len(docs) == 1 for docs in by_file.values()), by_file
+    documents = [next(iter(docs)) for docs in by_file.values()]
+    assert len(documents) == len(set(documents)), documents
+
+
+def test_every_document_a_zone_layer_cites_has_rules(rules):
+    """A zone of the pack never rests on a document whose articles the catalogue lacks."""
+    from zoning.core.layers import open_pack
+    from zoning.core.vocab import CLASSED_KINDS
+
+    catalogue = {r.document for r in rules}
+    cited = {(spec.name, doc) for spec in open_pack(PACK).layers if spec.kind in CLASSED_KINDS
+             for doc in spec.provenance.get("documents", [])}
+    assert cited, "the pack's zone layers cite no document"
+    assert not [(layer, doc) for layer, doc in cited if doc not in catalogue]
 
 
 def test_124_has_all_41_articles_in_force_five_years(rules):
@@ -226,8 +238,26 @@ def test_clean_gazette_text_undoubles_and_drops_headers():
 # ---------------------------------------------------------------------- evaluation ----
 
 
-def test_status_vocabulary():
-    assert set(STATUSES) == set(EFFECTS) | {"not_applicable", "unknown", "not_in_force"}
+def test_statuses_are_what_evaluation_gives_and_are_labelled(rules):
+    """The schema's effects are the vocabulary's; every status a rule can get is in STATUSES and
+    has a Chinese and an English label (the reports print them)."""
+    import json
+
+    from zoning.core.vocab import STATUS_LABELS
+
+    schema = json.loads((ROOT / "zoning" / "schemas" / "rules.schema.json").read_text(encoding="utf-8"))
+    assert schema["$defs"]["effect"]["enum"] == list(EFFECTS)
+    seen = set()
+    projects = (None, {}, {"construction": "新建", "water_supply_related": "否"}, {"construction": "new",
+                                                                                "water_supply_related": True})
+    for project in projects:
+        for on in (IN_FORCE, date(2000, 1, 1)):
+            seen |= {evaluate_rule(r, project, on).status for r in rules}
+    assert seen <= set(STATUSES), seen - set(STATUSES)
+    assert {"prohibited", "not_applicable", "unknown", "not_in_force"} <= seen
+    for status in STATUSES:
+        zh, en = STATUS_LABELS[status]
+        assert zh and en and zh != en, status
 
 
 def test_prohibited_and_not_applicable(by_id):
