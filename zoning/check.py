@@ -534,10 +534,10 @@ def summarise_by_county(results: pd.DataFrame | Iterable[pd.DataFrame]) -> pd.Da
         county = f["county"].fillna("（晋城市外/未定位）").astype(str)
         d = f["demonstration_basis"].fillna(False).astype(bool).groupby(county).sum()
         demo = d if demo is None else demo.add(d, fill_value=0)
-    return _finish_summary(table, demo)
+    return finish_summary(table, demo)
 
 
-def _finish_summary(table: pd.DataFrame | None, demo: pd.Series | None) -> pd.DataFrame:
+def finish_summary(table: pd.DataFrame | None, demo: pd.Series | None) -> pd.DataFrame:
     cols = [*VERDICTS, NOT_CHECKED]
     if table is None:
         table = pd.DataFrame(columns=cols)

@@ -366,7 +366,7 @@ def _accuracy_notes(ctx: PackContext, zones: list[ZoneAnswer], extents: ExtentAn
             )
     if ctx.extents_spec is not None and ctx.extents_spec.accuracy != "official":
         notes.append(
-            f"中心城市规划区 / 中心城区 ({ctx.extents_spec.name}) are {ctx.extents_spec.accuracy} outlines: "
+            f"{vocab.PLANNING_AREA} / {vocab.CENTRAL_AREA} ({ctx.extents_spec.name}) are {ctx.extents_spec.accuracy} outlines: "
             "membership near their edges is uncertain"
         )
     return notes
@@ -584,8 +584,9 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
     e = r.extents
     yes, no = t("是", "yes"), t("否", "no")
     acc = ACCURACY_LABELS.get(e.accuracy or "", ("", ""))[0 if zh else 1]
-    lines.append(t(f"中心城市规划区: {yes if e.in_planning_area else no}   中心城区: {yes if e.in_central_area else no}   [{acc}]",
-                   f"中心城市规划区 (planning area): {yes if e.in_planning_area else no}   中心城区 (central area): "
+    pa, ca = vocab.PLANNING_AREA, vocab.CENTRAL_AREA
+    lines.append(t(f"{pa}: {yes if e.in_planning_area else no}   {ca}: {yes if e.in_central_area else no}   [{acc}]",
+                   f"{pa} (planning area): {yes if e.in_planning_area else no}   {ca} (central area): "
                    f"{yes if e.in_central_area else no}   [{acc}]"))
     if e.compensation_levels_wan_per_mu:
         levels = "/".join(f"{v:g}" for v in e.compensation_levels_wan_per_mu)
@@ -637,7 +638,7 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
         for ra in to_project:
             lines.append(rule_line(ra))
             if ra.missing:
-                lines.append(t("      需确认: ", "      confirm: ") + ", ".join(ra.missing))
+                lines.append(("      " + t(vocab.VERDICT_LABELS[vocab.NEEDS_CONFIRMATION][0] + ": ", "confirm: ")) + ", ".join(ra.missing))
             lines += _wrap(ra.text if zh else ra.summary_en, "      ")
     skipped = [ra for ra in r.rules if ra.addressee == "project" and ra.status == "not_applicable"]
     if skipped:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from zoning.core.errors import InputFileError
+from zoning.core import vocab
 from zoning.core.vocab import ZONE_CLASSES
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "zone_id": ("zone_id", "id", "编号", "bh", "区域编号", "fid_"),
 }
 
-def _key(header: str) -> str:
+def header_key(header: str) -> str:
     return re.sub(r"[\s_()（）\[\]【】-]", "", str(header)).lower()
 
 
@@ -54,13 +55,13 @@ def map_fields(
             msg = f"{source}: field {column!r} given for {target!r} is not in the file; columns: {', '.join(cols)}"
             raise InputFileError(msg)
         out[target] = column
-    keyed = {_key(c): c for c in cols}
+    keyed = {header_key(c): c for c in cols}
     for target in targets:
         if target in out:
             continue
         for alias in (target, *FIELD_ALIASES.get(target, ())):
-            if _key(alias) in keyed:
-                out[target] = keyed[_key(alias)]
+            if header_key(alias) in keyed:
+                out[target] = keyed[header_key(alias)]
                 break
     return out
 
@@ -104,17 +105,20 @@ def normalise_county(values: pd.Series, counties: gpd.GeoDataFrame) -> tuple[pd.
     return pd.Series(out, index=values.index, dtype=object), bad
 
 
+_PROT = vocab.ZONE_CLASSES[vocab.PROTECTION]  # 一级, 二级, 准, 泉域 (strictest first)
+_CTRL = vocab.ZONE_CLASSES[vocab.CONTROL]  # 一级, 二级
+#: How bureau layers write a class (a level alone means the class of the layer's kind).
 _CLASS_PATTERNS: list[tuple[str, str]] = [
-    (r"泉域", "泉域重点保护区"),
-    (r"准保护", "准保护区"),
-    (r"^(一级|1级|i级|1)(保护区)?$", "一级保护区"),
-    (r"^(二级|2级|ii级|2)(保护区)?$", "二级保护区"),
-    (r"一级管控|^(一级|1级|i级|1)$", "一级管控区"),
-    (r"二级管控|^(二级|2级|ii级|2)$", "二级管控区"),
-    (r"一级保护", "一级保护区"),
-    (r"二级保护", "二级保护区"),
-    (r"中心城市规划区|规划区", "中心城市规划区"),
-    (r"中心城区", "中心城区"),
+    (r"泉域", _PROT[3]),
+    (r"准保护", _PROT[2]),
+    (r"^(一级|1级|i级|1)(保护区)?$", _PROT[0]),
+    (r"^(二级|2级|ii级|2)(保护区)?$", _PROT[1]),
+    (r"一级管控|^(一级|1级|i级|1)$", _CTRL[0]),
+    (r"二级管控|^(二级|2级|ii级|2)$", _CTRL[1]),
+    (r"一级保护", _PROT[0]),
+    (r"二级保护", _PROT[1]),
+    (r"规划区", vocab.PLANNING_AREA),
+    (re.escape(vocab.CENTRAL_AREA), vocab.CENTRAL_AREA),
 ]
 
 

@@ -34,7 +34,7 @@ import pandas as pd
 
 from zoning.core import settings
 from zoning.core.errors import CoordinateError, InputFileError
-from zoning.core.fields import FIELD_ALIASES, _key, map_fields
+from zoning.core.fields import FIELD_ALIASES, header_key, map_fields
 from zoning.core.rules import PROJECT_ATTRIBUTES
 
 if TYPE_CHECKING:
@@ -131,12 +131,12 @@ def map_site_fields(columns, overrides: dict[str, str] | None = None, *, source:
     used = set(out.values())
     keyed: dict[str, str] = {}
     for c in columns:
-        keyed.setdefault(_key(str(c)), str(c))
+        keyed.setdefault(header_key(str(c)), str(c))
     for target, aliases in SITE_FIELD_ALIASES.items():
         if target in out:
             continue
         for alias in (target, *aliases):
-            col = keyed.get(_key(alias))
+            col = keyed.get(header_key(alias))
             if col is not None and col not in used:
                 out[target] = col
                 used.add(col)
@@ -175,12 +175,12 @@ def detect_text_encoding(path: str | Path) -> tuple[str, str]:
 
 
 def _header_score(cells: list[Any]) -> int:
-    keys = {_key(str(a)) for aliases in SITE_FIELD_ALIASES.values() for a in aliases} | {_key(t) for t in SITE_FIELD_ALIASES}
+    keys = {header_key(str(a)) for aliases in SITE_FIELD_ALIASES.values() for a in aliases} | {header_key(t) for t in SITE_FIELD_ALIASES}
     score = 0
     for c in cells:
         if c is None or (isinstance(c, float) and np.isnan(c)):
             continue
-        k = _key(str(c))
+        k = header_key(str(c))
         if k and k in keys:
             score += 1
     return score

@@ -83,10 +83,10 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "county_adcode": ("行政区代码", "adcode"),
     "county_shares": ("跨县占比", "county shares"),
     "county_note": ("县界说明", "county note"),
-    "in_planning_area": ("位于中心城市规划区", "in 中心城市规划区"),
-    "planning_area_pct": ("中心城市规划区占比%", "中心城市规划区 %"),
-    "in_central_city": ("位于中心城区", "in 中心城区"),
-    "central_city_pct": ("中心城区占比%", "中心城区 %"),
+    "in_planning_area": (f"位于{vocab.PLANNING_AREA}", f"in {vocab.PLANNING_AREA}"),
+    "planning_area_pct": (f"{vocab.PLANNING_AREA}占比%", f"{vocab.PLANNING_AREA} %"),
+    "in_central_city": (f"位于{vocab.CENTRAL_AREA}", f"in {vocab.CENTRAL_AREA}"),
+    "central_city_pct": (f"{vocab.CENTRAL_AREA}占比%", f"{vocab.CENTRAL_AREA} %"),
     "protection_class": ("地下水保护类区域", "groundwater protection class"),
     "protection_ha": ("保护类区域重叠(公顷)", "protection overlap (ha)"),
     "protection_pct": ("保护类区域占比%", "protection overlap %"),
@@ -280,9 +280,9 @@ class ResultWriter:
             self._keep_for_html(results)
 
     def summary(self) -> pd.DataFrame:
-        from zoning.check import _finish_summary
+        from zoning.check import finish_summary
 
-        return _finish_summary(self._counts, self._demo)
+        return finish_summary(self._counts, self._demo)
 
     def quota(self) -> pd.DataFrame:
         from zoning.check import quota_accounting

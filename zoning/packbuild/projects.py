@@ -186,7 +186,7 @@ def _span(lines: list[int]) -> str:
     return f"{min(lines)}-{max(lines)}"
 
 
-def _find(lines: list[str], pattern: str, start: int = 0) -> int:
+def find_line(lines: list[str], pattern: str, start: int = 0) -> int:
     rx = re.compile(pattern)
     for i in range(start, len(lines)):
         if rx.search(re.sub(r"\s+", "", lines[i])):
@@ -250,9 +250,9 @@ class _Stated:
 
 
 def _region_2025(lines: list[str]) -> tuple[int, int]:
-    doc = _find(lines, r"^晋市政办〔2025〕6号$")
-    start = _find(lines, r"^晋城市2025年省市重点工程项目名单$", doc)
-    end = _find(lines, r"^抄送：", start)
+    doc = find_line(lines, r"^晋市政办〔2025〕6号$")
+    start = find_line(lines, r"^晋城市2025年省市重点工程项目名单$", doc)
+    end = find_line(lines, r"^抄送：", start)
     return start + 1, end
 
 
@@ -432,9 +432,9 @@ def expected_counts_2025(path: str | Path = SOURCES_DIR / FILE_2025) -> dict:
 
 
 def _region_2024(lines: list[str]) -> tuple[int, int]:
-    doc = _find(lines, r"^晋市政办〔2024〕12号$")
-    start = _find(lines, r"^晋城市2024年省市重点工程项目名单$", doc)
-    nxt = _find(lines, r"〔20\d\d〕\d+号$", start)          # the next document
+    doc = find_line(lines, r"^晋市政办〔2024〕12号$")
+    start = find_line(lines, r"^晋城市2024年省市重点工程项目名单$", doc)
+    nxt = find_line(lines, r"〔20\d\d〕\d+号$", start)          # the next document
     end = max(i for i in range(start, nxt)
               if re.match(r"^序\s*号\s*项\s*目", lines[i].strip()))
     return start + 1, end + 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from zoning.packbuild.projects import SOURCES_DIR, _find, is_page_noise, read_lines, undouble
+from zoning.packbuild.projects import SOURCES_DIR, find_line, is_page_noise, read_lines, undouble
 
 FILE = "000_e47b12ca708fa945.txt"
 
@@ -63,10 +63,10 @@ def parse_quota_2025(path: str | Path = SOURCES_DIR / FILE) -> dict:
     """
     path = Path(path)
     lines = read_lines(path)
-    doc_i = _find(lines, r"^晋市政发〔2025〕5号$")
+    doc_i = find_line(lines, r"^晋市政发〔2025〕5号$")
     m = re.search(r"(晋市政发〔\d{4}〕)\s*(\d+)\s*号", lines[doc_i])
     document = f"{m.group(1)}{m.group(2)}号"
-    end_i = _find(lines, r"^咨询单位", doc_i)
+    end_i = find_line(lines, r"^咨询单位", doc_i)
     body = _Text(lines, doc_i + 1, end_i)
     s = body.s
 
