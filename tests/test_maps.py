@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -12,14 +13,17 @@ from shapely.geometry import Point, Polygon
 
 folium = pytest.importorskip("folium")
 
+import zoning.maps  # noqa: E402
+
 from zoning.core.errors import CRSMismatchError, InputFileError, LayerNotFoundError, ZoningError  # noqa: E402
+from zoning.core import vocab  # noqa: E402
 from zoning.maps import (  # noqa: E402
-    _normalise_verdict,
     add_sites,
     build_map,
     default_map_layers,
     json_for_script,
     leaflet_inline_assets,
+    normalise_verdict,
 )
 
 TODAY = dt.date(2025, 6, 1)
@@ -47,8 +51,17 @@ def _layer(m, key):
     raise KeyError(key)
 
 
-def test_build_map_returns_unsaved_folium_map(offline_map):
+def test_build_map_returns_an_unsaved_map_of_every_layer(pack, offline_map, offline_html, tmp_path, monkeypatch):
+    # what a user checks: a map they save themselves, titled with the pack and the date,
+    # carrying every vector layer of the pack and the page script that answers clicks
     assert isinstance(offline_map, folium.Map)
+    assert re.search(r"<title>[^<]*jincheng[^<]*生成于 2025-06-01[^<]*</title>", offline_html)
+    assert offline_map._zoning_meta["layers"] == default_map_layers(pack)
+    assert [s.name for s in pack.layers if s.kind != "raster"] == default_map_layers(pack)
+    assert offline_html.count("ZoningMap.init(") == 1
+    monkeypatch.chdir(tmp_path)
+    build_map(pack, layers=["counties"], today=TODAY)
+    assert list(tmp_path.iterdir()) == []  # nothing written: saving is the caller's business
 
 
 def test_every_layer_is_a_switchable_overlay(offline_html):
@@ -126,10 +139,76 @@ def test_zone_popups_cite_rules_from_the_catalogue(offline_map, pack):
     ids = control["rules_by_class"]["一级管控区"]
     expected = {r.id for r in rules_for_zone(load_rules(pack.rules_dir), "groundwater_control", "一级管控区")}
     assert set(ids) == expected
-    rules = offline_map._zoning_app.config["rules"]
-    cites = [f"{rules[i]['c']}（{rules[i]['el']}）" for i in ids]
+    config = offline_map._zoning_app.config
+    rules = {r["id"]: r for r in config["rules"]}
+    # the page labels an effect from the vocabulary it is given, not from its own words
+    cites = [f"{rules[i]['cite']}（{config['vocab']['effects'][rules[i]['effect']]}）" for i in ids]
     assert "晋市环发〔2023〕124号 第二十四条（禁止）" in cites
-    assert rules[ids[0]]["e"] == "prohibited"  # strictest first
+    assert rules[ids[0]]["effect"] == "prohibited"  # strictest first
+
+
+def test_page_receives_the_vocabulary_rules_and_attributes(offline_map, pack):
+    from zoning.core.rules import PROJECT_ATTRIBUTES, load_rules
+
+    config = offline_map._zoning_app.config
+    assert config["vocab"] == json.loads(json.dumps(vocab.for_script("zh"), ensure_ascii=False))
+    assert config["extent_classes"] == {"planning": vocab.PLANNING_AREA, "central": vocab.CENTRAL_AREA}
+    assert config["codes"]["verdict"]["needs_confirmation"] == vocab.NEEDS_CONFIRMATION
+    assert set(config["codes"]["verdict"].values()) == set(vocab.VERDICTS)
+    catalogue = load_rules(pack.rules_dir)
+    assert [r["id"] for r in config["rules"]] == [r.id for r in catalogue]  # the order applicable_rules walks
+    by_id = {r["id"]: r for r in config["rules"]}
+    a24 = by_id["JSH-2023-124-A24"]
+    assert a24["applies_to"] == [{"kind": "groundwater_control", "classes": ["一级管控区"]}]
+    assert a24["addressee"] == "project" and a24["in_force"] == {"from": "2024-01-18", "to": "2029-01-17"}
+    assert a24["conditions"][0]["any_of"][0][0] == {"attr": "construction", "op": "in",
+                                                   "value": ["new", "rebuild", "expansion"]}
+    with_exceptions = [r for r in config["rules"] if r["exceptions"]]
+    assert with_exceptions and all(x["effect"] and x["conditions"] for r in with_exceptions for x in r["exceptions"])
+    # the form offers exactly the attributes the rules read, with the allowed values
+    attrs = {a["name"]: a for a in config["attributes"]}
+
+    def read(conds):
+        for c in conds:
+            if "any_of" in c:
+                for g in c["any_of"]:
+                    yield from read(g)
+            else:
+                yield c["attr"]
+
+    used = {a for r in config["rules"] for a in read(r["conditions"])}
+    used |= {a for r in config["rules"] for x in r["exceptions"] for a in read(x["conditions"])}
+    assert set(attrs) == used
+    assert attrs["construction"]["values"][0] == ["new", "新建"]
+    for name, a in attrs.items():
+        assert [v for v, _label in a["values"]] == list(PROJECT_ATTRIBUTES[name].allowed)
+        assert a["label"] == PROJECT_ATTRIBUTES[name].zh
+
+
+def test_page_script_spells_no_class_verdict_or_label():
+    js = (Path(zoning.maps.__file__).parent / "static" / "zoning_map.js").read_text(encoding="utf-8")
+    assert not re.search(r"[\u4e00-\u9fff]", js), "the script holds Chinese text of its own"
+    literals = set(re.findall(r'"((?:[^"\\\n]|\\.)*)"', js)) | set(re.findall(r"'((?:[^'\\\n]|\\.)*)'", js))
+    spelt = {c.name for c in vocab.ZONE_CLASS_LIST} | {c.en for c in vocab.ZONE_CLASS_LIST}
+    spelt |= set(vocab.ALL_VERDICTS) | set(vocab.VERDICT_ALIASES)
+    for labels in (vocab.VERDICT_LABELS, vocab.EFFECT_LABELS, vocab.STATUS_LABELS, vocab.ACCURACY_LABELS):
+        spelt |= {x for pair in labels.values() for x in pair}
+    spelt |= set(vocab.EFFECTS) | set(vocab.RULE_STATUSES) | set(vocab.ACCURACIES)
+    assert not literals & spelt, sorted(literals & spelt)
+
+
+def test_display_geometry_is_precise_enough_for_the_query(pack, offline_map):
+    """The page answers on what it draws: zones within ~3 m of the full outline, counties exact."""
+    from zoning.core import settings
+    from zoning.core.layers import read_layer
+
+    for key in ("groundwater_protection", "groundwater_control", "counties"):
+        full = read_layer(pack, key).to_crs(settings.area_crs)
+        shown = gpd.GeoDataFrame.from_features(_layer(offline_map, key)["data"]["features"],
+                                               crs="EPSG:4326").to_crs(settings.area_crs)
+        assert len(shown) == len(full)
+        worst = max(a.hausdorff_distance(b) for a, b in zip(full.geometry, shown.geometry))
+        assert worst < (1.0 if key == "counties" else 3.5), (key, worst)
 
 
 def test_centre_district_carries_the_2025_quota(offline_map):
@@ -161,7 +240,10 @@ def test_lang_en(pack):
     assert control["honesty"] == "demonstration — not an official outline"
     assert m._zoning_app.config["ui"]["query_title"] == "What applies here"
     ids = control["rules_by_class"]["一级管控区"]
-    assert m._zoning_app.config["rules"][ids[0]]["s"]  # English summaries
+    rules = {r["id"]: r for r in m._zoning_app.config["rules"]}
+    assert rules[ids[0]]["summary"]  # English summaries
+    assert m._zoning_app.config["vocab"]["classes"]["一级管控区"]["label"] == "一级管控区 (level-1 control zone)"
+    assert m._zoning_app.config["attributes"][0]["label"] == "type of construction"
 
 
 def test_layer_selection(pack):
@@ -205,15 +287,19 @@ def test_sites_coloured_by_verdict(pack):
     sites = _layer(m, "sites")
     verdicts = [f["properties"]["_verdict"] for f in sites["data"]["features"]]
     assert verdicts == ["prohibited", "obligations"]
-    assert [e["label"] for e in sites["legend"]] == ["禁止", "须履行义务"]
+    assert [e["label"] for e in sites["legend"]] == [vocab.verdict_label("prohibited"), vocab.verdict_label("obligations")]
+    assert [e["style"]["color"] for e in sites["legend"]] == [vocab.VERDICT_COLOURS["prohibited"],
+                                                             vocab.VERDICT_COLOURS["obligations"]]
 
 
 @pytest.mark.parametrize(("value", "key"), [
-    ("prohibited", "prohibited"), ("Needs confirmation", "needs_confirmation"), ("需确认", "needs_confirmation"),
-    ("obligation", "obligations"), ("clear", "clear"), (None, "other"), ("whatever", "other"),
+    ("prohibited", "prohibited"), ("Needs confirmation", "needs confirmation"), ("需确认", "needs confirmation"),
+    ("needs_confirmation", "needs confirmation"), ("obligation", "obligations"), ("clear", "clear"),
+    ("有条件准入", "conditional"), (None, "not checked"), ("whatever", "not checked"),
 ])
 def test_verdict_normalisation(value, key):
-    assert _normalise_verdict(value) == key
+    assert normalise_verdict(value) == key
+    assert key in vocab.ALL_VERDICTS
 
 
 def test_add_sites_on_a_plain_folium_map():
@@ -264,11 +350,8 @@ def test_basemaps(pack, monkeypatch):
 @pytest.fixture
 def cli():
     from zoning.cli.main import main_group
-    from zoning.cli.map import map_cmd
 
-    if "map" not in main_group.commands:
-        main_group.add_command(map_cmd)
-    return main_group
+    return main_group  # ``map`` must be registered by the CLI itself, not by this test
 
 
 def test_cli_writes_map_and_refuses_to_overwrite(cli, runner, tmp_path):

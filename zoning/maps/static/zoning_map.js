@@ -2,13 +2,18 @@
  *
  * Everything that comes from a layer or a user file is put into the page with
  * textContent or as a DOM node, never as HTML. No network, no server: the query is a
- * point-in-polygon test over the layers embedded in the page.
+ * point-in-polygon test over the layers embedded in the page, and the answer (county,
+ * governing classes, applicable rules, verdict) is computed here from the vocabulary and
+ * the rules the configuration carries: cfg.vocab is zoning.core.vocab.for_script(), and
+ * governingClasses / applicableRules / evaluateRule / overallVerdict are ports of
+ * zoning.core.verdicts and zoning.core.rules. This script spells no zone class, verdict
+ * or label of its own.
  */
 var ZoningMap = (function () {
   "use strict";
 
   var SVGNS = "http://www.w3.org/2000/svg";
-  var api = { maps: [], configs: [], lastQuery: null };
+  var api = { maps: [], configs: [], lastQuery: null, lastAnswer: null };
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -22,6 +27,10 @@ var ZoningMap = (function () {
       if (arguments[i]) { parent.appendChild(arguments[i]); }
     }
     return parent;
+  }
+
+  function fill(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, function (m, k) { return values[k] !== undefined ? values[k] : m; });
   }
 
   /* ---------- geometry ---------- */
@@ -161,18 +170,36 @@ var ZoningMap = (function () {
     return table;
   }
 
-  function ruleItem(cfg, id) {
-    var r = cfg.rules[id];
-    var li = el("li", "zm-rule zm-eff-" + (r ? r.e : "unknown"));
+  function ruleOf(cfg, id) {
+    if (!cfg._ruleIndex) {
+      cfg._ruleIndex = {};
+      cfg.rules.forEach(function (r) { cfg._ruleIndex[r.id] = r; });
+    }
+    return cfg._ruleIndex[id] || null;
+  }
+
+  function inForce(rule, day) {
+    var f = rule.in_force;
+    return f.from <= day && (f.to === null || f.to === undefined || day <= f.to);
+  }
+
+  function sep(cfg, text) { return cfg.lang === "zh" ? "（" + text + "）" : " (" + text + ")"; }
+
+  function ruleItem(cfg, id, status, day) {
+    var r = ruleOf(cfg, id);
+    var li = el("li", "zm-rule zm-eff-" + (r ? r.effect : "none"));
     if (!r) { li.textContent = id; return li; }
+    day = day || cfg.today;
     var head = el("div", "zm-rule-head");
-    add(head, el("span", "zm-cite", r.c), el("span", "zm-eff", cfg.lang === "zh" ? "（" + r.el + "）" : " (" + r.el + ")"));
-    if (!r.ok) { head.appendChild(el("span", "zm-notinforce", " " + cfg.ui.not_in_force + " " + cfg.today)); }
+    var label = status ? cfg.vocab.statuses[status] : cfg.vocab.effects[r.effect];
+    add(head, el("span", "zm-cite", r.cite), el("span", "zm-eff", sep(cfg, label || status || r.effect)));
+    if (!inForce(r, day)) { head.appendChild(el("span", "zm-notinforce", " " + cfg.ui.not_in_force + " " + day)); }
     li.appendChild(head);
-    if (r.s) { li.appendChild(el("div", "zm-rule-sum", r.s)); }
-    if (r.t) {
+    if (r.summary) { li.appendChild(el("div", "zm-rule-sum", r.summary)); }
+    if (r.text) {
       var d = el("details", "zm-rule-text");
-      add(d, el("summary", null, cfg.ui.text + " · " + cfg.ui.in_force + " " + r.f), el("div", null, r.t));
+      var span = r.in_force.from + " – " + (r.in_force.to || "…");
+      add(d, el("summary", null, cfg.ui.text + " · " + cfg.ui.in_force + " " + span), el("div", null, r.text));
       li.appendChild(d);
     }
     return li;
@@ -306,7 +333,7 @@ var ZoningMap = (function () {
     layer.groups.forEach(function (g) {
       if (!g.items.length) { return; }
       var badge = el("div", "zm-kp-badge");
-      add(badge, el("span", "zm-kp-n", g.items.length), el("span", "zm-kp-cap", cfg.lang === "zh" ? "项 · 位置未公布" : "projects · no location"));
+      add(badge, el("span", "zm-kp-n", g.items.length), el("span", "zm-kp-cap", cfg.ui.kp_badge));
       var marker = L.marker(g.latlng, {
         icon: L.divIcon({ className: "zm-kp", html: badge, iconSize: [118, 22], iconAnchor: [59, -12] }),
         keyboard: false, title: ""
@@ -377,9 +404,476 @@ var ZoningMap = (function () {
     return ctl;
   }
 
+  /* ---------- distances (metres, local equirectangular) ---------- */
+
+  var EARTH_R = 6371008.8;
+
+  function ringsOf(g, out) {
+    out = out || [];
+    if (!g) { return out; }
+    if (g.type === "Polygon") { g.coordinates.forEach(function (r) { out.push(r); }); }
+    else if (g.type === "MultiPolygon") { g.coordinates.forEach(function (p) { p.forEach(function (r) { out.push(r); }); }); }
+    else if (g.type === "GeometryCollection") { g.geometries.forEach(function (x) { ringsOf(x, out); }); }
+    return out;
+  }
+
+  /* distance in metres from (lng, lat) to the outline of g, on a plane tangent at the point */
+  function boundaryDistance(g, lng, lat) {
+    var ky = Math.PI / 180 * EARTH_R, kx = ky * Math.cos(lat * Math.PI / 180);
+    var best = Infinity;
+    ringsOf(g).forEach(function (ring) {
+      for (var i = 1; i < ring.length; i++) {
+        var ax = (ring[i - 1][0] - lng) * kx, ay = (ring[i - 1][1] - lat) * ky;
+        var bx = (ring[i][0] - lng) * kx, by = (ring[i][1] - lat) * ky;
+        var dx = bx - ax, dy = by - ay, len = dx * dx + dy * dy, t = 0;
+        if (len > 0) { t = Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len)); }
+        var x = ax + t * dx, y = ay + t * dy, d = x * x + y * y;
+        if (d < best) { best = d; }
+      }
+    });
+    return Math.sqrt(best);
+  }
+
+  function geometryDistance(g, lng, lat) {
+    return geometryContains(g, lng, lat) ? 0 : boundaryDistance(g, lng, lat);
+  }
+
+  /* ---------- the answer: county, zones, governing classes, rules, verdict ---------- */
+
+  function layersOfKind(cfg, kind) {
+    return cfg.layers.filter(function (l) { return l.kind === kind && l.data; });
+  }
+
+  /* The county of a point (as zoning.core.overlay.CountyIndex): the county that contains it;
+   * within the county layer's positional accuracy of its outline it is near the line (with the
+   * county across, if one is that close); outside every county but within that distance of the
+   * city's outline it is taken as in the nearest county, near the line and maybe outside the city. */
+  function countyAt(cfg, lng, lat) {
+    var out = { adcode: null, name: null, name_en: null, near_line: false, distance_m: null,
+                neighbour: null, maybe_outside: false, nearest: null, nearest_distance_m: null, tolerance_m: 0 };
+    var layer = layersOfKind(cfg, cfg.county_kind)[0];
+    if (!layer) { return out; }
+    var tol = Number(layer.positional_m) || 0;
+    out.tolerance_m = tol;
+    var feats = layer.data.features;
+    var idx = -1, i;
+    for (i = 0; i < feats.length; i++) {
+      if (geometryContains(feats[i].geometry, lng, lat)) { idx = i; break; }
+    }
+    function props(k) { return feats[k].properties; }
+    if (idx >= 0) {
+      var d = boundaryDistance(feats[idx].geometry, lng, lat);
+      out.adcode = String(props(idx).adcode); out.name = props(idx).name; out.name_en = props(idx).name_en || null;
+      if (tol > 0 && d < tol) {
+        out.near_line = true;
+        out.distance_m = d;
+        var best = Infinity;
+        for (i = 0; i < feats.length; i++) {
+          if (i === idx) { continue; }
+          var dj = geometryDistance(feats[i].geometry, lng, lat);
+          if (dj <= tol && dj < best) { best = dj; out.neighbour = { adcode: String(props(i).adcode), name: props(i).name }; }
+        }
+      }
+      return out;
+    }
+    var near = -1, nd = Infinity;
+    for (i = 0; i < feats.length; i++) {
+      var di = boundaryDistance(feats[i].geometry, lng, lat);
+      if (di < nd) { nd = di; near = i; }
+    }
+    if (near < 0) { return out; }
+    out.nearest = { adcode: String(props(near).adcode), name: props(near).name };
+    out.nearest_distance_m = nd;
+    if (tol > 0 && nd <= tol) {
+      out.adcode = String(props(near).adcode); out.name = props(near).name; out.name_en = props(near).name_en || null;
+      out.near_line = true;
+      out.maybe_outside = true;
+      out.distance_m = nd;
+    }
+    return out;
+  }
+
+  /* every classed feature (zones and planning extents) under the point: [kind, class, layer, feature] */
+  function zoneHits(cfg, lng, lat) {
+    var kinds = cfg.vocab.zone_kinds.concat([cfg.extent_kind]);
+    var hits = [];
+    cfg.layers.forEach(function (layer) {
+      if (!layer.data || !layer.class_field || kinds.indexOf(layer.kind) < 0) { return; }
+      featuresAt(layer, lng, lat).forEach(function (f) {
+        var cls = f.properties[layer.class_field];
+        if (cls !== undefined && cls !== null) { hits.push([layer.kind, String(cls), layer, f]); }
+      });
+    });
+    return hits;
+  }
+
+  /* zoning.core.verdicts.governing_classes: planning extents all apply; of the zone kinds (in
+   * the vocabulary's order: protection before control) only the first one present governs,
+   * with its highest-ranked class (the strictest protection class; the highest control level). */
+  function governingClasses(vocab, hits) {
+    var seen = {}, uniq = [];
+    hits.forEach(function (h) {
+      var key = h[0] + "\u0000" + h[1];
+      if (!seen[key]) { seen[key] = true; uniq.push([h[0], h[1]]); }
+    });
+    var out = uniq.filter(function (h) { return vocab.zone_kinds.indexOf(h[0]) < 0; });
+    for (var k = 0; k < vocab.zone_kinds.length; k++) {
+      var kind = vocab.zone_kinds[k], best = null;
+      uniq.forEach(function (h) {
+        var c = vocab.classes[h[1]];
+        if (h[0] !== kind || !c || c.kind !== kind) { return; }
+        if (best === null || c.rank > vocab.classes[best].rank) { best = h[1]; }
+      });
+      if (best !== null) { out.push([kind, best]); break; }
+    }
+    return out;
+  }
+
+  /* zoning.core.verdicts.applicable_rules: rules of the governing zones, then city-wide rules */
+  function applicableRules(rules, governing) {
+    var out = [], city = [];
+    rules.forEach(function (rule) {
+      if (!rule.applies_to.length) { city.push({ rule: rule, kind: null, cls: null }); return; }
+      for (var i = 0; i < governing.length; i++) {
+        var g = governing[i];
+        var hit = rule.applies_to.some(function (s) { return s.kind === g[0] && s.classes.indexOf(g[1]) >= 0; });
+        if (hit) { out.push({ rule: rule, kind: g[0], cls: g[1] }); break; }
+      }
+    });
+    return out.concat(city);
+  }
+
+  var TRUE_WORDS = ["true", "yes", "y", "1", "t"], FALSE_WORDS = ["false", "no", "n", "0", "f"];
+
+  /* a project description with its values normalised (a light zoning.core.rules.validate_project);
+   * null for no project (the rules as they stand, and no verdict) */
+  function normaliseProject(cfg, project) {
+    if (project === null || project === undefined) { return null; }
+    var specs = {};
+    cfg.attributes.forEach(function (a) { specs[a.name] = a; });
+    var out = {};
+    Object.keys(project).forEach(function (name) {
+      var v = project[name];
+      if (v === null || v === undefined || (typeof v === "string" && !v.trim())) { return; }
+      var spec = specs[name];
+      if (spec && spec.type === "bool" && typeof v !== "boolean") {
+        var w = String(v).trim().toLowerCase();
+        if (TRUE_WORDS.indexOf(w) >= 0 || w === cfg.ui.yes) { v = true; }
+        else if (FALSE_WORDS.indexOf(w) >= 0 || w === cfg.ui.no) { v = false; }
+        else { throw new Error("project attribute " + name + ": value " + v + " is not true/false"); }
+      } else if (spec && spec.type === "number" && typeof v !== "number") {
+        var n = parseFloat(String(v).replace(/[,，]/g, ""));
+        if (!isFinite(n)) { throw new Error("project attribute " + name + ": value " + v + " is not a number"); }
+        v = n;
+      } else if (spec && spec.type === "enum") {
+        var s = String(v).trim(), found = null;
+        spec.values.forEach(function (pair) { if (s === pair[0] || s.toLowerCase() === pair[0] || s === pair[1]) { found = pair[0]; } });
+        if (found === null) { throw new Error("project attribute " + name + ": value " + v + " is not allowed"); }
+        v = found;
+      }
+      out[name] = v;
+    });
+    return out;
+  }
+
+  /* zoning.core.rules._eval_pred: null when the project does not give the attribute */
+  function evalPred(p, project) {
+    if (!Object.prototype.hasOwnProperty.call(project, p.attr)) { return null; }
+    var v = project[p.attr];
+    switch (p.op) {
+      case "eq": return v === p.value;
+      case "ne": return v !== p.value;
+      case "in": return p.value.indexOf(v) >= 0;
+      case "not_in": return p.value.indexOf(v) < 0;
+      case "lt": return v < p.value;
+      case "le": return v <= p.value;
+      case "gt": return v > p.value;
+      case "ge": return v >= p.value;
+    }
+    throw new Error("unknown operator " + p.op);
+  }
+
+  /* zoning.core.rules._eval_all: three-valued AND -> {result: true|false|null, missing, false} */
+  function evalAll(conds, project) {
+    var missing = [], falses = [];
+    conds.forEach(function (c) {
+      if (c.any_of) {
+        var groups = c.any_of.map(function (g) { return evalAll(g, project); });
+        if (groups.some(function (g) { return g.result === true; })) { return; }
+        if (groups.every(function (g) { return g.result === false; })) { falses.push("any_of"); return; }
+        groups.forEach(function (g) { if (g.result === null) { missing = missing.concat(g.missing); } });
+        return;
+      }
+      var r = evalPred(c, project);
+      if (r === null) { missing.push(c.attr); } else if (r === false) { falses.push(c.attr); }
+    });
+    missing = missing.filter(function (m, i) { return missing.indexOf(m) === i; });
+    if (falses.length) { return { result: false, missing: missing, falses: falses }; }
+    return { result: missing.length ? null : true, missing: missing, falses: falses };
+  }
+
+  /* zoning.core.rules.evaluate_rule -> {status, missing} (codes: cfg.codes) */
+  function evaluateRule(C, rule, project, day) {
+    if (!inForce(rule, day)) { return { status: C.status.not_in_force, missing: [] }; }
+    if (project === null) { return { status: rule.effect, missing: [] }; }
+    var res = evalAll(rule.conditions, project);
+    if (res.result === false) { return { status: C.status.not_applicable, missing: [] }; }
+    if (res.result === null) { return { status: C.status.unknown, missing: res.missing }; }
+    var maybe = [];
+    for (var i = 0; i < rule.exceptions.length; i++) {
+      var x = evalAll(rule.exceptions[i].conditions, project);
+      if (x.result === true) { return { status: rule.exceptions[i].effect, missing: [], exception: i }; }
+      if (x.result === null) { maybe = maybe.concat(x.missing); }
+    }
+    maybe = maybe.filter(function (m, k) { return maybe.indexOf(m) === k; });
+    return { status: rule.effect, missing: maybe };
+  }
+
+  /* zoning.core.verdicts.overall_verdict over [{rule, status, missing}] -> [verdict, producing] */
+  function overallVerdict(C, evaluated) {
+    var V = C.verdict, S = C.status, E = C.effect;
+    var counted = evaluated.filter(function (e) { return e.rule.addressee === C.to_project; });
+    function withStatus(statuses, effects) {
+      return counted.filter(function (e) {
+        return statuses.indexOf(e.status) >= 0 && (!effects || effects.indexOf(e.rule.effect) >= 0);
+      });
+    }
+    var found = withStatus([S.prohibited]);
+    if (found.length) { return [V.prohibited, found]; }
+    found = withStatus([S.unknown], [E.prohibited, E.conditional]);
+    if (found.length) { return [V.needs_confirmation, found]; }
+    found = withStatus([S.conditional]);
+    if (found.length) { return [V.conditional, found]; }
+    found = withStatus([S.obligation]).concat(withStatus([S.unknown], [E.obligation]));
+    if (found.length) { return [V.obligations, found]; }
+    return [V.clear, []];
+  }
+
+  /* everything the panel shows and ZoningMap.query returns, for one point */
+  function answerAt(cfg, lng, lat, project, day) {
+    var county = countyAt(cfg, lng, lat);
+    var hits = zoneHits(cfg, lng, lat);
+    var governing = governingClasses(cfg.vocab, hits);
+    var inside = county.adcode !== null;
+    var proj = normaliseProject(cfg, project);
+    var evaluated = inside ? applicableRules(cfg.rules, governing).map(function (a) {
+      var v = evaluateRule(cfg.codes, a.rule, proj, day);
+      return { rule: a.rule, kind: a.kind, cls: a.cls, status: v.status, missing: v.missing };
+    }) : [];
+    var verdict = null, producing = [];
+    if (proj !== null && inside && !cfg.missing_kinds.length) {
+      var ov = overallVerdict(cfg.codes, evaluated);
+      verdict = ov[0]; producing = ov[1];
+    }
+    var toConfirm = [];
+    producing.forEach(function (e) { e.missing.forEach(function (m) { if (toConfirm.indexOf(m) < 0) { toConfirm.push(m); } }); });
+    var ext = cfg.extent_classes;
+    return {
+      lng: lng, lat: lat, date: day, project: proj,
+      county: county, hits: hits, governing: governing, evaluated: evaluated,
+      in_planning_area: hits.some(function (h) { return h[0] === cfg.extent_kind && h[1] === ext.planning; }),
+      in_central_area: hits.some(function (h) { return h[0] === cfg.extent_kind && h[1] === ext.central; }),
+      zones: hits.filter(function (h) { return cfg.vocab.zone_kinds.indexOf(h[0]) >= 0; }),
+      verdict: verdict, producing: producing, to_confirm: toConfirm
+    };
+  }
+
+  function plainAnswer(a) {
+    return {
+      lng: a.lng, lat: a.lat, date: a.date,
+      county_adcode: a.county.adcode,
+      near_line: a.county.near_line,
+      maybe_outside_city: a.county.maybe_outside,
+      neighbour_adcode: a.county.neighbour ? a.county.neighbour.adcode : null,
+      in_planning_area: a.in_planning_area,
+      in_central_area: a.in_central_area,
+      zone_classes: a.zones.map(function (h) { return h[1]; }).sort(),
+      governing: a.governing.map(function (g) { return [g[0], g[1]]; }),
+      verdict: a.verdict,
+      verdict_rules: a.producing.map(function (e) { return e.rule.id; }),
+      to_confirm: a.to_confirm.slice(),
+      rules: a.evaluated.map(function (e) { return [e.rule.id, e.status]; })
+    };
+  }
+
+  /* ---------- the panel: the answer, the project form, the layers at the point ---------- */
+
+  function attrLabel(cfg, name) {
+    for (var i = 0; i < cfg.attributes.length; i++) { if (cfg.attributes[i].name === name) { return cfg.attributes[i].label; } }
+    return name;
+  }
+
+  function line(cls, head, value) {
+    var d = el("div", "zm-a-line " + (cls || ""));
+    add(d, el("span", "zm-a-head", head + (cfg_colon(head))), value instanceof Node ? value : el("span", null, value));
+    return d;
+  }
+
+  function cfg_colon(head) { return /[\u3000-\u9fff]$/.test(head) ? "：" : ": "; }
+
+  function answerNodes(cfg, a) {
+    var box = el("section", "zm-answer");
+    var plain = plainAnswer(a);
+    box.setAttribute("data-adcode", plain.county_adcode === null ? "" : plain.county_adcode);
+    box.setAttribute("data-near-line", String(plain.near_line));
+    box.setAttribute("data-verdict", plain.verdict === null ? "" : plain.verdict);
+    box.setAttribute("data-governing", JSON.stringify(plain.governing));
+    box.setAttribute("data-zone-classes", JSON.stringify(plain.zone_classes));
+    box.setAttribute("data-lat", String(a.lat));
+    box.setAttribute("data-lng", String(a.lng));
+    box.appendChild(el("div", "zm-q-head", cfg.ui.answer + " · " + cfg.ui.date + " " + a.date));
+    // county
+    var c = a.county;
+    var countyText = c.adcode === null ? cfg.ui.outside_city
+      : (cfg.lang === "en" && c.name_en ? c.name_en + " / " : "") + c.name + " (" + c.adcode + ")";
+    box.appendChild(line("zm-a-county", cfg.vocab.kinds[cfg.county_kind], countyText));
+    if (c.maybe_outside) {
+      box.appendChild(el("div", "zm-caution", fill(cfg.ui.maybe_outside, { d: Math.round(c.distance_m) })));
+    } else if (c.near_line) {
+      var msg = fill(cfg.ui.near_line, { d: Math.round(c.distance_m), m: Math.round(c.tolerance_m) });
+      if (c.neighbour) { msg += (cfg.lang === "zh" ? "；" : "; ") + cfg.ui.may_be_in + " " + c.neighbour.name + " (" + c.neighbour.adcode + ")"; }
+      box.appendChild(el("div", "zm-caution", msg));
+    }
+    // planning extents
+    var ext = cfg.extent_classes;
+    var extText = [ext.planning, ext.central].map(function (cls, k) {
+      var yes = k === 0 ? a.in_planning_area : a.in_central_area;
+      return cfg.vocab.classes[cls].label + " " + (yes ? cfg.ui.inside : cfg.ui.outside);
+    }).join(cfg.lang === "zh" ? "；" : "; ");
+    box.appendChild(line("zm-a-extents", cfg.vocab.kinds[cfg.extent_kind], extText));
+    // zones
+    var zones = a.zones.map(function (h) {
+      var p = h[3].properties;
+      var bits = [cfg.vocab.classes[h[1]] ? cfg.vocab.classes[h[1]].label : h[1]];
+      if (p.name && p.name !== h[1]) { bits.push(p.name); }
+      if (p.zone_id) { bits.push(p.zone_id); }
+      return bits.join(" ");
+    });
+    box.appendChild(line("zm-a-zones", cfg.ui.zones, zones.length ? zones.join(cfg.lang === "zh" ? "；" : "; ") : cfg.vocab.general_area));
+    // governing
+    var gov = a.governing.filter(function (g) { return cfg.vocab.zone_kinds.indexOf(g[0]) >= 0; });
+    box.appendChild(line("zm-a-governing", cfg.ui.governing, gov.length ? gov.map(function (g) {
+      return cfg.vocab.classes[g[1]] ? cfg.vocab.classes[g[1]].label : g[1];
+    }).join(", ") : cfg.vocab.general_area));
+    // verdict
+    if (cfg.missing_kinds.length) {
+      box.appendChild(el("div", "zm-caution", cfg.ui.missing_layers + cfg.missing_kinds.map(function (k) { return cfg.vocab.kinds[k] || k; }).join(", ")));
+    } else if (c.adcode === null) {
+      box.appendChild(el("div", "zm-muted", cfg.ui.no_verdict_outside));
+    } else if (a.verdict !== null) {
+      var v = el("div", "zm-verdict");
+      var badge = el("span", "zm-verdict-badge", cfg.vocab.verdict_labels[a.verdict] || a.verdict);
+      badge.style.backgroundColor = cfg.vocab.verdict_colours[a.verdict] || "#777777";
+      add(v, el("span", "zm-a-head", cfg.ui.verdict + cfg_colon(cfg.ui.verdict)), badge);
+      box.appendChild(v);
+      if (a.producing.length) {
+        box.appendChild(el("div", "zm-a-head", cfg.ui.by_articles));
+        var ul = el("ul", "zm-rules zm-producing");
+        a.producing.forEach(function (e) { ul.appendChild(ruleItem(cfg, e.rule.id, e.status, a.date)); });
+        box.appendChild(ul);
+      }
+      if (a.to_confirm.length) {
+        var tc = el("div", "zm-confirm");
+        add(tc, el("span", "zm-a-head", cfg.ui.to_confirm + cfg_colon(cfg.ui.to_confirm)),
+            el("span", null, a.to_confirm.map(function (m) { return attrLabel(cfg, m); }).join(", ")));
+        tc.setAttribute("data-attrs", JSON.stringify(a.to_confirm));
+        box.appendChild(tc);
+      }
+      var shaky = cfg.layers.filter(function (l) {
+        return (cfg.vocab.zone_kinds.indexOf(l.kind) >= 0 || l.kind === cfg.extent_kind) && l.accuracy !== cfg.codes.official;
+      }).map(function (l) { return l.accuracy; });
+      if (shaky.length) {
+        var worst = shaky.reduce(function (x, y) { return cfg.vocab.accuracy_rank[y] > cfg.vocab.accuracy_rank[x] ? y : x; });
+        box.appendChild(el("div", "zm-honesty", cfg.vocab.accuracy[worst] + " — " + cfg.ui.accuracy_warning));
+      }
+    }
+    // every applicable rule with its status
+    if (a.evaluated.length) {
+      var d = el("details", "zm-rule-status");
+      d.appendChild(el("summary", null, cfg.ui.rule_status + " (" + a.evaluated.length + ")"));
+      var all = el("ul", "zm-rules");
+      a.evaluated.forEach(function (e) {
+        var li = ruleItem(cfg, e.rule.id, e.status, a.date);
+        li.insertBefore(el("span", "zm-muted", (e.cls ? (cfg.vocab.classes[e.cls] || {}).label || e.cls : cfg.ui.city_wide) + " · "), li.firstChild);
+        all.appendChild(li);
+      });
+      d.appendChild(all);
+      box.appendChild(d);
+    }
+    return box;
+  }
+
+  function projectForm(cfg, onChange) {
+    var d = el("details", "zm-project");
+    d.appendChild(el("summary", null, cfg.ui.project));
+    d.appendChild(el("div", "zm-muted", cfg.ui.project_note));
+    var table = el("table", "zm-attrs zm-form");
+    function row(label, control) {
+      var tr = el("tr");
+      var th = el("th");
+      var lab = el("label", null, label);
+      th.appendChild(lab);
+      var td = el("td");
+      td.appendChild(control);
+      add(tr, th, td);
+      table.appendChild(tr);
+    }
+    var date = el("input");
+    date.type = "date";
+    date.className = "zm-date";
+    date.value = cfg.today;
+    date.addEventListener("change", onChange);
+    row(cfg.ui.date, date);
+    cfg.attributes.forEach(function (a) {
+      var control;
+      if (a.type === "number") {
+        control = el("input");
+        control.type = "number";
+        control.step = "any";
+        control.placeholder = a.unit || "";
+      } else {
+        control = el("select");
+        var opts = [["", cfg.ui.unknown_value]];
+        if (a.type === "bool") { opts.push(["true", cfg.ui.yes], ["false", cfg.ui.no]); }
+        else { opts = opts.concat(a.values); }
+        opts.forEach(function (o) {
+          var opt = el("option", null, o[1]);
+          opt.value = o[0];
+          control.appendChild(opt);
+        });
+      }
+      control.setAttribute("data-attr", a.name);
+      control.setAttribute("data-type", a.type);
+      control.addEventListener("change", onChange);
+      row(a.label + (a.unit ? " (" + a.unit + ")" : ""), control);
+    });
+    d.appendChild(table);
+    L.DomEvent.disableClickPropagation(d);
+    return {
+      node: d,
+      project: function () {
+        var p = {};
+        table.querySelectorAll("[data-attr]").forEach(function (c) {
+          if (c.value === "") { return; }
+          var type = c.getAttribute("data-type");
+          p[c.getAttribute("data-attr")] = type === "bool" ? c.value === "true" : type === "number" ? parseFloat(c.value) : c.value;
+        });
+        return p;
+      },
+      date: function () { return date.value || cfg.today; },
+      set: function (project, day) {
+        table.querySelectorAll("[data-attr]").forEach(function (c) {
+          var v = project ? project[c.getAttribute("data-attr")] : undefined;
+          c.value = v === undefined || v === null ? "" : String(v);
+        });
+        if (day) { date.value = day; }
+      }
+    };
+  }
+
   function panelControl(map, cfg) {
     var ctl = L.control({ position: "topleft" });
-    var body;
+    var body, results;
     ctl.onAdd = function () {
       var box = el("div", "zm-panel leaflet-bar");
       box.id = "zm-query-panel";
@@ -387,7 +881,10 @@ var ZoningMap = (function () {
       head.appendChild(el("span", null, cfg.ui.query_title));
       box.appendChild(head);
       body = el("div", "zm-panel-body");
-      body.appendChild(el("div", "zm-muted", cfg.ui.query_hint));
+      results = el("div", "zm-results");
+      results.appendChild(el("div", "zm-muted", cfg.ui.query_hint));
+      ctl.form = projectForm(cfg, function () { if (ctl.onFormChange) { ctl.onFormChange(); } });
+      add(body, ctl.form.node, results);
       box.appendChild(body);
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
@@ -395,8 +892,8 @@ var ZoningMap = (function () {
     };
     ctl.addTo(map);
     ctl.show = function (nodes) {
-      while (body.firstChild) { body.removeChild(body.firstChild); }
-      nodes.forEach(function (n) { body.appendChild(n); });
+      while (results.firstChild) { results.removeChild(results.firstChild); }
+      nodes.forEach(function (n) { results.appendChild(n); });
       body.scrollTop = 0;
     };
     return ctl;
@@ -404,12 +901,14 @@ var ZoningMap = (function () {
 
   /* ---------- the click query ---------- */
 
-  function query(map, cfg, panel, latlng) {
+  function query(map, cfg, panel, latlng, project, day) {
     var lng = latlng.lng, lat = latlng.lat;
+    var a = answerAt(cfg, lng, lat, project, day);
     var nodes = [];
     var pt = el("div", "zm-point");
-    pt.textContent = cfg.ui.point + " " + lng.toFixed(5) + ", " + lat.toFixed(5) + " (" + cfg.ui.crs_note + ")";
+    pt.textContent = cfg.ui.point + " " + lng.toFixed(6) + ", " + lat.toFixed(6) + " (" + cfg.ui.crs_note + ")";
     nodes.push(pt);
+    nodes.push(answerNodes(cfg, a));
     var result = { lng: lng, lat: lat, layers: {} };
     cfg.layers.forEach(function (layer) {
       if (!layer.query || !layer.data) { return; }
@@ -421,14 +920,16 @@ var ZoningMap = (function () {
       add(h, el("span", null, layer.title), el("span", null, " "), accBadge(layer));
       sec.appendChild(h);
       if (!hits.length) {
-        sec.appendChild(el("div", "zm-muted", layer.kind === "counties" ? cfg.ui.outside_city : cfg.ui.none_here));
+        sec.appendChild(el("div", "zm-muted", layer.kind === cfg.county_kind ? cfg.ui.outside_city : cfg.ui.none_here));
       }
       hits.forEach(function (f) { sec.appendChild(featureCard(cfg, layer, f.properties)); });
       nodes.push(sec);
     });
+    result.answer = plainAnswer(a);
     api.lastQuery = result;
+    api.lastAnswer = result.answer;
     panel.show(nodes);
-    return result;
+    return result.answer;
   }
 
   /* ---------- entry point ---------- */
@@ -436,6 +937,10 @@ var ZoningMap = (function () {
   function init(map, cfg, groups) {
     api.maps.push(map);
     api.configs.push(cfg);
+    cfg.today = cfg.today || new Date().toISOString().slice(0, 10);
+    cfg.missing_kinds = cfg.missing_kinds || [];
+    cfg.attributes = cfg.attributes || [];
+    cfg.rules = cfg.rules || [];
     cfg.layers.forEach(function (layer) {
       var group = groups[layer.key];
       if (!group) { return; }
@@ -445,14 +950,29 @@ var ZoningMap = (function () {
     titleBox(map, cfg);
     legendControl(map, cfg);
     var panel = panelControl(map, cfg);
-    var pin = null;
-    // 'preclick' reaches the map for every click, also on features whose popup stops 'click'
-    map.on("preclick", function (e) {
+    var pin = null, last = null;
+    function run(latlng, project, day) {
       if (pin) { map.removeLayer(pin); }
-      pin = L.circleMarker(e.latlng, { radius: 5, color: "#000", weight: 2, fillColor: "#fff", fillOpacity: 1, interactive: false }).addTo(map);
-      query(map, cfg, panel, e.latlng);
-    });
-    api.query = function (lat, lng) { return query(map, cfg, panel, L.latLng(lat, lng)); };
+      pin = L.circleMarker(latlng, { radius: 5, color: "#000", weight: 2, fillColor: "#fff", fillOpacity: 1, interactive: false }).addTo(map);
+      last = latlng;
+      return query(map, cfg, panel, latlng, project, day);
+    }
+    // 'preclick' reaches the map for every click, also on features whose popup stops 'click'
+    map.on("preclick", function (e) { run(e.latlng, panel.form.project(), panel.form.date()); });
+    panel.onFormChange = function () { if (last) { run(last, panel.form.project(), panel.form.date()); } };
+    /* ZoningMap.query(lat, lng, project, date): the answer at a point, shown in the panel and
+     * returned as a plain object. project: attributes (the form is set to them); undefined
+     * takes the form's; null gives no verdict (the rules as they stand). date: YYYY-MM-DD
+     * (default the form's date). */
+    api.query = function (lat, lng, project, date) {
+      if (project === undefined) { project = panel.form.project(); }
+      if (date === undefined || date === null) { date = panel.form.date(); }
+      panel.form.set(project, date);
+      return run(L.latLng(lat, lng), project, date);
+    };
+    api.answer = function (lat, lng, project, date) {
+      return plainAnswer(answerAt(cfg, lng, lat, project === undefined ? null : project, date || cfg.today));
+    };
   }
 
   api.init = init;
