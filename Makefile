@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test pack bench clean
+.PHONY: venv demo lint format test pack bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,18 @@ demo: venv
 	$(VENV)/bin/zoning derive layers/jincheng/derive_demo/config.toml --out out/derive --map --overwrite
 	@echo "outputs: maps/jincheng.html, out/check/ (sites_demo_check.csv/.xlsx/.gpkg/.html), out/derive/"
 
-test: venv
+# ruff (rules in pyproject.toml [tool.ruff]) and mypy on the package ([tool.mypy]); `make test` runs it first
+lint: venv
+	$(VENV)/bin/ruff check zoning tests benchmarks scripts
+	$(VENV)/bin/mypy
+
+# rewrite files in the ruff style; run it on the files you change (e.g. make format FILES="zoning/cli")
+FILES ?= zoning tests benchmarks scripts
+format: venv
+	$(VENV)/bin/ruff check --fix $(FILES)
+	$(VENV)/bin/ruff format $(FILES)
+
+test: venv lint
 	bash scripts/install_chromium.sh
 	bash scripts/install_postgis.sh
 	$(PY) -m pytest -q
