@@ -34,7 +34,9 @@ def test_query_text_and_json(runner, pack_copy):
 
 
 def test_query_gauss_kruger_survey_order(runner):
-    result = runner.invoke(main_group, ["query", "3928409.18", "38396465.71", "--crs", "gk3", "--order", "survey", "--lang", "en"])
+    result = runner.invoke(
+        main_group, ["query", "3928409.18", "38396465.71", "--crs", "gk3", "--order", "survey", "--lang", "en"]
+    )
     assert result.exit_code == 0, result.output
     assert "zone prefix 38" in result.output and "Chengqu" in result.output
 
@@ -42,8 +44,22 @@ def test_query_gauss_kruger_survey_order(runner):
 def test_query_with_project_and_date(runner, tmp_path):
     proj = tmp_path / "p.json"
     proj.write_text(json.dumps({"建设性质": "新建", "industry": "chemical"}, ensure_ascii=False), encoding="utf-8")
-    result = runner.invoke(main_group, ["query", "112.5", "35.6", "--project-file", str(proj), "-a", "abstracts_groundwater=否",
-                                        "--date", "2025-06-01", "--format", "json"])
+    result = runner.invoke(
+        main_group,
+        [
+            "query",
+            "112.5",
+            "35.6",
+            "--project-file",
+            str(proj),
+            "-a",
+            "abstracts_groundwater=否",
+            "--date",
+            "2025-06-01",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["project"]["construction"] == "new" and data["project"]["abstracts_groundwater"] is False
@@ -90,8 +106,11 @@ def test_layers_list_validate_show(runner):
 
 def test_layers_validate_broken_pack_exit_1(runner, pack_copy):
     (pack_copy / "manifest.toml").write_text(
-        (pack_copy / "manifest.toml").read_text(encoding="utf-8").replace('table = "groundwater_control"', 'table = "nope"'),
-        encoding="utf-8")
+        (pack_copy / "manifest.toml")
+        .read_text(encoding="utf-8")
+        .replace('table = "groundwater_control"', 'table = "nope"'),
+        encoding="utf-8",
+    )
     result = runner.invoke(main_group, ["layers", "validate", str(pack_copy)])
     assert result.exit_code == 1
     assert "groundwater_control" in result.output and "nope" in result.output
@@ -106,16 +125,35 @@ def test_layers_import_gbk_shapefile(runner, pack_copy, counties, tmp_path):
     poly = counties.loc[counties.adcode == "140522"].to_crs(4547).geometry.iloc[0].representative_point()
     sq = Polygon([(poly.x, poly.y), (poly.x + 500, poly.y), (poly.x + 500, poly.y + 500), (poly.x, poly.y + 500)])
     shp = tmp_path / "保护区.shp"
-    pyogrio.write_dataframe(gpd.GeoDataFrame({"类别": ["一级保护区"], "县区": ["阳城县"], "名称": ["某水源地"]},
-                                             geometry=[sq], crs=4547), shp, encoding="GBK")
+    pyogrio.write_dataframe(
+        gpd.GeoDataFrame({"类别": ["一级保护区"], "县区": ["阳城县"], "名称": ["某水源地"]}, geometry=[sq], crs=4547),
+        shp,
+        encoding="GBK",
+    )
     shp.with_suffix(".cpg").unlink(missing_ok=True)
-    result = runner.invoke(main_group, ["layers", "import", str(shp), "--kind", "groundwater_protection",
-                                        "--pack", str(pack_copy), "--name", "bureau_protection", "--source", "test"])
+    result = runner.invoke(
+        main_group,
+        [
+            "layers",
+            "import",
+            str(shp),
+            "--kind",
+            "groundwater_protection",
+            "--pack",
+            str(pack_copy),
+            "--name",
+            "bureau_protection",
+            "--source",
+            "test",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "GB18030" in result.output
     assert "bureau_protection" in [s.name for s in open_pack(pack_copy).layers]
-    result = runner.invoke(main_group, ["query", f"{poly.x}", f"{poly.y}", "--crs", "EPSG:4547", "--pack", str(pack_copy),
-                                        "--format", "json"])
+    result = runner.invoke(
+        main_group,
+        ["query", f"{poly.x}", f"{poly.y}", "--crs", "EPSG:4547", "--pack", str(pack_copy), "--format", "json"],
+    )
     data = json.loads(result.output)
     assert any(z["name"] == "某水源地" and z["accuracy"] == "official" for z in data["zones"])
 
@@ -142,8 +180,21 @@ def _square_without_prj(tmp_path, counties, *, prefixed: bool):
 def test_layers_import_gk3_detects_the_zone_from_the_eastings(runner, pack_copy, counties, tmp_path):
     """--crs gk3, as `--help` advertises: the zone comes from the 8-digit eastings' prefix."""
     shp = _square_without_prj(tmp_path, counties, prefixed=True)
-    args = ["layers", "import", str(shp), "--kind", "groundwater_protection", "--pack", str(pack_copy),
-            "--name", "gk_zone", "--source", "test", "--crs", "gk3"]
+    args = [
+        "layers",
+        "import",
+        str(shp),
+        "--kind",
+        "groundwater_protection",
+        "--pack",
+        str(pack_copy),
+        "--name",
+        "gk_zone",
+        "--source",
+        "test",
+        "--crs",
+        "gk3",
+    ]
     result = runner.invoke(main_group, args)
     assert result.exit_code == 0, result.output
     assert "EPSG:4526" in result.output and "gk3" in result.output
@@ -152,8 +203,17 @@ def test_layers_import_gk3_detects_the_zone_from_the_eastings(runner, pack_copy,
 
 def test_layers_import_gk3_without_prefix_asks_for_the_zone(runner, pack_copy, counties, tmp_path):
     shp = _square_without_prj(tmp_path, counties, prefixed=False)
-    base = ["layers", "import", str(shp), "--kind", "groundwater_protection", "--pack", str(pack_copy),
-            "--source", "test"]
+    base = [
+        "layers",
+        "import",
+        str(shp),
+        "--kind",
+        "groundwater_protection",
+        "--pack",
+        str(pack_copy),
+        "--source",
+        "test",
+    ]
     result = runner.invoke(main_group, [*base, "--name", "plain", "--crs", "gk3"])
     assert result.exit_code == 1 and "gk3:38" in result.output and "Traceback" not in result.output
     result = runner.invoke(main_group, [*base, "--name", "plain", "--crs", "gk3:38"])
@@ -163,8 +223,10 @@ def test_layers_import_gk3_without_prefix_asks_for_the_zone(runner, pack_copy, c
 
 def test_layers_import_unknown_crs_is_a_usage_error(runner, pack_copy, counties, tmp_path):
     shp = _square_without_prj(tmp_path, counties, prefixed=True)
-    result = runner.invoke(main_group, ["layers", "import", str(shp), "--kind", "groundwater_protection",
-                                        "--pack", str(pack_copy), "--crs", "gk9"])
+    result = runner.invoke(
+        main_group,
+        ["layers", "import", str(shp), "--kind", "groundwater_protection", "--pack", str(pack_copy), "--crs", "gk9"],
+    )
     assert result.exit_code == 2 and "gk9" in result.output and "Traceback" not in result.output
 
 

@@ -10,10 +10,10 @@ import pytest
 import rasterio
 from click.testing import CliRunner
 
+from zoning.core.errors import CRSMismatchError, InputFileError, ValidationError, ZoningError
 from zoning.demo import groundwater as demo
 from zoning.derive import derive, load_config
 from zoning.derive.steps import NODATA
-from zoning.core.errors import CRSMismatchError, InputFileError, ValidationError, ZoningError
 
 RES = 500.0
 
@@ -36,8 +36,12 @@ def _copy(demo_dir, tmp_path, edits=""):
     shutil.copytree(demo_dir, d)
     cfg = d / "config.toml"
     if edits:
-        cfg.write_text(cfg.read_text(encoding="utf-8").replace(*edits) if isinstance(edits, tuple)
-                       else cfg.read_text(encoding="utf-8") + edits, encoding="utf-8")
+        cfg.write_text(
+            cfg.read_text(encoding="utf-8").replace(*edits)
+            if isinstance(edits, tuple)
+            else cfg.read_text(encoding="utf-8") + edits,
+            encoding="utf-8",
+        )
     return d, cfg
 
 
@@ -107,8 +111,19 @@ def test_demo_sources_match_published_counts(demo_run, demo_dir):
 
 def test_outputs_provenance_and_labels(demo_run, demo_dir):
     out = demo_run.out
-    for n in ("abundance", "function_value", "vulnerability", "cop_class", "load_class", "protection", "control",
-              "levels", "drastic_index", "cop_index", "load_index"):
+    for n in (
+        "abundance",
+        "function_value",
+        "vulnerability",
+        "cop_class",
+        "load_class",
+        "protection",
+        "control",
+        "levels",
+        "drastic_index",
+        "cop_index",
+        "load_index",
+    ):
         with rasterio.open(out / f"{n}.tif") as src:
             assert src.profile["tiled"] and src.compression is not None
             assert src.tags()["accuracy"] == "demonstration"
@@ -197,15 +212,19 @@ def test_raster_without_crs(demo_dir, tmp_path):
     _rewrite(d / "quality.tif", lambda a: a, crs=None)
     _fails(cfg, tmp_path, CRSMismatchError, "quality.tif", "no CRS")
     # declaring the CRS in the config resolves it
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[inputs]\n", '[inputs]\ncrs = { quality = "EPSG:4547" }\n'),
-                   encoding="utf-8")
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace("[inputs]\n", '[inputs]\ncrs = { quality = "EPSG:4547" }\n'),
+        encoding="utf-8",
+    )
     assert derive(cfg, tmp_path / "ok").out.exists()
 
 
 def test_crs_mismatch_with_declared(demo_dir, tmp_path):
     d, cfg = _copy(demo_dir, tmp_path)
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[inputs]\n", '[inputs]\ncrs = { abundance = "EPSG:4526" }\n'),
-                   encoding="utf-8")
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace("[inputs]\n", '[inputs]\ncrs = { abundance = "EPSG:4526" }\n'),
+        encoding="utf-8",
+    )
     _fails(cfg, tmp_path, CRSMismatchError, "abundance.tif", "EPSG:4526")
 
 
@@ -253,7 +272,9 @@ def test_source_with_missing_type(demo_dir, tmp_path):
 
 def test_bad_config(tmp_path):
     p = tmp_path / "c.toml"
-    p.write_text('[grid]\ncrs = "EPSG:4490"\nresolution = -1\n[classes]\ndrastic_breaks = [150, 100]\n', encoding="utf-8")
+    p.write_text(
+        '[grid]\ncrs = "EPSG:4490"\nresolution = -1\n[classes]\ndrastic_breaks = [150, 100]\n', encoding="utf-8"
+    )
     with pytest.raises(ValidationError) as ei:
         load_config(p)
     probs = " ".join(ei.value.problems)

@@ -83,8 +83,9 @@ def test_spread_windowed_equals_whole():
     rad = rng.choice([1.5, 3.2, 6.0], n)
     dec = rng.choice(["none", "linear", "exp"], n)
     whole = steps.spread_load((100, 80), rows, cols, vals, rad, dec)
-    parts = [steps.spread_load((h, 80), rows, cols, vals, rad, dec, row_off=r0)
-             for r0, h in ((0, 13), (13, 40), (53, 47))]
+    parts = [
+        steps.spread_load((h, 80), rows, cols, vals, rad, dec, row_off=r0) for r0, h in ((0, 13), (13, 40), (53, 47))
+    ]
     assert np.array_equal(np.vstack(parts), whole)
 
 
@@ -162,10 +163,15 @@ def test_demo_disc_mask_and_labels():
     fast = demo._disc_mask(grid, pts, 333.0)
     burnt = demo._burn([Point(x, y).buffer(333.0, 64) for x, y in pts], grid)
     assert fast.sum() > 20 and np.array_equal(fast, burnt)  # cell-centre test = rasterised polygons
-    m = np.array([[1, 1, 0, 0],
-                  [0, 0, 1, 0],   # touches the first part at a corner only: a zone of its own
-                  [1, 0, 1, 0],
-                  [1, 0, 0, 0]], bool)
+    m = np.array(
+        [
+            [1, 1, 0, 0],
+            [0, 0, 1, 0],  # touches the first part at a corner only: a zone of its own
+            [1, 0, 1, 0],
+            [1, 0, 0, 0],
+        ],
+        bool,
+    )
     lab, n = demo._label(m)
     assert n == 3 and len(np.unique(lab[m])) == 3 and (lab[~m] == 0).all()
     assert lab[0, 0] == lab[0, 1] and lab[1, 2] == lab[2, 2] and lab[2, 0] == lab[3, 0]

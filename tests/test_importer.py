@@ -8,9 +8,9 @@ import pytest
 from shapely.geometry import Polygon
 
 from zoning.core.errors import CRSMismatchError, ValidationError
-from zoning.inputs.importer import import_layer
 from zoning.core.layers import open_pack, read_layer
 from zoning.core.validate import validate_pack
+from zoning.inputs.importer import import_layer
 
 
 def _zones_in(counties, code, n=3, size=800.0):
@@ -27,9 +27,15 @@ def _zones_in(counties, code, n=3, size=800.0):
 def _bureau_shapefile(tmp_path, counties, *, county_values=None, classes=None):
     geoms = _zones_in(counties, "140525")
     gdf = gpd.GeoDataFrame(
-        {"编号": ["A1", "A2", "A3"], "管控级别": classes or ["一级", "二级管控区", "2"],
-         "县区": county_values or ["泽州县", "泽州", "140525"], "乡镇": ["巴公镇", "高都镇", "金村镇"]},
-        geometry=geoms, crs=4547)
+        {
+            "编号": ["A1", "A2", "A3"],
+            "管控级别": classes or ["一级", "二级管控区", "2"],
+            "县区": county_values or ["泽州县", "泽州", "140525"],
+            "乡镇": ["巴公镇", "高都镇", "金村镇"],
+        },
+        geometry=geoms,
+        crs=4547,
+    )
     shp = tmp_path / "管控区.shp"
     pyogrio.write_dataframe(gdf, shp, encoding="GBK")
     shp.with_suffix(".cpg").unlink(missing_ok=True)
@@ -40,8 +46,14 @@ def test_import_gbk_shapefile_into_pack(tmp_path, pack_copy, counties):
     shp = _bureau_shapefile(tmp_path, counties)
     pack = open_pack(pack_copy)
     pack, spec, notes = import_layer(
-        pack, shp, kind="groundwater_control", name="bureau_control",
-        field_map={"zone_class": "管控级别"}, source="市生态环境局 test", documents=("晋市环发〔2023〕123号",))
+        pack,
+        shp,
+        kind="groundwater_control",
+        name="bureau_control",
+        field_map={"zone_class": "管控级别"},
+        source="市生态环境局 test",
+        documents=("晋市环发〔2023〕123号",),
+    )
     assert any("GB18030" in n for n in notes)
     assert any("reprojected from EPSG:4547 to EPSG:4490" in n for n in notes)
     got = read_layer(pack, "bureau_control")
@@ -57,7 +69,9 @@ def test_import_gbk_shapefile_into_pack(tmp_path, pack_copy, counties):
 
 
 def test_import_refuses_bad_rows_and_writes_nothing(tmp_path, pack_copy, counties):
-    shp = _bureau_shapefile(tmp_path, counties, county_values=["泽州县", "太原市", "140525"], classes=["一级", "三级", "2"])
+    shp = _bureau_shapefile(
+        tmp_path, counties, county_values=["泽州县", "太原市", "140525"], classes=["一级", "三级", "2"]
+    )
     pack = open_pack(pack_copy)
     with pytest.raises(ValidationError) as err:
         import_layer(pack, shp, kind="groundwater_control", name="x", field_map={"zone_class": "管控级别"})
@@ -71,7 +85,9 @@ def test_import_refuses_bad_rows_and_writes_nothing(tmp_path, pack_copy, countie
 def test_import_county_mismatch_is_reported_with_feature_id(tmp_path, pack_copy, counties):
     shp = _bureau_shapefile(tmp_path, counties, county_values=["泽州县", "陵川县", "泽州县"])
     with pytest.raises(ValidationError) as err:
-        import_layer(open_pack(pack_copy), shp, kind="groundwater_control", name="y", field_map={"zone_class": "管控级别"})
+        import_layer(
+            open_pack(pack_copy), shp, kind="groundwater_control", name="y", field_map={"zone_class": "管控级别"}
+        )
     assert err.value.problems == ["feature A2: county says 陵川县 140524 but it lies in 泽州县 140525"]
 
 
@@ -81,8 +97,9 @@ def test_import_without_crs_needs_crs(tmp_path, pack_copy, counties):
     pack = open_pack(pack_copy)
     with pytest.raises(CRSMismatchError, match="declares no CRS"):
         import_layer(pack, shp, kind="groundwater_control", field_map={"zone_class": "管控级别"})
-    pack, spec, notes = import_layer(pack, shp, kind="groundwater_control", crs="EPSG:4547", name="z",
-                                     field_map={"zone_class": "管控级别"})
+    pack, spec, notes = import_layer(
+        pack, shp, kind="groundwater_control", crs="EPSG:4547", name="z", field_map={"zone_class": "管控级别"}
+    )
     assert any("taken from --crs" in n for n in notes)
 
 

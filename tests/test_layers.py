@@ -51,10 +51,16 @@ def test_missing_manifest(tmp_path):
         ("not [valid toml", "not valid TOML"),
         ("[other]\nx = 1\n", r"\[pack\] table"),
         ('[pack]\nname = "p"\n[[layers]]\nname = "a"\nkind = "counties"\n', "missing key"),
-        ('[pack]\nname = "p"\n[[layers]]\nname = "a"\nkind = "roads"\nfile = "a.gpkg"\ncrs = "EPSG:4490"\n'
-         'accuracy = "official"\nprovenance = { method = "x" }\n', "kind 'roads' is unknown"),
-        ('[pack]\nname = "p"\n[[layers]]\nname = "a"\nkind = "counties"\nfile = "a.gpkg"\ncrs = "EPSG:4490"\n'
-         'accuracy = "exact"\nprovenance = { method = "x" }\n', "accuracy 'exact' is unknown"),
+        (
+            '[pack]\nname = "p"\n[[layers]]\nname = "a"\nkind = "roads"\nfile = "a.gpkg"\ncrs = "EPSG:4490"\n'
+            'accuracy = "official"\nprovenance = { method = "x" }\n',
+            "kind 'roads' is unknown",
+        ),
+        (
+            '[pack]\nname = "p"\n[[layers]]\nname = "a"\nkind = "counties"\nfile = "a.gpkg"\ncrs = "EPSG:4490"\n'
+            'accuracy = "exact"\nprovenance = { method = "x" }\n',
+            "accuracy 'exact' is unknown",
+        ),
     ],
 )
 def test_malformed_manifest(tmp_path, body, message):
@@ -66,7 +72,9 @@ def test_malformed_manifest(tmp_path, body, message):
 def test_missing_layer_file(tmp_path):
     (tmp_path / "manifest.toml").write_text(
         '[pack]\nname = "p"\n[[layers]]\nname = "a"\nkind = "counties"\nfile = "a.gpkg"\ncrs = "EPSG:4490"\n'
-        'accuracy = "official"\nprovenance = { method = "x" }\n', encoding="utf-8")
+        'accuracy = "official"\nprovenance = { method = "x" }\n',
+        encoding="utf-8",
+    )
     pack = open_pack(tmp_path)
     with pytest.raises(LayerReadError, match="a.gpkg not found"):
         read_layer(pack, "a")
@@ -111,7 +119,8 @@ def test_pack_report_matches_the_published_figures(pack):
         table = compare_with_published(layer_statistics(read_layer(pack, name), "zone_class"), spec.published)
         assert (table["count"] == table["published_count"]).all(), table
         assert (table["area_diff_pct"].abs() < 1.0).all(), table
-    extents = compare_with_published(layer_statistics(read_layer(pack, "planning_extents"), "extent_class"),
-                                     pack.layer("planning_extents").published)
+    extents = compare_with_published(
+        layer_statistics(read_layer(pack, "planning_extents"), "extent_class"), pack.layer("planning_extents").published
+    )
     planning = extents.set_index("class").loc["中心城市规划区"]
     assert abs(planning["area_diff_pct"]) < 5.0

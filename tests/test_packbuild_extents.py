@@ -37,8 +37,17 @@ def test_published_area_parsed_from_gazette():
 
 def test_two_features_with_required_columns(extents):
     assert list(extents.extent_class) == ["中心城市规划区", "中心城区"]
-    for col in ("extent_class", "name", "area_km2", "accuracy", "method", "document",
-                "published_area_km2", "counties", "geometry"):
+    for col in (
+        "extent_class",
+        "name",
+        "area_km2",
+        "accuracy",
+        "method",
+        "document",
+        "published_area_km2",
+        "counties",
+        "geometry",
+    ):
         assert col in extents.columns
     assert extents.crs.to_epsg() == 4490
     assert extents.is_valid.all()

@@ -86,8 +86,21 @@ def test_shipped_layers_are_what_the_builder_makes(zones):
 
 
 def test_columns_and_labels(zones):
-    cols = ["zone_id", "category", "zone_class", "level", "name", "county", "county_name",
-            "town", "area_km2", "accuracy", "method", "document", "geometry"]
+    cols = [
+        "zone_id",
+        "category",
+        "zone_class",
+        "level",
+        "name",
+        "county",
+        "county_name",
+        "town",
+        "area_km2",
+        "accuracy",
+        "method",
+        "document",
+        "geometry",
+    ]
     assert list(zones.columns) == cols
     assert zones.crs.to_epsg() == 4490
     assert (zones.accuracy == "demonstration").all()

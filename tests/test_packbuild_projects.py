@@ -9,9 +9,7 @@ import pytest
 from zoning.packbuild import projects as P
 from zoning.packbuild.counties import COUNTIES
 
-pytestmark = pytest.mark.skipif(
-    not (P.SOURCES_DIR / P.FILE_2024).exists(), reason="gazette sources not present"
-)
+pytestmark = pytest.mark.skipif(not (P.SOURCES_DIR / P.FILE_2024).exists(), reason="gazette sources not present")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +41,10 @@ def both():
 
 
 def test_undouble():
-    assert P.undouble("（（一一））高端装备制造产业链高端装备制造产业链（（22个个））") == "（一）高端装备制造产业链（2个）"
+    assert (
+        P.undouble("（（一一））高端装备制造产业链高端装备制造产业链（（22个个））")
+        == "（一）高端装备制造产业链（2个）"
+    )
     assert P.undouble("（（十二十二））文旅康养文旅康养（（1111个个））") == "（十二）文旅康养（11个）"
     assert P.undouble("合合 计计（（198198 个个））") == "合计（198个）"
     assert P.undouble("普通文字") == "普通文字"
@@ -81,7 +82,7 @@ def test_stated_counts_2024(exp24):
 
 def test_stated_counts_2025(exp25):
     assert exp25["document"] == "晋市政办〔2025〕6号"
-    assert exp25["total"] is None          # the list states no grand total
+    assert exp25["total"] is None  # the list states no grand total
     assert exp25["levels"] is None
     assert len(exp25["categories"]) == 5
     for cat, subs in exp25["subcategories"].items():
@@ -100,7 +101,7 @@ def test_counts_match_document(year, df24, df25, exp24, exp25):
     df, exp = (df24, exp24) if year == 2024 else (df25, exp25)
     got = df.groupby("category", sort=False).size().to_dict()
     assert got == exp["categories"]
-    assert list(got) == list(exp["categories"])          # published order
+    assert list(got) == list(exp["categories"])  # published order
     for cat, subs in exp["subcategories"].items():
         g = df[df.category == cat].groupby("subcategory", sort=False).size().to_dict()
         assert g == subs, cat
@@ -128,9 +129,21 @@ def test_2025_sequences(df25):
 
 
 def test_columns(both):
-    for col in ["year", "document", "seq", "name", "level", "category", "subcategory",
-                "places", "county_adcodes", "in_development_zone", "location_precision",
-                "location_note", "source_lines"]:
+    for col in [
+        "year",
+        "document",
+        "seq",
+        "name",
+        "level",
+        "category",
+        "subcategory",
+        "places",
+        "county_adcodes",
+        "in_development_zone",
+        "location_precision",
+        "location_note",
+        "source_lines",
+    ]:
         assert col in both.columns
     assert set(both.year) == {2024, 2025}
     assert set(both.document) == {"晋市政办〔2024〕12号", "晋市政办〔2025〕6号"}

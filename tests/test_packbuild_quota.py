@@ -49,7 +49,12 @@ def test_classes(quota):
     classes = quota["classes"]
     assert len(classes) == 6
     assert [c["class_zh"] for c in classes] == [
-        "商服用地", "工矿仓储用地", "住宅用地", "公共管理与公共服务用地", "交通运输用地", "特殊用地",
+        "商服用地",
+        "工矿仓储用地",
+        "住宅用地",
+        "公共管理与公共服务用地",
+        "交通运输用地",
+        "特殊用地",
     ]
     assert all(c["class_en"] for c in classes)
     assert abs(sum(c["ha"] for c in classes) - quota["total_ha"]) < 0.001

@@ -11,13 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
-from pg_fixture import pg_dsn, pg_server  # noqa: F401  (session fixtures)
 
+from conftest import PACK_DIR
+from pg_fixture import pg_dsn, pg_server  # noqa: F401  (session fixtures)
 from zoning.core import postgis
 from zoning.core.errors import ManifestError
 from zoning.core.layers import open_pack, read_layer
-
-from conftest import PACK_DIR
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +41,27 @@ def test_not_a_dsn_is_refused():
 
 def test_push_writes_tables_with_gist_indexes_and_manifest(pg_pack_dsn):
     with postgis.connect(pg_pack_dsn) as conn:
-        tables = {r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'jincheng'").fetchall()}
-        gist = {r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_indexes WHERE schemaname = 'jincheng' AND indexdef LIKE '%USING gist%'").fetchall()}
+        tables = {
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'jincheng'"
+            ).fetchall()
+        }
+        gist = {
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_indexes WHERE schemaname = 'jincheng' AND indexdef LIKE '%USING gist%'"
+            ).fetchall()
+        }
         paths = {r[0] for r in conn.execute("SELECT path FROM jincheng.zoning_manifest").fetchall()}
-    layers = {"counties", "planning_extents", "land_supply_quota", "groundwater_protection", "groundwater_control",
-              "key_projects"}
+    layers = {
+        "counties",
+        "planning_extents",
+        "land_supply_quota",
+        "groundwater_protection",
+        "groundwater_control",
+        "key_projects",
+    }
     assert layers | {"zoning_manifest"} <= tables
     assert layers <= gist
     assert {"manifest.toml", "zoning_push.json", "rules/jsh_2023_124.toml"} <= paths
@@ -63,8 +76,17 @@ def test_open_pack_by_dsn_materialises_manifest_and_rules(pg_pack_dsn):
     assert all(s.file == "postgis" for s in pack.layers)
 
 
-@pytest.mark.parametrize("name", ["counties", "planning_extents", "land_supply_quota", "groundwater_protection",
-                                  "groundwater_control", "key_projects"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "counties",
+        "planning_extents",
+        "land_supply_quota",
+        "groundwater_protection",
+        "groundwater_control",
+        "key_projects",
+    ],
+)
 def test_every_layer_reads_back_identical(pg_pack_dsn, name):
     assert_geodataframe_equal(read_layer(open_pack(PACK_DIR), name), read_layer(open_pack(pg_pack_dsn), name))
 
@@ -74,8 +96,9 @@ def test_areas_in_the_registered_equal_area_srid_match_pyproj(pg_pack_dsn):
 
     zones = read_layer(open_pack(PACK_DIR), "groundwater_control")
     with postgis.connect(pg_pack_dsn) as conn:
-        rows = conn.execute(f"SELECT ST_Area(ST_Transform(geom, {postgis.AREA_SRID})) FROM jincheng.groundwater_control "
-                            "ORDER BY fid").fetchall()
+        rows = conn.execute(
+            f"SELECT ST_Area(ST_Transform(geom, {postgis.AREA_SRID})) FROM jincheng.groundwater_control ORDER BY fid"
+        ).fetchall()
     np.testing.assert_allclose([r[0] for r in rows], zones.to_crs(settings.area_crs).area, rtol=1e-12)
 
 
@@ -93,7 +116,6 @@ def test_query_points_identical_from_both_stores(pg_pack_dsn):
 
 def test_check_sites_identical_from_both_stores(pg_pack_dsn):
     from pg_fixture import synthetic_sites
-
     from zoning.check import check_sites
 
     sites = synthetic_sites(300, 300, seed=3)

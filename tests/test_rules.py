@@ -98,8 +98,12 @@ def test_every_document_a_zone_layer_cites_has_rules(rules):
     from zoning.core.vocab import CLASSED_KINDS
 
     catalogue = {r.document for r in rules}
-    cited = {(spec.name, doc) for spec in open_pack(PACK).layers if spec.kind in CLASSED_KINDS
-             for doc in spec.provenance.get("documents", [])}
+    cited = {
+        (spec.name, doc)
+        for spec in open_pack(PACK).layers
+        if spec.kind in CLASSED_KINDS
+        for doc in spec.provenance.get("documents", [])
+    }
     assert cited, "the pack's zone layers cite no document"
     assert not [(layer, doc) for layer, doc in cited if doc not in catalogue]
 
@@ -168,7 +172,11 @@ def test_every_exception_clause_is_verbatim_from_the_document(source_lines):
 def test_compensation_levels_and_revenue_split(by_id, source_lines):
     comp = by_id["JSF-2021-3-S05B"]
     assert [(v["level"], v["zone"], v["wan_yuan_per_mu"]) for v in comp.values] == [
-        (1, "一级区", 22), (2, "二级区", 17), (3, "三级区", 15), (4, "四级区", 12), (5, "五级区", 9),
+        (1, "一级区", 22),
+        (2, "二级区", 17),
+        (3, "三级区", 15),
+        (4, "四级区", 12),
+        (5, "五级区", 9),
     ]
     split = by_id["JSF-2021-3-S15"]
     assert [v["share_percent"] for v in split.values] == [30, 70]
@@ -202,7 +210,9 @@ def test_rules_for_zone(rules):
     spring = rules_for_zone(rules, "groundwater_protection", "泉域重点保护区")
     assert {r.id for r in spring} >= {"JSH-2023-124-A10", "JSH-2023-124-A41", "JSH-2023-123-01"}
     assert "JSH-2023-124-A01" not in {r.id for r in spring}
-    lvl1 = [r for r in rules_for_zone(rules, "groundwater_control", "一级管控区") if r.document == "晋市环发〔2023〕124号"]
+    lvl1 = [
+        r for r in rules_for_zone(rules, "groundwater_control", "一级管控区") if r.document == "晋市环发〔2023〕124号"
+    ]
     assert [r.article for r in lvl1][:15] == [f"第{cn_number(n)}条" for n in range(11, 26)]
     assert rules_for_zone(rules, "planning_extent", "中心城区")
     with pytest.raises(RuleError, match="三级管控区"):
@@ -248,8 +258,12 @@ def test_statuses_are_what_evaluation_gives_and_are_labelled(rules):
     schema = json.loads((ROOT / "zoning" / "schemas" / "rules.schema.json").read_text(encoding="utf-8"))
     assert schema["$defs"]["effect"]["enum"] == list(EFFECTS)
     seen = set()
-    projects = (None, {}, {"construction": "新建", "water_supply_related": "否"}, {"construction": "new",
-                                                                                "water_supply_related": True})
+    projects = (
+        None,
+        {},
+        {"construction": "新建", "water_supply_related": "否"},
+        {"construction": "new", "water_supply_related": True},
+    )
     for project in projects:
         for on in (IN_FORCE, date(2000, 1, 1)):
             seen |= {evaluate_rule(r, project, on).status for r in rules}
@@ -306,17 +320,33 @@ def test_spring_domain_exception_for_key_projects(by_id):
     assert "provincial_water_approval" in v.missing
     assert "exception" in v.reason
     # a municipal key project does not qualify
-    v = evaluate_rule(a10, base | {"key_project_level": "市重点", "provincial_water_approval": True, "livelihood_project": False}, IN_FORCE)
+    v = evaluate_rule(
+        a10,
+        base | {"key_project_level": "市重点", "provincial_water_approval": True, "livelihood_project": False},
+        IN_FORCE,
+    )
     assert (v.status, v.missing) == ("prohibited", ())
     # coal mining is never excepted
-    v = evaluate_rule(a10, base | {"industry": "coal", "key_project_level": "provincial", "provincial_water_approval": True, "livelihood_project": True}, IN_FORCE)
+    v = evaluate_rule(
+        a10,
+        base
+        | {
+            "industry": "coal",
+            "key_project_level": "provincial",
+            "provincial_water_approval": True,
+            "livelihood_project": True,
+        },
+        IN_FORCE,
+    )
     assert v.status == "prohibited"
 
 
 def test_quasi_zone_rebuild_exception(by_id):
     a7 = by_id["JSH-2023-124-A07"]
     assert evaluate_rule(a7, {"construction": "new", "severe_water_pollution": True}, IN_FORCE).status == "prohibited"
-    assert evaluate_rule(a7, {"construction": "new", "severe_water_pollution": False}, IN_FORCE).status == "not_applicable"
+    assert (
+        evaluate_rule(a7, {"construction": "new", "severe_water_pollution": False}, IN_FORCE).status == "not_applicable"
+    )
     v = evaluate_rule(a7, {"construction": "改建"}, IN_FORCE)
     assert v.status == "conditional" and "不得增加排污量" in v.reason
 
@@ -331,13 +361,28 @@ def test_any_of_and_thresholds(by_id):
     review = by_id["JSG-2025-16-07"]
     assert evaluate_rule(review, p | {"government_investment_wan": 20000}, day).status == "obligation"
     assert evaluate_rule(review, p | {"government_investment_wan": 3000}, day).status == "not_applicable"
-    assert evaluate_rule(review, {"municipal_approval": True, "works_type": "it", "government_investment_wan": 3000}, day).status == "obligation"
-    assert evaluate_rule(by_id["JSG-2025-16-08"], {"municipal_approval": True, "government_investment_wan": 20001}, day).status == "obligation"
+    assert (
+        evaluate_rule(
+            review, {"municipal_approval": True, "works_type": "it", "government_investment_wan": 3000}, day
+        ).status
+        == "obligation"
+    )
+    assert (
+        evaluate_rule(
+            by_id["JSG-2025-16-08"], {"municipal_approval": True, "government_investment_wan": 20001}, day
+        ).status
+        == "obligation"
+    )
     proposal = by_id["JSG-2025-16-02"]
     assert evaluate_rule(proposal, {"municipal_approval": True, "in_annual_plan": True}, day).status == "information"
     v = evaluate_rule(proposal, {"municipal_approval": True, "in_annual_plan": False}, day)
     assert v.status == "unknown" and v.missing == ("total_investment_wan",)
-    assert evaluate_rule(proposal, {"municipal_approval": True, "in_annual_plan": False, "total_investment_wan": 60000}, day).status == "not_applicable"
+    assert (
+        evaluate_rule(
+            proposal, {"municipal_approval": True, "in_annual_plan": False, "total_investment_wan": 60000}, day
+        ).status
+        == "not_applicable"
+    )
     design = by_id["JSG-2025-16-03"]
     assert evaluate_rule(design, {"municipal_approval": True, "works_type": "设备购置"}, day).status == "information"
 
@@ -345,8 +390,18 @@ def test_any_of_and_thresholds(by_id):
 def test_expropriation_plan_conformity(by_id):
     r = by_id["JSF-2021-3-S02C"]
     d = date(2025, 1, 1)
-    assert evaluate_rule(r, {"involves_expropriation": True, "conforms_to_spatial_plan": True, "in_annual_land_plan": False}, d).status == "prohibited"
-    assert evaluate_rule(r, {"involves_expropriation": True, "conforms_to_spatial_plan": True, "in_annual_land_plan": True}, d).status == "not_applicable"
+    assert (
+        evaluate_rule(
+            r, {"involves_expropriation": True, "conforms_to_spatial_plan": True, "in_annual_land_plan": False}, d
+        ).status
+        == "prohibited"
+    )
+    assert (
+        evaluate_rule(
+            r, {"involves_expropriation": True, "conforms_to_spatial_plan": True, "in_annual_land_plan": True}, d
+        ).status
+        == "not_applicable"
+    )
     v = evaluate_rule(r, {"involves_expropriation": True, "conforms_to_spatial_plan": True}, d)
     assert v.status == "unknown" and v.missing == ("in_annual_land_plan",)
 
@@ -355,7 +410,9 @@ def test_overload_area_abstraction_and_exceptions(by_id):
     r = by_id["JSZB-2021-9-01"]
     d = date(2022, 1, 1)
     p = {"abstracts_groundwater": True, "in_water_overload_area": True}
-    v = evaluate_rule(r, p | {"domestic_water_use": False, "poverty_alleviation_project": False, "water_rights_transfer": False}, d)
+    v = evaluate_rule(
+        r, p | {"domestic_water_use": False, "poverty_alleviation_project": False, "water_rights_transfer": False}, d
+    )
     assert (v.status, v.missing) == ("prohibited", ())
     assert evaluate_rule(r, p | {"water_rights_transfer": True}, d).status == "conditional"
     v = evaluate_rule(r, p, d)
@@ -380,11 +437,24 @@ def test_not_in_force_before_and_after(by_id):
 
 def test_validate_project_coerces_chinese():
     p = validate_project(
-        {"construction": "新建", "discharges_pollutants": "是", "water_supply_related": "否",
-         "key_project_level": "省重点", "government_investment_wan": "5,000", "行业": "化工", "activity": None}
+        {
+            "construction": "新建",
+            "discharges_pollutants": "是",
+            "water_supply_related": "否",
+            "key_project_level": "省重点",
+            "government_investment_wan": "5,000",
+            "行业": "化工",
+            "activity": None,
+        }
     )
-    assert p == {"construction": "new", "discharges_pollutants": True, "water_supply_related": False,
-                 "key_project_level": "provincial", "government_investment_wan": 5000.0, "industry": "chemical"}
+    assert p == {
+        "construction": "new",
+        "discharges_pollutants": True,
+        "water_supply_related": False,
+        "key_project_level": "provincial",
+        "government_investment_wan": 5000.0,
+        "industry": "chemical",
+    }
 
 
 def test_validate_project_rejects_unknown_values_and_keys():
@@ -446,9 +516,9 @@ def test_minimal_file_loads(tmp_path):
         ('in = ["new"]', 'in = ["demolish"]', "conditions[0].in"),
         ('attr = "construction"', 'attr = "colour"', "conditions[0].attr"),
         ('classes = ["一级保护区"]', 'classes = ["三级保护区"]', "applies_to"),
-        ('source_lines = [6928, 6934]', 'source_lines = [6934, 6928]', "source_lines"),
+        ("source_lines = [6928, 6934]", "source_lines = [6934, 6928]", "source_lines"),
         ('article = "第一条"\n', "", "article"),
-        ('in = ["new"]', 'le = 5', "conditions[0].le"),
+        ('in = ["new"]', "le = 5", "conditions[0].le"),
     ],
 )
 def test_malformed_file_names_file_rule_and_field(tmp_path, old, new, field):

@@ -20,7 +20,11 @@ PACKAGE = ROOT / "zoning"
 # Edges of cycles that run through modules other engineers are reorganising now. Each entry
 # is (importer, imported). Empty this list when their work lands: the test must then pass
 # without it.
-ALLOWED_EDGES: set[tuple[str, str]] = set()
+ALLOWED_EDGES: set[tuple[str, str]] = {
+    # zoning/maps/ (being split into build/sites/page/payload by another engineer):
+    # zoning.maps.build -> zoning.maps.sites -> zoning.maps.build
+    ("zoning.maps.build", "zoning.maps.sites"),
+}
 
 
 def _module_name(path: Path) -> str:
@@ -36,7 +40,8 @@ def _modules() -> dict[str, Path]:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _runtime_nodes(tree: ast.AST):
@@ -97,7 +102,7 @@ def _find_cycle(graph: dict[str, dict[str, int]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             if nxt not in state:
                 found = visit(nxt)
                 if found:

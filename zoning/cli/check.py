@@ -8,11 +8,16 @@ from pathlib import Path
 import click
 
 from zoning.cli import options
+from zoning.core import vocab
 
 #: Exit code when ``--fail-on`` is given and a site reaches that verdict.
 EXIT_FAIL_ON = 3
 
-_STRENGTH = ("prohibited", "needs confirmation", "conditional", "obligations", "clear")
+#: verdicts, strongest first, and the levels --fail-on counts (from the one vocabulary)
+_FAIL_ON = {
+    vocab.PROHIBITED: (vocab.PROHIBITED,),
+    vocab.CONDITIONAL: (vocab.PROHIBITED, vocab.NEEDS_CONFIRMATION, vocab.CONDITIONAL),
+}
 
 
 def _formats_handler(ctx, param, value):
@@ -23,8 +28,9 @@ def _formats_handler(ctx, param, value):
     fmts = [f.strip().lower() for f in value.split(",") if f.strip()]
     bad = [f for f in fmts if f not in FORMATS]
     if bad:
-        raise click.BadParameter(f"{', '.join(bad)}: expected a comma-separated list of {', '.join(FORMATS)}",
-                                 ctx=ctx, param=param)
+        raise click.BadParameter(
+            f"{', '.join(bad)}: expected a comma-separated list of {', '.join(FORMATS)}", ctx=ctx, param=param
+        )
     return fmts
 
 
@@ -56,36 +62,105 @@ def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: lis
 @options.pack_opt
 @options.crs_opt
 @options.order_opt
-@click.option("--date", "on_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Evaluate the rules as in force on this date (default today).")
+@click.option(
+    "--date",
+    "on_date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Evaluate the rules as in force on this date (default today).",
+)
 @click.option("--out", "out_dir", metavar="DIR", help="Write <SITES>_check.<format> for each --format into DIR.")
-@click.option("-o", "--output", "out_files", multiple=True, metavar="FILE",
-              help="An output file; its suffix (.csv .xlsx .gpkg .html) chooses the format (repeatable).")
-@click.option("--format", "fmts", callback=_formats_handler, metavar="LIST",
-              help="Comma-separated formats for --out: csv,xlsx,gpkg,html (default csv,xlsx).")
-@click.option("--fail-on", type=click.Choice(["prohibited", "conditional"]), default=None,
-              help=f"Exit with code {EXIT_FAIL_ON} when any site reaches this verdict (conditional also counts "
-                   "prohibited and needs confirmation).")
-@click.option("--field", "fields", multiple=True, callback=options.pairs("TARGET=COLUMN", "lon=东经 or construction=建设性质"), metavar="TARGET=COLUMN",
-              help="Map a column, e.g. --field lon=东经 --field site_name=工程名称 --field construction=性质 (repeatable).")
-@click.option("--set", "attrs", multiple=True, callback=options.pairs("NAME=VALUE", "construction=新建"), metavar="NAME=VALUE",
-              help="A project attribute for every site without its own, e.g. --set construction=新建 (repeatable).")
+@click.option(
+    "-o",
+    "--output",
+    "out_files",
+    multiple=True,
+    metavar="FILE",
+    help="An output file; its suffix (.csv .xlsx .gpkg .html) chooses the format (repeatable).",
+)
+@click.option(
+    "--format",
+    "fmts",
+    callback=_formats_handler,
+    metavar="LIST",
+    help="Comma-separated formats for --out: csv,xlsx,gpkg,html (default csv,xlsx).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(list(_FAIL_ON)),
+    default=None,
+    help=f"Exit with code {EXIT_FAIL_ON} when any site reaches this verdict (conditional also counts "
+    f"{' and '.join(vocab.VERDICT_LABELS[v][1] for v in _FAIL_ON[vocab.CONDITIONAL][:-1])}).",
+)
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    callback=options.pairs("TARGET=COLUMN", "lon=东经 or construction=建设性质"),
+    metavar="TARGET=COLUMN",
+    help="Map a column, e.g. --field lon=东经 --field site_name=工程名称 --field construction=性质 (repeatable).",
+)
+@click.option(
+    "--set",
+    "attrs",
+    multiple=True,
+    callback=options.pairs("NAME=VALUE", "construction=新建"),
+    metavar="NAME=VALUE",
+    help="A project attribute for every site without its own, e.g. --set construction=新建 (repeatable).",
+)
 @click.option("--layer", "layer_name", help="Layer inside a multi-layer GeoPackage.")
 @click.option("--sheet", help="Excel sheet (default the first).")
 @click.option("--encoding", help="Text encoding of the input (default detected: UTF-8, UTF-8 BOM, GBK).")
-@click.option("--chunksize", type=click.IntRange(min=100), default=50_000, show_default=True,
-              help="CSV rows read and checked at a time (bounds memory).")
+@click.option(
+    "--chunksize",
+    type=click.IntRange(min=100),
+    default=50_000,
+    show_default=True,
+    help="CSV rows read and checked at a time (bounds memory).",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
-@click.option("--engine", type=click.Choice(["in-process", "dask", "postgis"]), default=None,
-              help="in-process (default for files), dask (partitioned on a dask cluster), postgis (in SQL; "
-                   "the default for a postgresql://...?table=NAME SITES).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="dask: worker processes of the local cluster (default: CPU count).")
-@click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="dask: an existing scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster.")
+@click.option(
+    "--engine",
+    type=click.Choice(["in-process", "dask", "postgis"]),
+    default=None,
+    help="in-process (default for files), dask (partitioned on a dask cluster), postgis (in SQL; "
+    "the default for a postgresql://...?table=NAME SITES).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="dask: worker processes of the local cluster (default: CPU count).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="dask: an existing scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster.",
+)
 @options.lang_opt
-def check(sites, pack, crs, order, on_date, out_dir, out_files, fmts, fail_on, fields, attrs, layer_name, sheet,
-          encoding, chunksize, progress, engine, workers, scheduler, lang) -> None:
+def check(
+    sites,
+    pack,
+    crs,
+    order,
+    on_date,
+    out_dir,
+    out_files,
+    fmts,
+    fail_on,
+    fields,
+    attrs,
+    layer_name,
+    sheet,
+    encoding,
+    chunksize,
+    progress,
+    engine,
+    workers,
+    scheduler,
+    lang,
+) -> None:
     """Check every site in SITES against the control zones and planning extents.
 
     SITES is a CSV (UTF-8, BOM or GBK), an Excel .xlsx (title rows and merged cells
@@ -142,8 +217,9 @@ def check(sites, pack, crs, order, on_date, out_dir, out_files, fmts, fail_on, f
         bar = tqdm(unit=" sites", desc="check", file=sys.stderr, leave=False)
     writer = ResultWriter(outputs, lang=lang, context=ctx, inputs=[sites_path])
     try:
-        read = dict(crs=crs, order=order, fields=fields, layer=layer_name, sheet=sheet, encoding=encoding,
-                    chunksize=chunksize)
+        read = dict(
+            crs=crs, order=order, fields=fields, layer=layer_name, sheet=sheet, encoding=encoding, chunksize=chunksize
+        )
         if engine == "dask":
             from zoning.engines import iter_check_dask
 
@@ -165,20 +241,31 @@ def check(sites, pack, crs, order, on_date, out_dir, out_files, fmts, fail_on, f
     from zoning.outputs.reports import verdict_label
 
     counts = writer.verdict_counts
-    summary = ", ".join(f"{verdict_label(v, lang)} {counts[v]}" for v in (*_STRENGTH, "not checked") if v in counts)
+    summary = ", ".join(f"{verdict_label(v, lang)} {counts[v]}" for v in vocab.ALL_VERDICTS if v in counts)
     click.echo((f"{writer.n_sites} 个项目: " if zh else f"{writer.n_sites} sites: ") + summary)
     if ctx.demonstration_layers:
-        click.echo(("注意: 依据的 " + "、".join(ctx.demonstration_layers) + " 为演示数据, 结论不能作为审批依据") if zh else
-                   ("note: " + ", ".join(ctx.demonstration_layers) + " are demonstration data; verdicts resting on them "
-                    "are not for approval"))
+        click.echo(
+            ("注意: 依据的 " + "、".join(ctx.demonstration_layers) + " 为演示数据, 结论不能作为审批依据")
+            if zh
+            else (
+                "note: " + ", ".join(ctx.demonstration_layers) + " are demonstration data; verdicts resting on them "
+                "are not for approval"
+            )
+        )
     for fmt, path in written.items():
         click.echo(f"  {fmt}: {path}")
     if getattr(writer, "map_note", None):
         click.echo(f"  html: {writer.map_note}")
     if fail_on:
-        levels = ("prohibited",) if fail_on == "prohibited" else ("prohibited", "needs confirmation", "conditional")
+        levels = _FAIL_ON[fail_on]
         hit = sum(counts.get(v, 0) for v in levels)
         if hit:
-            click.echo((f"--fail-on {fail_on}: {hit} 个项目达到该结论" if zh else
-                        f"--fail-on {fail_on}: {hit} site(s) reach it"), err=True)
+            click.echo(
+                (
+                    f"--fail-on {fail_on}: {hit} 个项目达到该结论"
+                    if zh
+                    else f"--fail-on {fail_on}: {hit} site(s) reach it"
+                ),
+                err=True,
+            )
             click.get_current_context().exit(EXIT_FAIL_ON)

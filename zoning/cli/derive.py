@@ -13,8 +13,13 @@ import click
 
 @click.command("derive")
 @click.argument("config", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=str), default=None,
-              help="Output folder (default: <config dir>/out). Written via a temporary folder, then renamed.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="Output folder (default: <config dir>/out). Written via a temporary folder, then renamed.",
+)
 @click.option("--map", "html_map", is_flag=True, help="Also write map.html (folium) with every map as an overlay.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing, non-empty output folder.")
 def derive(config: str, out: str | None, html_map: bool, overwrite: bool) -> None:

@@ -79,24 +79,62 @@ def show(pack, lang: str) -> None:
 
 @layers.command("import", short_help="Bring a shapefile/GeoPackage/GeoJSON into a pack.")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--kind", required=True, type=click.Choice(
-    ["counties", "planning_extent", "land_supply_quota", "groundwater_protection", "groundwater_control", "key_projects"]))
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(
+        [
+            "counties",
+            "planning_extent",
+            "land_supply_quota",
+            "groundwater_protection",
+            "groundwater_control",
+            "key_projects",
+        ]
+    ),
+)
 @options.pack_opt
-@click.option("--name", help="Layer name in the pack (default: the file name). Use an existing name with --replace to swap a layer.")
+@click.option(
+    "--name",
+    help="Layer name in the pack (default: the file name). Use an existing name with --replace to swap a layer.",
+)
 @click.option("--layer", "layer_name", help="Layer inside a multi-layer GeoPackage.")
 @click.option("--encoding", help="Attribute encoding (default: detected; GBK shapefiles without .cpg are recognised).")
 @options.crs_opt
-@click.option("--field", "fields", multiple=True, callback=options.pairs("TARGET=COLUMN", "county=XZQDM"), metavar="TARGET=COLUMN",
-              help="Map a field, e.g. --field county=XZQDM --field zone_class=类别 (repeatable).")
-@click.option("--accuracy", type=click.Choice(["official", "indicative", "demonstration"]), default="official", show_default=True)
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    callback=options.pairs("TARGET=COLUMN", "county=XZQDM"),
+    metavar="TARGET=COLUMN",
+    help="Map a field, e.g. --field county=XZQDM --field zone_class=类别 (repeatable).",
+)
+@click.option(
+    "--accuracy", type=click.Choice(["official", "indicative", "demonstration"]), default="official", show_default=True
+)
 @click.option("--source", help="Where the layer comes from (bureau, data set, date).")
 @click.option("--document", "documents", multiple=True, help="A 文号 the layer implements (repeatable).")
 @click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--valid-to", type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--repair", is_flag=True, help="Repair invalid geometries with make_valid instead of refusing them.")
 @click.option("--replace", is_flag=True, help="Replace an existing layer of the same name.")
-def import_(file, kind, pack, name, layer_name, encoding, crs, fields, accuracy, source, documents,
-            valid_from, valid_to, repair, replace) -> None:
+def import_(
+    file,
+    kind,
+    pack,
+    name,
+    layer_name,
+    encoding,
+    crs,
+    fields,
+    accuracy,
+    source,
+    documents,
+    valid_from,
+    valid_to,
+    repair,
+    replace,
+) -> None:
     """Import FILE as a layer of kind KIND: detect the encoding, map fields, reproject
     to the pack's CRS, validate, then write it into the pack with its provenance.
 
@@ -110,10 +148,21 @@ def import_(file, kind, pack, name, layer_name, encoding, crs, fields, accuracy,
 
     options.resolve_crs_option(crs)  # an unknown CRS is a usage error; gk3's zone comes from the data
     pack, spec, notes = import_layer(
-        pack, file, kind=kind, name=name, layer=layer_name, encoding=encoding, crs=crs, field_map=fields,
-        accuracy=accuracy, source=source, documents=tuple(documents),
+        pack,
+        file,
+        kind=kind,
+        name=name,
+        layer=layer_name,
+        encoding=encoding,
+        crs=crs,
+        field_map=fields,
+        accuracy=accuracy,
+        source=source,
+        documents=tuple(documents),
         valid_from=valid_from.date() if valid_from else None,
-        valid_to=valid_to.date() if valid_to else None, repair=repair, replace=replace,
+        valid_to=valid_to.date() if valid_to else None,
+        repair=repair,
+        replace=replace,
     )
     for note in notes:
         click.echo(f"  {note}")

@@ -14,8 +14,9 @@ import click
 
 
 def _one_line(message: str, exit_code: int) -> click.ClickException:
+    """click's one-line ``Error: message`` with ``exit_code`` (no error class of the CLI's own)."""
     exc = click.ClickException(message)
-    exc.exit_code = exit_code
+    exc.exit_code = exit_code  # type: ignore[misc]  # click reads it per instance
     return exc
 
 

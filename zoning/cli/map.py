@@ -19,16 +19,36 @@ def _layers_handler(ctx: click.Context, param: click.Parameter, values: tuple[st
 
 @click.command("map", short_help="Write an interactive HTML map of the layers.")
 @options.pack_opt
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              metavar="FILE", help="HTML file to write (default: maps/<pack>.html).")
-@click.option("--layers", "layers", multiple=True, callback=_layers_handler, metavar="NAMES",
-              help="Pack layers to show, comma-separated or repeated (default: all vector layers).")
-@click.option("--sites", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              metavar="FILE", help="Sites to draw (GeoJSON, GeoPackage, shapefile) with a 'name' and "
-              "optional 'verdict' column.")
-@click.option("--basemap", type=click.Choice(["none", "osm", "tianditu"]), default="none",
-              show_default=True, help="Background tiles; tianditu needs $TIANDITU_KEY. "
-              "none works with no network.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="HTML file to write (default: maps/<pack>.html).",
+)
+@click.option(
+    "--layers",
+    "layers",
+    multiple=True,
+    callback=_layers_handler,
+    metavar="NAMES",
+    help="Pack layers to show, comma-separated or repeated (default: all vector layers).",
+)
+@click.option(
+    "--sites",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Sites to draw (GeoJSON, GeoPackage, shapefile) with a 'name' and optional 'verdict' column.",
+)
+@click.option(
+    "--basemap",
+    type=click.Choice(["none", "osm", "tianditu"]),
+    default="none",
+    show_default=True,
+    help="Background tiles; tianditu needs $TIANDITU_KEY. none works with no network.",
+)
 @click.option("--offline", is_flag=True, help="Inline Leaflet into the HTML: one file, no CDN.")
 @options.lang_opt
 @click.option("--overwrite", is_flag=True, help="Replace FILE if it exists.")

@@ -51,10 +51,12 @@ order_opt = click.option(
     show_default=True,
     help="survey: the first number is X = northing (Chinese survey order).",
 )
-lang_opt = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                        help="Language of the text output.")
-format_opt = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                          show_default=True, help="Output format.")
+lang_opt = click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the text output."
+)
+format_opt = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
 
 
 def pairs(expected: str, example: str) -> Callable[[click.Context, click.Parameter, Sequence[str]], dict[str, str]]:

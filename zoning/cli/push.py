@@ -24,7 +24,9 @@ def push(pack: str, dsn: str, replace_existing: bool) -> None:
     from zoning.core.postgis import is_dsn, push_pack, redact
 
     if not is_dsn(dsn):
-        raise click.BadParameter(f"{dsn!r}: expected postgresql://user@host:port/dbname[?schema=NAME]", param_hint="DSN")
+        raise click.BadParameter(
+            f"{dsn!r}: expected postgresql://user@host:port/dbname[?schema=NAME]", param_hint="DSN"
+        )
     result, notes = push_pack(pack, dsn, replace_existing=replace_existing)
     for note in notes:
         click.echo(f"  {note}")

@@ -16,8 +16,11 @@ def _list_attributes(ctx, param, value):
     from zoning.core.rules import PROJECT_ATTRIBUTES
 
     for spec in PROJECT_ATTRIBUTES.values():
-        allowed = ", ".join(f"{v.value} ({v.zh})" for v in spec.values) if spec.values else (
-            "true/false (是/否)" if spec.type == "bool" else f"number ({spec.unit})")
+        allowed = (
+            ", ".join(f"{v.value} ({v.zh})" for v in spec.values)
+            if spec.values
+            else ("true/false (是/否)" if spec.type == "bool" else f"number ({spec.unit})")
+        )
         click.echo(f"{spec.name:32s} {spec.zh} / {spec.en}: {allowed}")
     ctx.exit()
 
@@ -46,14 +49,32 @@ def _load_project_file(path: str) -> dict:
 @options.crs_opt
 @options.order_opt
 @options.pack_opt
-@click.option("--date", "on_date", type=click.DateTime(["%Y-%m-%d"]), help="Read the rules on this date (default today).")
-@click.option("--project-file", type=click.Path(exists=True, dir_okay=False),
-              help="Project attributes as a JSON or TOML table.")
-@click.option("-a", "--attr", "attrs", multiple=True, callback=options.pairs("NAME=VALUE", "construction=new"), metavar="NAME=VALUE",
-              help="A project attribute, e.g. -a construction=new -a industry=chemical -a 排放污染物=是 (repeatable).")
-@click.option("--list-attributes", is_flag=True, expose_value=False, is_eager=True, callback=_list_attributes,
-              help="List the project attributes and their values, then exit.")
-@click.option("--radius", "radius_km", type=float, default=5.0, show_default=True, help="Radius for nearby key projects, km.")
+@click.option(
+    "--date", "on_date", type=click.DateTime(["%Y-%m-%d"]), help="Read the rules on this date (default today)."
+)
+@click.option(
+    "--project-file", type=click.Path(exists=True, dir_okay=False), help="Project attributes as a JSON or TOML table."
+)
+@click.option(
+    "-a",
+    "--attr",
+    "attrs",
+    multiple=True,
+    callback=options.pairs("NAME=VALUE", "construction=new"),
+    metavar="NAME=VALUE",
+    help="A project attribute, e.g. -a construction=new -a industry=chemical -a 排放污染物=是 (repeatable).",
+)
+@click.option(
+    "--list-attributes",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_list_attributes,
+    help="List the project attributes and their values, then exit.",
+)
+@click.option(
+    "--radius", "radius_km", type=float, default=5.0, show_default=True, help="Radius for nearby key projects, km."
+)
 @options.format_opt
 @options.lang_opt
 def query(x, y, crs, order, pack, on_date, project_file, attrs, radius_km, fmt, lang) -> None:
@@ -80,8 +101,14 @@ def query(x, y, crs, order, pack, on_date, project_file, attrs, radius_km, fmt, 
         project = _load_project_file(project_file) if project_file else {}
         project.update(attrs)
     result = query_point(
-        x, y, crs, order=order, pack=pack, project=project,
-        on_date=on_date.date() if on_date else None, radius_m=radius_km * 1000,
+        x,
+        y,
+        crs,
+        order=order,
+        pack=pack,
+        project=project,
+        on_date=on_date.date() if on_date else None,
+        radius_m=radius_km * 1000,
     )
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

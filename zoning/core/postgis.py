@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 
 from zoning.core import settings
-from zoning.core.errors import LayerReadError, ManifestError, PostgisError, ZoningError
+from zoning.core.errors import LayerReadError, ManifestError, PostgisError
 from zoning.core.manifest import open_dir, read_file_layer, read_manifest_head, tomllib
 
 if TYPE_CHECKING:
@@ -212,8 +212,9 @@ def _cell(value: Any, pg_type: str) -> Any:
     return value
 
 
-def _write_frame(conn: psycopg.Connection, schema: str, table: str, gdf: gpd.GeoDataFrame, srid: int,
-                 *, key: str = "fid") -> list[tuple[str, str, str]]:
+def _write_frame(
+    conn: psycopg.Connection, schema: str, table: str, gdf: gpd.GeoDataFrame, srid: int, *, key: str = "fid"
+) -> list[tuple[str, str, str]]:
     """Create ``schema.table`` (key, attributes, geom) and COPY ``gdf`` into it, then index it."""
     import shapely
     from psycopg import sql
@@ -233,8 +234,9 @@ def _write_frame(conn: psycopg.Connection, schema: str, table: str, gdf: gpd.Geo
         for i in range(len(gdf)):
             row = [i + 1, *(_cell(col[i], t) for col, (_, _, t) in zip(columns, plan)), wkb[i]]
             cp.write_row(row)
-    conn.execute(sql.SQL("CREATE INDEX {} ON {} USING GIST (geom)").format(
-        _ident(f"{table}_geom_gist"), _ident(schema, table)))
+    conn.execute(
+        sql.SQL("CREATE INDEX {} ON {} USING GIST (geom)").format(_ident(f"{table}_geom_gist"), _ident(schema, table))
+    )
     conn.execute(sql.SQL("ANALYZE {}").format(_ident(schema, table)))
     return plan
 
@@ -291,7 +293,9 @@ def push_pack(pack: Pack | str | Path, dsn: str, *, replace_existing: bool = Fal
                 conn.execute(f"DROP TABLE IF EXISTS {_quote(schema)}.{_quote(table)}")
             conn.execute(f"DELETE FROM {_quote(schema)}.{MANIFEST_TABLE}")
         else:
-            conn.execute(f"CREATE TABLE {_quote(schema)}.{MANIFEST_TABLE} (path text PRIMARY KEY, content text NOT NULL)")
+            conn.execute(
+                f"CREATE TABLE {_quote(schema)}.{MANIFEST_TABLE} (path text PRIMARY KEY, content text NOT NULL)"
+            )
         ensure_area_srid(conn)
         layers = []
         tables: dict[str, str] = {}
@@ -325,15 +329,18 @@ def push_pack(pack: Pack | str | Path, dsn: str, *, replace_existing: bool = Fal
         doc = {"pack": head, "layers": [s.to_manifest() for s in layers]}
         info = {
             "push_id": uuid.uuid4().hex,
-            "pushed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "pushed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "source": str(src.dsn and redact(src.dsn) or src.path),
             "schema": schema,
             "tables": tables,
             "columns": columns,
             "area_srid": AREA_SRID,
         }
-        rows = [("manifest.toml", tomli_w.dumps(doc)), (PUSH_INFO, json.dumps(info, ensure_ascii=False, indent=1)),
-                *rule_files.items()]
+        rows = [
+            ("manifest.toml", tomli_w.dumps(doc)),
+            (PUSH_INFO, json.dumps(info, ensure_ascii=False, indent=1)),
+            *rule_files.items(),
+        ]
         with conn.cursor() as cur:
             cur.executemany(f"INSERT INTO {_quote(schema)}.{MANIFEST_TABLE} (path, content) VALUES (%s, %s)", rows)
         notes.append(f"manifest and {len(rule_files)} rules file(s) -> {schema}.{MANIFEST_TABLE}")
@@ -357,8 +364,13 @@ def _quote(name: str) -> str:
 # ----------------------------------------------------------------------------- reading
 
 
+def _one(row: tuple[Any, ...] | None) -> Any:
+    """The single value of a one-row, one-column query (``None`` for no row)."""
+    return None if row is None else row[0]
+
+
 def _manifest_rows(conn: psycopg.Connection, schema: str) -> dict[str, str] | None:
-    exists = conn.execute("SELECT to_regclass(%s)", (f"{_quote(schema)}.{MANIFEST_TABLE}",)).fetchone()[0]
+    exists = _one(conn.execute("SELECT to_regclass(%s)", (f"{_quote(schema)}.{MANIFEST_TABLE}",)).fetchone())
     if exists is None:
         return None
     return dict(conn.execute(f"SELECT path, content FROM {_quote(schema)}.{MANIFEST_TABLE}").fetchall())
@@ -386,8 +398,10 @@ def open_pack(dsn: str) -> Pack:
     with connect(dsn) as conn:
         rows = _manifest_rows(conn, parts.schema)
     if rows is None or "manifest.toml" not in rows:
-        msg = (f"{redact(dsn)}: schema {parts.schema!r} holds no zoning pack (no {MANIFEST_TABLE} table); "
-               "load one with `zoning layers push PACK DSN`")
+        msg = (
+            f"{redact(dsn)}: schema {parts.schema!r} holds no zoning pack (no {MANIFEST_TABLE} table); "
+            "load one with `zoning layers push PACK DSN`"
+        )
         raise ManifestError(msg)
     info = json.loads(rows.get(PUSH_INFO, "{}"))
     pack_dsn = _pack_dsn(dsn)
@@ -421,7 +435,9 @@ def open_pack(dsn: str) -> Pack:
 def _pack_dsn(dsn: str) -> str:
     """The DSN of the pack: conninfo plus schema, without table/key/geom/out."""
     parts = urlsplit(dsn)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("table", "key", "geom", "out")]
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("table", "key", "geom", "out")
+    ]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
@@ -455,8 +471,16 @@ def _read_cached(dsn: str, table: str, name: str, _push: str, cache_dir: str) ->
         raise LayerReadError(msg) from exc
 
 
-def read_table(dsn: str, table: str, *, schema: str | None = None, columns: list[list[str]] | None = None,
-               order_by: str | None = None, geom: str = "geom", drop: tuple[str, ...] = ("fid",)) -> gpd.GeoDataFrame:
+def read_table(
+    dsn: str,
+    table: str,
+    *,
+    schema: str | None = None,
+    columns: list[list[str]] | None = None,
+    order_by: str | None = None,
+    geom: str = "geom",
+    drop: tuple[str, ...] = ("fid",),
+) -> gpd.GeoDataFrame:
     """Read a table with a geometry column into a GeoDataFrame.
 
     ``columns`` is ``[[name, pandas dtype], ...]`` (the geometry's entry names the
@@ -468,12 +492,20 @@ def read_table(dsn: str, table: str, *, schema: str | None = None, columns: list
 
     schema = schema or parse_dsn(dsn).schema
     with connect(dsn) as conn:
-        srid = conn.execute(sql.SQL("SELECT Find_SRID({}, {}, {})").format(
-            sql.Literal(schema), sql.Literal(table), sql.Literal(geom))).fetchone()[0]
+        srid = _one(
+            conn.execute(
+                sql.SQL("SELECT Find_SRID({}, {}, {})").format(sql.Literal(schema), sql.Literal(table), sql.Literal(geom))
+            ).fetchone()
+        )
         if columns is None:
-            names = [r[0] for r in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
-                "ORDER BY ordinal_position", (schema, table)).fetchall()]
+            names = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                    "ORDER BY ordinal_position",
+                    (schema, table),
+                ).fetchall()
+            ]
             attrs = [[n, ""] for n in names if n != geom and n not in drop]
             geom_out = "geometry"
         else:
@@ -497,12 +529,16 @@ def read_table(dsn: str, table: str, *, schema: str | None = None, columns: list
             data[c] = pd.Series(values) if values else pd.Series([], dtype=object)
     wkb = [r[-1] for r in rows]
     geoms = shapely.from_wkb(np.array([bytes(b) if b is not None else None for b in wkb], dtype=object))
-    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=f"EPSG:{srid}" if srid else None, name=geom_out),
-                            crs=f"EPSG:{srid}" if srid else None)
+    return gpd.GeoDataFrame(
+        data,
+        geometry=gpd.GeoSeries(geoms, crs=f"EPSG:{srid}" if srid else None, name=geom_out),
+        crs=f"EPSG:{srid}" if srid else None,
+    )
 
 
-def write_sites(gdf: gpd.GeoDataFrame, dsn: str, table: str | None = None, *, key: str = "site_key",
-                if_exists: str = "fail") -> str:
+def write_sites(
+    gdf: gpd.GeoDataFrame, dsn: str, table: str | None = None, *, key: str = "site_key", if_exists: str = "fail"
+) -> str:
     """Write a site layer into PostGIS (``key`` = 1..n in row order, GIST index) for
     :func:`zoning.engines.check_in_database`; the geometry goes in as EPSG:4490.
 
@@ -525,13 +561,13 @@ def write_sites(gdf: gpd.GeoDataFrame, dsn: str, table: str | None = None, *, ke
     plan = _column_plan(gdf, geom_name)
     with connect(dsn) as conn:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
-        exists = conn.execute("SELECT to_regclass(%s)", (f"{_quote(schema)}.{_quote(table)}",)).fetchone()[0]
+        exists = _one(conn.execute("SELECT to_regclass(%s)", (f"{_quote(schema)}.{_quote(table)}",)).fetchone())
         if exists is not None:
             if if_exists != "replace":
                 msg = f"{schema}.{table} exists; pass if_exists='replace'"
                 raise PostgisError(msg)
             conn.execute(sql.SQL("DROP TABLE {}").format(_ident(schema, table)))
-        cols = [sql.SQL("{} bigint PRIMARY KEY").format(_ident(key))]
+        cols: list[sql.Composable] = [sql.SQL("{} bigint PRIMARY KEY").format(_ident(key))]
         cols += [sql.SQL("{} {}").format(_ident(c), sql.SQL(t)) for c, _, t in plan if c != key]
         cols.append(sql.SQL("geom geometry(Geometry, 4490)"))
         conn.execute(sql.SQL("CREATE TABLE {} ({})").format(_ident(schema, table), sql.SQL(", ").join(cols)))
@@ -548,9 +584,12 @@ def write_sites(gdf: gpd.GeoDataFrame, dsn: str, table: str | None = None, *, ke
         with conn.cursor() as cur, cur.copy(stmt) as cp:
             for start in range(0, len(out), step):
                 buf = io.StringIO()
-                out.iloc[start:start + step].to_csv(buf, header=False, index=False)
+                out.iloc[start : start + step].to_csv(buf, header=False, index=False)
                 cp.write(buf.getvalue().encode("utf-8"))
-        conn.execute(sql.SQL("CREATE INDEX {} ON {} USING GIST (geom)").format(
-            _ident(f"{table}_geom_gist"), _ident(schema, table)))
+        conn.execute(
+            sql.SQL("CREATE INDEX {} ON {} USING GIST (geom)").format(
+                _ident(f"{table}_geom_gist"), _ident(schema, table)
+            )
+        )
         conn.execute(sql.SQL("ANALYZE {}").format(_ident(schema, table)))
     return f"{schema}.{table}"

@@ -35,8 +35,12 @@ def prepare_inputs(cfg: Config, folder: Path) -> tuple[Config, dict[str, Any]]:
     from zoning.derive.config import with_base
 
     demo = cfg.demo or {}
-    record = groundwater.generate(folder, resolution=float(demo.get("resolution", cfg.resolution)),
-                                  seed=int(demo.get("seed", groundwater.DEFAULT_SEED)), crs=cfg.crs)
+    record = groundwater.generate(
+        folder,
+        resolution=float(demo.get("resolution", cfg.resolution)),
+        seed=int(demo.get("seed", groundwater.DEFAULT_SEED)),
+        crs=cfg.crs,
+    )
     return with_base(cfg, folder), record
 
 

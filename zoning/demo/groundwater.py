@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -60,7 +61,7 @@ DEFAULT_SEED = 20231123
 LABEL = "demonstration"
 
 #: the report's figures (km²) [R 6431–6778]
-PUBLISHED = {
+PUBLISHED: dict[str, Any] = {
     "extent": 6892.2,
     "abundance": {"强富水": 983.8, "中等富水": 691.0, "弱富水": 5218.7},
     "quality_grade": {"好 (I–III类)": 5929.3, "中 (IV类)": 840.1, "差 (V类)": 122.8},
@@ -69,17 +70,41 @@ PUBLISHED = {
     "cop_class": {"低": 2357.54, "较低": 421.31, "较高": 163.04, "高": 2.69},
     "load_class": {"高污染荷载": 116.39, "中污染荷载": 343.63, "低污染荷载": 2762.63},
     "protection": {"一级保护区": 4.494, "二级保护区": 113.372, "准保护区": 8.3, "泉域重点保护区": 70.97},
-    "levels": {"一级管控区": 41.75, "二级管控区": 471.20, "一级保护区": 4.494, "二级保护区": 113.372,
-               "准保护区": 8.3, "泉域重点保护区": 70.97},
+    "levels": {
+        "一级管控区": 41.75,
+        "二级管控区": 471.20,
+        "一级保护区": 4.494,
+        "二级保护区": 113.372,
+        "准保护区": 8.3,
+        "泉域重点保护区": 70.97,
+    },
 }
-PUBLISHED_COUNTS = {"一级管控区": 54, "二级管控区": 261, "一级保护区": 81, "二级保护区": 31, "准保护区": 1,
-                    "泉域重点保护区": 6}
+PUBLISHED_COUNTS = {
+    "一级管控区": 54,
+    "二级管控区": 261,
+    "一级保护区": 81,
+    "二级保护区": 31,
+    "准保护区": 1,
+    "泉域重点保护区": 6,
+}
 COP_MEDIUM_DERIVED = 492.0  # ≈ 3,437 km² karst implied by the percentages, minus the four published classes
-SOURCE_COUNTS = {"industry": 394, "mine": 437, "hazardous_waste": 5, "landfill": 13, "petrol_station": 225,
-                 "agriculture": 686}
+SOURCE_COUNTS = {
+    "industry": 394,
+    "mine": 437,
+    "hazardous_waste": 5,
+    "landfill": 13,
+    "petrol_station": 225,
+    "agriculture": 686,
+}
 # typical toxicity and release scores per type (1..5) [?] demonstration
-TOXICITY = {"industry": (3, 5), "mine": (2, 4), "hazardous_waste": (5, 5), "landfill": (4, 5),
-            "petrol_station": (3, 4), "agriculture": (1, 3)}
+TOXICITY = {
+    "industry": (3, 5),
+    "mine": (2, 4),
+    "hazardous_waste": (5, 5),
+    "landfill": (4, 5),
+    "petrol_station": (3, 4),
+    "agriculture": (1, 3),
+}
 # basins (lon, lat, sigma km): 泽州/城区, 高平, 阳城, 沁水, 陵川 (approximate, for texture only)
 BASINS = [(112.85, 35.50, 14), (112.92, 35.80, 14), (112.42, 35.49, 10), (112.19, 35.70, 8), (113.28, 35.78, 7)]
 TOWN_CENTRES = 60
@@ -97,13 +122,14 @@ KEY_UNITS = 25
 # helpers
 # ---------------------------------------------------------------------------------
 
+
 def _smooth_noise(rng, shape, sigma_cells):
     """Gaussian-smoothed white noise by FFT, standardised."""
     h, w = shape
     n = rng.standard_normal((h, w))
     fy = np.fft.fftfreq(h)[:, None]
     fx = np.fft.rfftfreq(w)[None, :]
-    k = np.exp(-2 * (np.pi * sigma_cells) ** 2 * (fx ** 2 + fy ** 2))
+    k = np.exp(-2 * (np.pi * sigma_cells) ** 2 * (fx**2 + fy**2))
     f = np.fft.irfft2(np.fft.rfft2(n) * k, s=(h, w))
     return (f - f.mean()) / (f.std() + 1e-12)
 
@@ -165,7 +191,7 @@ def _alloc(score, mask, targets, cell_km2, fill=0):
     counts = {}
     for c, n in want:
         n = n_avail - pos if n is None else min(n, n_avail - pos)
-        flat[order[pos:pos + n]] = c
+        flat[order[pos : pos + n]] = c
         counts[c] = n
         pos += n
     return out, counts
@@ -189,9 +215,21 @@ def _bisect(f, lo, hi, target, iters=40, increasing=True):
 
 
 def _write(path, arr, grid, nodata, dtype):
-    prof = dict(driver="GTiff", width=grid.width, height=grid.height, count=1, dtype=dtype,
-                crs=grid.crs.to_wkt(), transform=grid.transform, nodata=nodata, tiled=True, blockxsize=256,
-                blockysize=256, compress="deflate", zlevel=1)
+    prof = dict(
+        driver="GTiff",
+        width=grid.width,
+        height=grid.height,
+        count=1,
+        dtype=dtype,
+        crs=grid.crs.to_wkt(),
+        transform=grid.transform,
+        nodata=nodata,
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+        compress="deflate",
+        zlevel=1,
+    )
     with rasterio.open(path, "w", **prof) as d:
         d.write(arr.astype(dtype), 1)
         d.update_tags(accuracy=LABEL, source="zoning.demo (seeded synthetic, not observed data)")
@@ -201,8 +239,10 @@ def _write(path, arr, grid, nodata, dtype):
 # extent
 # ---------------------------------------------------------------------------------
 
-def demo_extent(counties: gpd.GeoDataFrame, crs, seed: int = DEFAULT_SEED,
-                target_km2: float = PUBLISHED["extent"]) -> gpd.GeoDataFrame:
+
+def demo_extent(
+    counties: gpd.GeoDataFrame, crs, seed: int = DEFAULT_SEED, target_km2: float = PUBLISHED["extent"]
+) -> gpd.GeoDataFrame:
     """The city minus its NW and SW corners (wobbling seeded cut), area = ``target_km2``."""
     city = shapely.union_all(np.asarray(counties.to_crs(crs).geometry.values))
     minx, miny, maxx, maxy = city.bounds
@@ -225,18 +265,31 @@ def demo_extent(counties: gpd.GeoDataFrame, crs, seed: int = DEFAULT_SEED,
     xc, a = _bisect(area, minx, maxx, target_km2, iters=60, increasing=False)
     ext = city.difference(excluded(xc))
     ext = shapely.make_valid(ext)
-    return gpd.GeoDataFrame({"name": ["评估范围 (demonstration)"], "accuracy": [LABEL],
-                             "area_km2": [ext.area / 1e6],
-                             "method": ["city minus NW/SW bedrock corners, seeded cut, bisection to 6,892.2 km²"]},
-                            geometry=[ext], crs=crs)
+    return gpd.GeoDataFrame(
+        {
+            "name": ["评估范围 (demonstration)"],
+            "accuracy": [LABEL],
+            "area_km2": [ext.area / 1e6],
+            "method": ["city minus NW/SW bedrock corners, seeded cut, bisection to 6,892.2 km²"],
+        },
+        geometry=[ext],
+        crs=crs,
+    )
 
 
 # ---------------------------------------------------------------------------------
 # generator
 # ---------------------------------------------------------------------------------
 
-def generate(outdir: str | Path, resolution: float = 100.0, seed: int = DEFAULT_SEED, crs="EPSG:4547",
-             counties: gpd.GeoDataFrame | None = None, write_config: bool = False) -> dict:
+
+def generate(
+    outdir: str | Path,
+    resolution: float = 100.0,
+    seed: int = DEFAULT_SEED,
+    crs="EPSG:4547",
+    counties: gpd.GeoDataFrame | None = None,
+    write_config: bool = False,
+) -> dict:
     """Write the demonstration inputs into ``outdir``; returns the calibration record.
 
     ``counties`` defaults to the county layer of the default pack; without one this raises
@@ -254,8 +307,9 @@ def generate(outdir: str | Path, resolution: float = 100.0, seed: int = DEFAULT_
     grid = Grid.from_bounds(crs, extent.total_bounds, resolution)
     cell = grid.cell_km2
     shape = (grid.height, grid.width)
-    valid = features.rasterize(list(extent.geometry), out_shape=shape, transform=grid.transform, fill=0,
-                               default_value=1, dtype="uint8").astype(bool)
+    valid = features.rasterize(
+        list(extent.geometry), out_shape=shape, transform=grid.transform, fill=0, default_value=1, dtype="uint8"
+    ).astype(bool)
     F = _Fields(grid, seed)
     xs, ys = F.xy()
     to_grid = Transformer.from_crs("EPSG:4490", crs, always_xy=True)
@@ -265,8 +319,14 @@ def generate(outdir: str | Path, resolution: float = 100.0, seed: int = DEFAULT_
         gx = np.exp(-0.5 * ((xs - bx) / (sig * 1000)) ** 2).astype(np.float32)
         gy = np.exp(-0.5 * ((ys - by) / (sig * 1000)) ** 2).astype(np.float32)
         basin = np.maximum(basin, gy[:, None] * gx[None, :])
-    rec: dict = {"label": LABEL, "seed": seed, "resolution_m": resolution, "crs": crs.to_string(),
-                 "extent_km2_polygon": float(extent.area_km2.iloc[0]), "extent_km2_cells": float(valid.sum() * cell)}
+    rec: dict = {
+        "label": LABEL,
+        "seed": seed,
+        "resolution_m": resolution,
+        "crs": crs.to_string(),
+        "extent_km2_polygon": float(extent.area_km2.iloc[0]),
+        "extent_km2_cells": float(valid.sum() * cell),
+    }
 
     # -- 富水性 (1 strong, 2 medium, 3 weak)
     wet = _z(basin, valid) + 0.6 * F.noise(6)
@@ -275,9 +335,11 @@ def generate(outdir: str | Path, resolution: float = 100.0, seed: int = DEFAULT_
     poll = F.noise(4) + 0.3 * _z(basin, valid)
     qual = np.full(shape, steps.NODATA, np.uint8)
     good_cls = F.noise(8)  # which of I/II/III among good cells
-    plan = {1: [(5, 40.0), (4, 80.0), (0, None)],
-            2: [(5, 27.8), (4, 161.96), (0, None)],
-            3: [(5, 55.0), (4, 598.14), (0, None)]}
+    plan = {
+        1: [(5, 40.0), (4, 80.0), (0, None)],
+        2: [(5, 27.8), (4, 161.96), (0, None)],
+        3: [(5, 55.0), (4, 598.14), (0, None)],
+    }
     for a_cls, tg in plan.items():
         m = ab == a_cls
         part, _ = _alloc(poll, m, tg, cell, fill=255)
@@ -315,8 +377,9 @@ def generate(outdir: str | Path, resolution: float = 100.0, seed: int = DEFAULT_
     # -- control-zone structure: COP classes, DRASTIC high cells and 三线一单 key units, calibrated
     #    so that the control areas and the zone counts per level are the published ones
     noise_v = F.noise(5)
-    ctl = _ControlCalibration(grid, cty, ext_geom, valid, fv, prot, karst, lcls, towns, kv, noise_v, _z(wet, valid),
-                              seed, crs)
+    ctl = _ControlCalibration(
+        grid, cty, ext_geom, valid, fv, prot, karst, lcls, towns, kv, noise_v, _z(wet, valid), seed, crs
+    )
     ctl.run()
     rec["control"] = ctl.record
     cop_cls, S, key_gdf = ctl.cop_cls, ctl.S, ctl.key_gdf
@@ -333,14 +396,22 @@ def generate(outdir: str | Path, resolution: float = 100.0, seed: int = DEFAULT_
     chk = steps.vulnerability(di, DEFAULT_CLASSES["drastic_breaks"])
     assert np.array_equal(chk[valid], vul[valid]), "DRASTIC rating construction missed a class"
     key = ctl.key_raster(ctl.n_key, ctl.key_scale)
-    ctrl = steps.control_class(fv, vul, lcls, cop_cls, key, prot,
-                               cop_high_classes=DEFAULT_CLASSES["cop_high_classes"],
-                               key_unit_lifts_deep=DEFAULT_CLASSES["key_unit_lifts_deep"],
-                               high_load_lifts_deep=DEFAULT_CLASSES["high_load_lifts_deep"])
+    ctrl = steps.control_class(
+        fv,
+        vul,
+        lcls,
+        cop_cls,
+        key,
+        prot,
+        cop_high_classes=DEFAULT_CLASSES["cop_high_classes"],
+        key_unit_lifts_deep=DEFAULT_CLASSES["key_unit_lifts_deep"],
+        high_load_lifts_deep=DEFAULT_CLASSES["high_load_lifts_deep"],
+    )
     ctrl[~valid] = 0
     lv = steps.final_levels(ctrl, np.where(valid, prot, 0), valid)
-    assert np.array_equal(lv == 2, ctl.levels == 2) and np.array_equal(lv == 1, ctl.levels == 1), \
+    assert np.array_equal(lv == 2, ctl.levels == 2) and np.array_equal(lv == 1, ctl.levels == 1), (
         "control levels differ from the calibrated structure"
+    )
     rec["control"]["level_km2"] = {steps.LEVEL_NAMES[k]: round(float((lv == k).sum() * cell), 3) for k in range(1, 7)}
 
     # -- write
@@ -350,8 +421,13 @@ def generate(outdir: str | Path, resolution: float = 100.0, seed: int = DEFAULT_
         _write(outdir / f"drastic_{f}.tif", r, grid, steps.NODATA, "uint8")
     for f, a in (("C", C), ("O", O), ("P", P)):
         _write(outdir / f"cop_{f}.tif", a, grid, steps.FNODATA, "float32")
-    for name, g in (("extent", extent), ("sources", src_gdf), ("key_units", key_gdf), ("protection", prot_gdf),
-                    ("counties", cty.assign(accuracy=_county_accuracy(cty)))):
+    for name, g in (
+        ("extent", extent),
+        ("sources", src_gdf),
+        ("key_units", key_gdf),
+        ("protection", prot_gdf),
+        ("counties", cty.assign(accuracy=_county_accuracy(cty))),
+    ):
         g.to_file(outdir / f"{name}.gpkg", driver="GPKG")
     rec["files"] = sorted(p.name for p in outdir.iterdir())
     (outdir / "demo.json").write_text(json.dumps(rec, ensure_ascii=False, indent=2, default=float), encoding="utf-8")
@@ -441,8 +517,9 @@ def _burn(geoms, grid) -> np.ndarray:
     geoms = [g for g in geoms if g is not None and not g.is_empty]
     if not geoms:
         return np.zeros((grid.height, grid.width), bool)
-    return features.rasterize(geoms, out_shape=(grid.height, grid.width), transform=grid.transform, fill=0,
-                              default_value=1, dtype="uint8").astype(bool)
+    return features.rasterize(
+        geoms, out_shape=(grid.height, grid.width), transform=grid.transform, fill=0, default_value=1, dtype="uint8"
+    ).astype(bool)
 
 
 def _disc_mask(grid, pts, radius) -> np.ndarray:
@@ -502,7 +579,7 @@ def _protection(grid, valid, ab, karst, cty, ext_geom, seed, crs):
     r1 = np.sqrt(a1 / np.pi)
     a2 = pub["二级保护区"] * 1e6 / 31
     r2 = np.sqrt((a2 + 2 * a1) / np.pi)  # outer radius of a 二级 ring holding two wells
-    rq = np.sqrt((pub["准保护区"] * 1e6 + np.pi * r2 ** 2) / np.pi)
+    rq = np.sqrt((pub["准保护区"] * 1e6 + np.pi * r2**2) / np.pi)
     rs = np.sqrt(pub["泉域重点保护区"] * 1e6 / 6 / np.pi)
     kmax = 1.25  # room left for the radius fit
     basin_mask = valid & (ab <= 2)
@@ -530,17 +607,27 @@ def _protection(grid, valid, ab, karst, cty, ext_geom, seed, crs):
     rows = []
     well_geoms = discs(wells, r1 * k1)
     for i, (x, y) in enumerate(sites):
-        own = well_geoms[2 * i:2 * i + 2]
+        own = well_geoms[2 * i : 2 * i + 2]
         outer = Point(x, y).buffer(r2 * k2, 128)
         for j, w in enumerate(own):
-            rows.append({"class": "一级保护区", "name": f"水源地{i + 1:02d}-{2 * i + j + 1:02d} 一级 (demonstration)",
-                         "geometry": w})
-        rows.append({"class": "二级保护区", "name": f"水源地{i + 1:02d} 二级 (demonstration)",
-                     "geometry": outer.difference(shapely.union_all(own))})
+            rows.append(
+                {
+                    "class": "一级保护区",
+                    "name": f"水源地{i + 1:02d}-{2 * i + j + 1:02d} 一级 (demonstration)",
+                    "geometry": w,
+                }
+            )
+        rows.append(
+            {
+                "class": "二级保护区",
+                "name": f"水源地{i + 1:02d} 二级 (demonstration)",
+                "geometry": outer.difference(shapely.union_all(own)),
+            }
+        )
         if i == 0:
             quasi = Point(x, y).buffer(rq * kq, 128).difference(outer)
             rows.append({"class": "准保护区", "name": f"水源地{i + 1:02d} 准保护区 (demonstration)", "geometry": quasi})
-    for n, w in enumerate(well_geoms[2 * len(sites):], start=2 * len(sites) + 1):
+    for n, w in enumerate(well_geoms[2 * len(sites) :], start=2 * len(sites) + 1):
         rows.append({"class": "一级保护区", "name": f"单井水源{n:02d} 一级 (demonstration)", "geometry": w})
     for i, g in enumerate(discs(springs, rs * ks)):
         rows.append({"class": "泉域重点保护区", "name": f"泉域重点保护区{i + 1} (demonstration)", "geometry": g})
@@ -548,14 +635,22 @@ def _protection(grid, valid, ab, karst, cty, ext_geom, seed, crs):
     g["accuracy"] = LABEL
     g["area_km2"] = g.geometry.area / 1e6
     srt = g.assign(_c=g["class"].map(steps.PROTECTION_CLASS_CODES)).sort_values("_c", kind="stable")
-    prot = features.rasterize([(geom, int(c)) for geom, c in zip(srt.geometry, srt._c)],
-                              out_shape=(grid.height, grid.width), transform=grid.transform, fill=0, dtype="uint8")
+    prot = features.rasterize(
+        [(geom, int(c)) for geom, c in zip(srt.geometry, srt._c)],
+        out_shape=(grid.height, grid.width),
+        transform=grid.transform,
+        fill=0,
+        dtype="uint8",
+    )
     prot[~valid] = 0
     counts = g["class"].value_counts().to_dict()
-    rec = {"radius_scale": {"一级保护区": k1, "二级保护区": k2, "准保护区": kq, "泉域重点保护区": ks},
-           "zones": {c: int(counts.get(c, 0)) for c in pub},
-           "raster_km2": {c: round(float((prot == code).sum() * cell), 3)
-                          for c, code in steps.PROTECTION_CLASS_CODES.items()}}
+    rec = {
+        "radius_scale": {"一级保护区": k1, "二级保护区": k2, "准保护区": kq, "泉域重点保护区": ks},
+        "zones": {c: int(counts.get(c, 0)) for c in pub},
+        "raster_km2": {
+            c: round(float((prot == code).sum() * cell), 3) for c, code in steps.PROTECTION_CLASS_CODES.items()
+        },
+    }
     return g, prot, rec
 
 
@@ -619,7 +714,7 @@ def _sources(grid, valid, basin, ab, seed, crs, extent_geoms):
     b1, b2 = DEFAULT_CLASSES["load_breaks"]
 
     def surface(gamma):
-        vals = steps.source_load(tox, rel, q ** gamma, weight)
+        vals = steps.source_load(tox, rel, q**gamma, weight)
         return steps.spread_load(shape, r, c, vals, rad, dec)
 
     def thresholds(L):
@@ -637,16 +732,33 @@ def _sources(grid, valid, basin, ab, seed, crs, extent_geoms):
     # α maps the high threshold onto b2 (and, at the calibrated γ, the medium one onto b1);
     # where the ratio cannot be met exactly, put the thresholds' geometric mean between the breaks
     alpha = np.sqrt(b2 * b1 / (hi * med)) if abs(rat - b1 / b2) > 1e-3 else b2 / hi
-    quantity = alpha * q ** gamma
+    quantity = alpha * q**gamma
     load = steps.spread_load(shape, r, c, steps.source_load(tox, rel, quantity, weight), rad, dec)
     names = {t: T[t]["name"] for t in T}
-    gdf = gpd.GeoDataFrame({"type": types, "type_name": [names[t] for t in types], "toxicity": tox.astype(int),
-                            "release": rel.astype(int), "quantity": quantity, "accuracy": LABEL},
-                           geometry=gpd.points_from_xy(x, y), crs=crs)
-    towns = [(float(tx_), float(ty_), float(load[int(rr), int(cc)]) if 0 <= rr < shape[0] and 0 <= cc < shape[1] else 0.0)
-             for (tx_, ty_), (rr, cc) in zip(town_xy, town_rc)]
-    rec = {"cluster_spread_km": s, "loaded_km2_calibrated": la, "gamma": gamma, "alpha": float(alpha),
-           "threshold_ratio": rat, "_towns": towns}
+    gdf = gpd.GeoDataFrame(
+        {
+            "type": types,
+            "type_name": [names[t] for t in types],
+            "toxicity": tox.astype(int),
+            "release": rel.astype(int),
+            "quantity": quantity,
+            "accuracy": LABEL,
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs=crs,
+    )
+    towns = [
+        (float(tx_), float(ty_), float(load[int(rr), int(cc)]) if 0 <= rr < shape[0] and 0 <= cc < shape[1] else 0.0)
+        for (tx_, ty_), (rr, cc) in zip(town_xy, town_rc)
+    ]
+    rec = {
+        "cluster_spread_km": s,
+        "loaded_km2_calibrated": la,
+        "gamma": gamma,
+        "alpha": float(alpha),
+        "threshold_ratio": rat,
+        "_towns": towns,
+    }
     return gdf, load, rec
 
 
@@ -655,8 +767,17 @@ def _dilate(mask: np.ndarray, n: int = 1) -> np.ndarray:
     out = mask.copy()
     for _ in range(n):
         p = np.pad(out, 1)
-        out = (p[:-2, :-2] | p[:-2, 1:-1] | p[:-2, 2:] | p[1:-1, :-2] | p[1:-1, 1:-1] | p[1:-1, 2:]
-               | p[2:, :-2] | p[2:, 1:-1] | p[2:, 2:])
+        out = (
+            p[:-2, :-2]
+            | p[:-2, 1:-1]
+            | p[:-2, 2:]
+            | p[1:-1, :-2]
+            | p[1:-1, 1:-1]
+            | p[1:-1, 2:]
+            | p[2:, :-2]
+            | p[2:, 1:-1]
+            | p[2:, 2:]
+        )
     return out
 
 
@@ -712,16 +833,29 @@ class _ControlCalibration:
         self.cand = valid & (fv == 3) & (prot == 0)
         self.free = valid & (prot == 0)
         self.lhigh = (lcls == 3) & valid
-        self.n_ctrl = int(round(PUBLISHED["levels"]["一级管控区"] / self.cell
-                                + PUBLISHED["levels"]["二级管控区"] / self.cell))
+        self.n_ctrl = int(
+            round(PUBLISHED["levels"]["一级管控区"] / self.cell + PUBLISHED["levels"]["二级管控区"] / self.cell)
+        )
         self.n_lvl1 = int(round(PUBLISHED["levels"]["一级管控区"] / self.cell))
         self.target = {2: PUBLISHED_COUNTS["一级管控区"], 1: PUBLISHED_COUNTS["二级管控区"]}
         self.min_area = float(DEFAULT_ZONES["min_area_m2"])
-        self.cid = features.rasterize([(g, i + 1) for i, g in enumerate(cty.geometry)], out_shape=self.shape,
-                                      transform=grid.transform, fill=0, dtype="uint8")
+        self.cid = features.rasterize(
+            [(g, i + 1) for i, g in enumerate(cty.geometry)],
+            out_shape=self.shape,
+            transform=grid.transform,
+            fill=0,
+            dtype="uint8",
+        )
         lines = list(cty.geometry.boundary) + [ext_geom.boundary]
-        touched = features.rasterize(lines, out_shape=self.shape, transform=grid.transform, fill=0, default_value=1,
-                                     all_touched=True, dtype="uint8").astype(bool)
+        touched = features.rasterize(
+            lines,
+            out_shape=self.shape,
+            transform=grid.transform,
+            fill=0,
+            default_value=1,
+            all_touched=True,
+            dtype="uint8",
+        ).astype(bool)
         self.interior = valid & (self.cid > 0) & ~_dilate(touched, 1)
         self.towns = sorted(towns, key=lambda t: -t[2])
         self._cop_cache = None
@@ -732,8 +866,13 @@ class _ControlCalibration:
         """COP classes (exact published areas) from the smooth score with texture weight ``tau_d``."""
         if self._cop_cache is None or self._cop_cache[0] != tau_d:
             ks = (self.kv + tau_d * self.tex_k) / np.sqrt(1.0 + tau_d * tau_d)
-            cop_cls, _ = _alloc(ks, self.karst, [(5, 2.69), (4, 163.04), (3, COP_MEDIUM_DERIVED), (2, 421.31),
-                                                 (1, None)], self.cell, fill=0)
+            cop_cls, _ = _alloc(
+                ks,
+                self.karst,
+                [(5, 2.69), (4, 163.04), (3, COP_MEDIUM_DERIVED), (2, 421.31), (1, None)],
+                self.cell,
+                fill=0,
+            )
             cop_ctrl = np.isin(cop_cls, DEFAULT_CLASSES["cop_high_classes"]) & self.free
             self._cop_cache = (tau_d, cop_cls, cop_ctrl)
         return self._cop_cache[1:]
@@ -741,8 +880,9 @@ class _ControlCalibration:
     def structure(self, tau_s, tau_d):
         """(COP classes, deep control cells, DRASTIC score, shallow control cells S)."""
         cop_cls, cop_ctrl = self.cop(tau_d)
-        vs = (DRASTIC_RHO * self.wz
-              + np.sqrt(1 - DRASTIC_RHO ** 2) * (self.noise_v + tau_s * self.tex_v) / np.sqrt(1.0 + tau_s * tau_s))
+        vs = DRASTIC_RHO * self.wz + np.sqrt(1 - DRASTIC_RHO**2) * (self.noise_v + tau_s * self.tex_v) / np.sqrt(
+            1.0 + tau_s * tau_s
+        )
         n_s = self.n_ctrl - int(cop_ctrl.sum())
         s, _ = _alloc(vs, self.cand, [(1, n_s * self.cell)], self.cell, fill=0)
         return cop_cls, cop_ctrl, vs, s == 1
@@ -766,7 +906,7 @@ class _ControlCalibration:
         lab = np.where(mask, self.cid, 0).astype(np.uint8)
         if not lab.any():
             return 0
-        px = self.grid.res ** 2
+        px = self.grid.res**2
         n = 0
         for g, _ in features.shapes(lab, mask=lab > 0, connectivity=4):
             if len(g["coordinates"]) and shapely.geometry.shape(g).area * px >= self.min_area - 1e-6:
@@ -783,14 +923,16 @@ class _ControlCalibration:
     def exact_counts(self, levels):
         from zoning.derive import vectorize
 
-        z = vectorize.build_zones(vectorize.window_shapes(levels, self.grid.transform), self.crs, self.min_area,
-                                  self.cty)
+        z = vectorize.build_zones(
+            vectorize.window_shapes(levels, self.grid.transform), self.crs, self.min_area, self.cty
+        )
         c = z["level"].value_counts()
         return {int(k): int(c.get(k, 0)) for k in range(1, 7)}
 
     def fit_key_scale(self, S, n):
-        sc, a = _bisect(lambda sc: float((S & (self.lhigh | self.key_fast(n, sc))).sum()), 0.02, 6.0,
-                        self.n_lvl1, iters=24)
+        sc, a = _bisect(
+            lambda sc: float((S & (self.lhigh | self.key_fast(n, sc))).sum()), 0.02, 6.0, self.n_lvl1, iters=24
+        )
         return sc, int(a)
 
     # -- calibration
@@ -801,7 +943,7 @@ class _ControlCalibration:
         hist = []
         for _ in range(3):
             # shallow texture: the number of 一级管控区 zones, the key-unit radius keeping its area
-            def c1(t):
+            def c1(t, tau_d=tau_d):  # bound now: _bisect calls it in this round
                 s = self.structure(t, tau_d)[3]
                 sc, _ = self.fit_key_scale(s, n_k)
                 return float(self.count(s & (self.lhigh | self.key_fast(n_k, sc))))
@@ -812,7 +954,7 @@ class _ControlCalibration:
             key = self.key_fast(n_k, k_sc)
 
             # deep texture: the number of 二级管控区 zones
-            def c2(t):
+            def c2(t, tau_s=tau_s, key=key):  # bound now: _bisect calls it in this round
                 _, cc, _, s = self.structure(tau_s, t)
                 return float(self.count(self.split(s, cc, key)[1]))
 
@@ -822,9 +964,17 @@ class _ControlCalibration:
             key = self.key_fast(n_k, k_sc)
             l1, l2 = self.split(S, cop_ctrl, key)
             n1, n2 = self.count(l1), self.count(l2)
-            hist.append({"tau_shallow": tau_s, "tau_deep": tau_d, "key_radius_m": KEY_RADIUS_M * k_sc,
-                         "zones_1": n1, "zones_2": n2, "level1_km2": a1 * self.cell,
-                         "level1_load_only_km2": float((S & self.lhigh).sum() * self.cell)})
+            hist.append(
+                {
+                    "tau_shallow": tau_s,
+                    "tau_deep": tau_d,
+                    "key_radius_m": KEY_RADIUS_M * k_sc,
+                    "zones_1": n1,
+                    "zones_2": n2,
+                    "level1_km2": a1 * self.cell,
+                    "level1_load_only_km2": float((S & self.lhigh).sum() * self.cell),
+                }
+            )
             if abs(n1 - tgt1) <= 3 and abs(n2 - tgt2) <= 6:
                 break
         key = self.key_raster(n_k, k_sc)
@@ -834,13 +984,24 @@ class _ControlCalibration:
         self.S = S
         self.levels = self.levels_raster(S, cop_ctrl, key)
         g = self.key_geoms(n_k, k_sc)
-        self.key_gdf = gpd.GeoDataFrame({"name": [f"重点管控单元{i + 1:02d} (demonstration)" for i in range(len(g))],
-                                         "accuracy": LABEL}, geometry=g, crs=self.crs)
-        self.record = {"texture_tau_shallow": tau_s, "texture_tau_deep": tau_d, "texture_sigma_km": TEXTURE_SIGMA_KM,
-                       "texture_base_km": TEXTURE_BASE_KM, "drastic_rho": DRASTIC_RHO, "key_units": n_k,
-                       "key_unit_radius_m": KEY_RADIUS_M * k_sc, "search": hist, "trim_steps": trims,
-                       "zones_exact": {steps.LEVEL_NAMES[k]: v for k, v in exact.items()},
-                       "counts_met": exact[2] == tgt1 and exact[1] == tgt2}
+        self.key_gdf = gpd.GeoDataFrame(
+            {"name": [f"重点管控单元{i + 1:02d} (demonstration)" for i in range(len(g))], "accuracy": LABEL},
+            geometry=g,
+            crs=self.crs,
+        )
+        self.record = {
+            "texture_tau_shallow": tau_s,
+            "texture_tau_deep": tau_d,
+            "texture_sigma_km": TEXTURE_SIGMA_KM,
+            "texture_base_km": TEXTURE_BASE_KM,
+            "drastic_rho": DRASTIC_RHO,
+            "key_units": n_k,
+            "key_unit_radius_m": KEY_RADIUS_M * k_sc,
+            "search": hist,
+            "trim_steps": trims,
+            "zones_exact": {steps.LEVEL_NAMES[k]: v for k, v in exact.items()},
+            "counts_met": exact[2] == tgt1 and exact[1] == tgt2,
+        }
 
     def _trim(self, S, cop_ctrl, key):
         """Remove or add single zones until the vectoriser's counts are the targets."""
@@ -883,7 +1044,7 @@ class _ControlCalibration:
         l1, l2 = self.split(S, cop_ctrl, up)
         near = _dilate(l1 if lvl == 2 else l2, 1)  # not touching the same level, not even at a corner
         free = self.cand & ~S & self.interior & ~near & (up if lvl == 2 else ~up)
-        if self.grid.res ** 2 >= 1.5 * self.min_area:  # one cell is safely a zone
+        if self.grid.res**2 >= 1.5 * self.min_area:  # one cell is safely a zone
             if not free.any():
                 return 0
             r, c = np.unravel_index(np.argmax(np.where(free, self.vscore, -np.inf)), free.shape)
@@ -907,8 +1068,13 @@ def _vulnerability(vscore, valid, cand, S, cell):
     part, _ = _alloc(vscore, valid & ~cand, [(3, rest * cell)], cell, fill=0)
     vul[part == 3] = 3
     remaining = valid & (vul != 3)
-    part, _ = _alloc(vscore, remaining, [(2, PUBLISHED["vulnerability"]["脆弱性中"]),
-                                         (1, PUBLISHED["vulnerability"]["脆弱性低"])], cell, fill=steps.NODATA)
+    part, _ = _alloc(
+        vscore,
+        remaining,
+        [(2, PUBLISHED["vulnerability"]["脆弱性中"]), (1, PUBLISHED["vulnerability"]["脆弱性低"])],
+        cell,
+        fill=steps.NODATA,
+    )
     vul[remaining] = part[remaining]
     return vul
 
@@ -929,8 +1095,12 @@ def demo_config_text(resolution: float = 100.0, generate: bool = True, seed: int
         "",
     ]
     if generate:
-        lines += ["[demo]", "generate = true   # inputs are generated into OUT/demo_inputs; paths below resolve there",
-                  f"seed = {seed}", ""]
+        lines += [
+            "[demo]",
+            "generate = true   # inputs are generated into OUT/demo_inputs; paths below resolve there",
+            f"seed = {seed}",
+            "",
+        ]
     lines += [
         "[inputs]",
         'abundance = "abundance.tif"',

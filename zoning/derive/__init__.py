@@ -7,6 +7,7 @@ when a config says ``[demo] generate = true``).
 """
 
 import sys
+import types
 from typing import Any
 
 from zoning.derive.config import Config, load_config
@@ -15,7 +16,7 @@ from zoning.derive.pipeline import DeriveResult, derive
 __all__ = ["Config", "DeriveResult", "derive", "load_config"]
 
 
-class _DeriveModule(sys.modules[__name__].__class__):
+class _DeriveModule(types.ModuleType):
     """``zoning.derive`` is both this package and, re-exported by :mod:`zoning`, the function
     :func:`derive`. Python binds the package to the attribute ``zoning.derive`` whenever the
     package is imported first, so the package itself is callable: ``zoning.derive(config, out)``

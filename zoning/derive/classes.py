@@ -37,10 +37,19 @@ CLASS_MAPS: dict[str, dict[int, str]] = {
     "levels": steps.LEVEL_NAMES,
 }
 TITLES = {
-    "abundance": "富水性", "quality": "地下水水质 (GB/T 14848)", "quality_grade": "水质等级",
-    "function_value": "功能价值", "drastic_index": "DRASTIC 指数", "vulnerability": "浅层脆弱性 (DRASTIC)",
-    "cop_index": "COP 指数", "cop_class": "深层岩溶脆弱性 (COP)", "load_index": "污染源荷载指数",
-    "load_class": "污染源荷载", "protection": "保护类区域", "control": "管控类区域", "levels": "重点区划分",
+    "abundance": "富水性",
+    "quality": "地下水水质 (GB/T 14848)",
+    "quality_grade": "水质等级",
+    "function_value": "功能价值",
+    "drastic_index": "DRASTIC 指数",
+    "vulnerability": "浅层脆弱性 (DRASTIC)",
+    "cop_index": "COP 指数",
+    "cop_class": "深层岩溶脆弱性 (COP)",
+    "load_index": "污染源荷载指数",
+    "load_class": "污染源荷载",
+    "protection": "保护类区域",
+    "control": "管控类区域",
+    "levels": "重点区划分",
 }
 INDEX_MAPS = ("drastic_index", "cop_index", "load_index")
 

@@ -138,10 +138,12 @@ def parse_config(data: dict[str, Any], base: Path, path: Path | None = None, tex
     try:
         crs = CRS.from_user_input(grid.get("crs", ""))
     except Exception as e:  # pyproj.exceptions.CRSError
-        raise ValidationError(f"{path or 'config'}: [grid] crs {grid.get('crs')!r} is not a CRS pyproj understands: {e}") from e
+        raise ValidationError(
+            f"{path or 'config'}: [grid] crs {grid.get('crs')!r} is not a CRS pyproj understands: {e}"
+        ) from e
     if not crs.is_projected:
         problems.append(f"[grid] crs {grid.get('crs')!r} is geographic; the grid needs a projected CRS in metres")
-    res = grid.get("resolution")
+    res: Any = grid.get("resolution")  # checked below; a number once no problem is found
     if not isinstance(res, (int, float)) or res <= 0:
         problems.append(f"[grid] resolution must be a positive number of metres, got {res!r}")
     if "extent" not in grid:
@@ -157,9 +159,12 @@ def parse_config(data: dict[str, Any], base: Path, path: Path | None = None, tex
     # inputs needed by the steps (unless the demo generates them)
     if not (demo and demo.get("generate")):
         need = {
-            "abundance": "abundance", "quality": "quality",
-            "drastic": ("drastic", "drastic_index"), "cop": ("cop", "cop_index"),
-            "load": ("sources", "load_index"), "protection": "protection",
+            "abundance": "abundance",
+            "quality": "quality",
+            "drastic": ("drastic", "drastic_index"),
+            "cop": ("cop", "cop_index"),
+            "load": ("sources", "load_index"),
+            "protection": "protection",
         }
         for label, keys in need.items():
             keys = (keys,) if isinstance(keys, str) else keys
@@ -210,11 +215,21 @@ def parse_config(data: dict[str, Any], base: Path, path: Path | None = None, tex
         raise ValidationError(f"{path or 'config'}: " + "; ".join(problems), problems)
 
     return Config(
-        path=path, base=base, crs=crs, resolution=float(res),
-        extent=_resolve(base, grid["extent"]), window_rows=int(grid.get("window_rows", 512)),
-        inputs=_resolve(base, inputs), input_crs=input_crs, classes=classes, zones=zones,
-        label=str(data.get("label", "demonstration" if demo else "official")), demo=demo,
-        published=data.get("published", {}), raw=data, text_hash=text_hash,
+        path=path,
+        base=base,
+        crs=crs,
+        resolution=float(res),
+        extent=_resolve(base, grid["extent"]),
+        window_rows=int(grid.get("window_rows", 512)),
+        inputs=_resolve(base, inputs),
+        input_crs=input_crs,
+        classes=classes,
+        zones=zones,
+        label=str(data.get("label", "demonstration" if demo else "official")),
+        demo=demo,
+        published=data.get("published", {}),
+        raw=data,
+        text_hash=text_hash,
     )
 
 

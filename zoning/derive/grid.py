@@ -16,7 +16,6 @@ from pyproj import CRS
 __all__ = ["Grid"]
 
 
-
 @dataclass(frozen=True)
 class Grid:
     crs: CRS
@@ -45,7 +44,7 @@ class Grid:
             yield r, min(rows, self.height - r)
 
     @classmethod
-    def from_bounds(cls, crs: CRS, bounds, res: float) -> "Grid":
+    def from_bounds(cls, crs: CRS, bounds, res: float) -> Grid:
         """Bounds snapped outward to multiples of the resolution."""
         minx, miny, maxx, maxy = bounds
         x0 = np.floor(minx / res) * res

@@ -24,9 +24,9 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -62,7 +62,8 @@ def _check_crs(name: str, path: Path, file_crs, cfg: Config) -> CRS:
     if file_crs is None:
         if declared is None:
             raise CRSMismatchError(
-                f"{path}: {name} has no CRS; declare it in the config as [inputs.crs] {name} = \"EPSG:...\"")
+                f'{path}: {name} has no CRS; declare it in the config as [inputs.crs] {name} = "EPSG:..."'
+            )
         return CRS.from_user_input(declared)
     fc = _pyproj(file_crs)
     if declared is not None:
@@ -70,17 +71,21 @@ def _check_crs(name: str, path: Path, file_crs, cfg: Config) -> CRS:
         if not fc.equals(dc, ignore_axis_order=True):
             raise CRSMismatchError(
                 f"{path}: {name} declares CRS {fc.to_string()} but the config says {dc.to_string()} "
-                f"([inputs.crs] {name}); fix the file or the config")
+                f"([inputs.crs] {name}); fix the file or the config"
+            )
     return fc
 
 
 def _check_bounds(name: str, path: Path, crs: CRS, bounds, grid_bounds, grid_crs: CRS) -> None:
     from rasterio.warp import transform_bounds
 
-    if crs.is_geographic and (abs(bounds[0]) > 180 or abs(bounds[2]) > 180 or abs(bounds[1]) > 90 or abs(bounds[3]) > 90):
+    if crs.is_geographic and (
+        abs(bounds[0]) > 180 or abs(bounds[2]) > 180 or abs(bounds[1]) > 90 or abs(bounds[3]) > 90
+    ):
         raise CRSMismatchError(
             f"{path}: {name} is labelled {crs.to_string()} (degrees) but its coordinates {tuple(round(b) for b in bounds)} "
-            "look like projected metres; declare the right CRS")
+            "look like projected metres; declare the right CRS"
+        )
     try:
         b = transform_bounds(crs, grid_crs, *bounds, densify_pts=21)
     except Exception as e:
@@ -89,14 +94,16 @@ def _check_bounds(name: str, path: Path, crs: CRS, bounds, grid_bounds, grid_crs
     if not (b[0] < gx1 and b[2] > gx0 and b[1] < gy1 and b[3] > gy0):
         raise InputFileError(
             f"{path}: {name} does not overlap the assessment extent (its bounds in {grid_crs.to_string()}: "
-            f"{tuple(round(v) for v in b)}; extent {tuple(round(v) for v in grid_bounds)}); check its CRS")
+            f"{tuple(round(v) for v in b)}; extent {tuple(round(v) for v in grid_bounds)}); check its CRS"
+        )
 
 
 class RasterInput:
     """A raster input read window by window on the grid."""
 
-    def __init__(self, name: str, path: Path, cfg: Config, grid: Grid, kind: str,
-                 resampling: Resampling = Resampling.nearest):
+    def __init__(
+        self, name: str, path: Path, cfg: Config, grid: Grid, kind: str, resampling: Resampling = Resampling.nearest
+    ):
         self.name, self.path, self.kind = name, Path(path), kind
         if not self.path.exists():
             raise InputFileError(f"{self.path}: {name} raster not found")
@@ -112,8 +119,12 @@ class RasterInput:
         self.valid_cells = 0
         st = self.src.transform
         aligned = (
-            self.src.crs is not None and crs.equals(grid.crs, ignore_axis_order=True)
-            and np.isclose(st.a, grid.res) and np.isclose(st.e, -grid.res) and st.b == 0 and st.d == 0
+            self.src.crs is not None
+            and crs.equals(grid.crs, ignore_axis_order=True)
+            and np.isclose(st.a, grid.res)
+            and np.isclose(st.e, -grid.res)
+            and st.b == 0
+            and st.d == 0
             and np.isclose(((st.c - grid.transform.c) / grid.res) % 1, 0, atol=1e-6)
             and np.isclose(((grid.transform.f - st.f) / grid.res) % 1, 0, atol=1e-6)
         )
@@ -123,15 +134,19 @@ class RasterInput:
             self.reader = self.src
         else:
             self.col0 = self.row0 = 0
-            kw = dict(crs=grid.crs.to_wkt(), transform=grid.transform, width=grid.width, height=grid.height,
-                      resampling=resampling)
+            kw = dict(
+                crs=grid.crs.to_wkt(),
+                transform=grid.transform,
+                width=grid.width,
+                height=grid.height,
+                resampling=resampling,
+            )
             if self.src.crs is None:
                 kw["src_crs"] = crs.to_wkt()
             self.reader = WarpedVRT(self.src, **kw)
         self.aligned = aligned
 
-    def read(self, row_off: int, h: int, valid: np.ndarray | None = None,
-             allowed: tuple | None = None) -> np.ndarray:
+    def read(self, row_off: int, h: int, valid: np.ndarray | None = None, allowed: tuple | None = None) -> np.ndarray:
         """The window's rows on the grid; class maps as uint8 (NODATA where masked), else float32."""
         win = Window(self.col0, self.row0 + row_off, self.grid.width, h)
         a = self.reader.read(1, window=win, boundless=self.aligned, masked=True)
@@ -146,7 +161,8 @@ class RasterInput:
                     nd = self.src.nodata
                     raise ValidationError(
                         f"{self.path}: {self.name} has unknown class codes {bad[:10]} inside the extent "
-                        f"(allowed {list(allowed)}, nodata {nd if nd is not None else 'not set'})")
+                        f"(allowed {list(allowed)}, nodata {nd if nd is not None else 'not set'})"
+                    )
             if raw.dtype == np.uint8:
                 out = raw.copy()
             else:
@@ -185,8 +201,10 @@ def read_vector(name: str, path: Path, cfg: Config, grid_crs: CRS | None = None)
     if crs.is_geographic:
         b = gdf.total_bounds
         if abs(b[0]) > 180 or abs(b[2]) > 180 or abs(b[1]) > 90 or abs(b[3]) > 90:
-            raise CRSMismatchError(f"{path}: {name} is labelled {crs.to_string()} (degrees) but its "
-                                   f"coordinates look like projected metres; declare the right CRS")
+            raise CRSMismatchError(
+                f"{path}: {name} is labelled {crs.to_string()} (degrees) but its "
+                f"coordinates look like projected metres; declare the right CRS"
+            )
     return gdf.to_crs(grid_crs) if grid_crs is not None else gdf
 
 
@@ -215,8 +233,11 @@ class DeriveResult:
 
     def report(self) -> str:
         ca = self.class_areas.copy()
-        lines = [f"groundwater key-zone derivation ({self.provenance['label']}) -> {self.out}", "",
-                 "area per class of every map (km²):"]
+        lines = [
+            f"groundwater key-zone derivation ({self.provenance['label']}) -> {self.out}",
+            "",
+            "area per class of every map (km²):",
+        ]
         lines.append(ca.to_string(index=False))
         lines += ["", "zones per level and county:", self.zone_table.to_string(index=False)]
         if self.warnings:
@@ -230,9 +251,23 @@ class DeriveResult:
 
 
 def _open_out(path: Path, grid: Grid, dtype, nodata, name: str, threads: bool = True):
-    prof = dict(driver="GTiff", width=grid.width, height=grid.height, count=1, dtype=dtype, crs=grid.crs.to_wkt(),
-                transform=grid.transform, nodata=nodata, tiled=True, blockxsize=256, blockysize=256,
-                compress="deflate", predictor=2 if dtype == "float32" else 1, zlevel=1, bigtiff="if_safer")
+    prof = dict(
+        driver="GTiff",
+        width=grid.width,
+        height=grid.height,
+        count=1,
+        dtype=dtype,
+        crs=grid.crs.to_wkt(),
+        transform=grid.transform,
+        nodata=nodata,
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+        compress="deflate",
+        predictor=2 if dtype == "float32" else 1,
+        zlevel=1,
+        bigtiff="if_safer",
+    )
     if threads:
         prof["num_threads"] = "all_cpus"
     dst = rasterio.open(path, "w", **prof)
@@ -244,11 +279,15 @@ def _open_out(path: Path, grid: Grid, dtype, nodata, name: str, threads: bool = 
 def _finish_out(dst, name: str, label: str) -> None:
     names = CLASS_MAPS.get(name)
     if names is not None:
-        dst.update_tags(1, class_names=json.dumps({str(k): v for k, v in names.items()}, ensure_ascii=False),
-                        **{f"CLASS_{k}": v for k, v in names.items()})
+        dst.update_tags(
+            1,
+            class_names=json.dumps({str(k): v for k, v in names.items()}, ensure_ascii=False),
+            **{f"CLASS_{k}": v for k, v in names.items()},
+        )
     dst.set_band_description(1, TITLES.get(name, name))
-    dst.update_tags(title=TITLES.get(name, name), accuracy=label,
-                    method="晋市环发〔2023〕123号 derivation (zoning.derive)")
+    dst.update_tags(
+        title=TITLES.get(name, name), accuracy=label, method="晋市环发〔2023〕123号 derivation (zoning.derive)"
+    )
 
 
 #: Writes a run's inputs into the folder it is given (inside the run's output, so they are
@@ -258,9 +297,16 @@ def _finish_out(dst, name: str, label: str) -> None:
 Prepare = Callable[[Config, Path], tuple[Config, dict[str, Any] | None]]
 
 
-def derive(config: str | Path | Config, out: str | Path | None = None, *, overwrite: bool = False,
-           html_map: bool = False, vectorize_zones: bool = True, quiet: bool = True,
-           prepare: Prepare | None = None) -> DeriveResult:
+def derive(
+    config: str | Path | Config,
+    out: str | Path | None = None,
+    *,
+    overwrite: bool = False,
+    html_map: bool = False,
+    vectorize_zones: bool = True,
+    quiet: bool = True,
+    prepare: Prepare | None = None,
+) -> DeriveResult:
     """Run the derivation; outputs go to ``out`` (default ``<config dir>/out``).
 
     ``prepare`` writes the inputs first (into ``OUT/demo_inputs``); a config that asks for
@@ -273,8 +319,10 @@ def derive(config: str | Path | Config, out: str | Path | None = None, *, overwr
     cfg = config if isinstance(config, Config) else load_config(config)
     if prepare is None and cfg.demo and cfg.demo.get("generate"):
         where = cfg.path or "the config"
-        raise ZoningError(f"{where}: [demo] generate = true asks for generated demonstration inputs; run it with "
-                          "`zoning derive`, or from Python zoning.demo.derive_demo(config, out)")
+        raise ZoningError(
+            f"{where}: [demo] generate = true asks for generated demonstration inputs; run it with "
+            "`zoning derive`, or from Python zoning.demo.derive_demo(config, out)"
+        )
     out = Path(out) if out is not None else cfg.base / "out"
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise ZoningError(f"{out}: output folder exists and is not empty (use --overwrite)")
@@ -299,8 +347,9 @@ def derive(config: str | Path | Config, out: str | Path | None = None, *, overwr
     return res
 
 
-def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: bool,
-                 prepare: Prepare | None = None) -> DeriveResult:
+def _derive_into(
+    cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: bool, prepare: Prepare | None = None
+) -> DeriveResult:
     from zoning.derive import vectorize
 
     timings: dict[str, float] = {}
@@ -337,8 +386,12 @@ def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: boo
         else:
             for f in steps.DRASTIC_FACTORS:
                 raw = f in c["drastic_raw"]
-                ras(f"drastic_{f}", inp["drastic"][f], "float" if raw else "class",
-                    Resampling.bilinear if raw else Resampling.nearest)
+                ras(
+                    f"drastic_{f}",
+                    inp["drastic"][f],
+                    "float" if raw else "class",
+                    Resampling.bilinear if raw else Resampling.nearest,
+                )
         if "cop_index" in inp:
             ras("cop_index", inp["cop_index"], "float", Resampling.bilinear)
         else:
@@ -353,12 +406,17 @@ def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: boo
         pf = c["protection_field"]
         if pf not in protection.columns:
             raise ValidationError(f"{inp['protection']}: protection layer lacks the class column {pf!r}")
-        codes = protection[pf].map(lambda v: steps.PROTECTION_CLASS_CODES.get(str(v).strip(),
-                                   int(v) if str(v).strip().isdigit() and 1 <= int(v) <= 4 else None))
+        codes = protection[pf].map(
+            lambda v: steps.PROTECTION_CLASS_CODES.get(
+                str(v).strip(), int(v) if str(v).strip().isdigit() and 1 <= int(v) <= 4 else None
+            )
+        )
         if codes.isna().any():
             bad = sorted(set(protection.loc[codes.isna(), pf].astype(str)))
-            raise ValidationError(f"{inp['protection']}: unknown protection class {bad}; use "
-                                  f"{list(steps.PROTECTION_CLASS_CODES)} or codes 1..4")
+            raise ValidationError(
+                f"{inp['protection']}: unknown protection class {bad}; use "
+                f"{list(steps.PROTECTION_CLASS_CODES)} or codes 1..4"
+            )
         protection = protection.assign(_code=codes.astype(int)).sort_values("_code", kind="stable")
         prot_shapes = [(g, int(k)) for g, k in zip(protection.geometry, protection["_code"])]
 
@@ -376,7 +434,8 @@ def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: boo
             src = read_vector("sources", inp["sources"], cfg, cfg.crs)
             used["sources"] = Path(inp["sources"])
             src_rows, src_cols, src_vals, src_rad, src_dec, n_sources = _prepare_sources(
-                src, Path(inp["sources"]), c["source_types"], grid, warn)
+                src, Path(inp["sources"]), c["source_types"], grid, warn
+            )
 
         counties = _counties(cfg, used)
         towns = None
@@ -387,13 +446,27 @@ def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: boo
 
         # -- outputs
         t1 = time.perf_counter()
-        out_names = ["abundance", "quality", "quality_grade", "function_value", "drastic_index", "vulnerability",
-                     "cop_index", "cop_class", "load_index", "load_class", "protection", "control", "levels"]
+        out_names = [
+            "abundance",
+            "quality",
+            "quality_grade",
+            "function_value",
+            "drastic_index",
+            "vulnerability",
+            "cop_index",
+            "cop_class",
+            "load_index",
+            "load_class",
+            "protection",
+            "control",
+            "levels",
+        ]
         dsts = {}
         for n in out_names:
             fl = n in INDEX_MAPS
-            dsts[n] = _open_out(tmp / f"{n}.tif", grid, "float32" if fl else "uint8",
-                                steps.FNODATA if fl else steps.NODATA, n)
+            dsts[n] = _open_out(
+                tmp / f"{n}.tif", grid, "float32" if fl else "uint8", steps.FNODATA if fl else steps.NODATA, n
+            )
         counts: dict[str, dict[int, int]] = {n: {} for n in out_names if n not in INDEX_MAPS}
         records = []
         missing_cells = 0
@@ -406,8 +479,9 @@ def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: boo
         for row_off, h in grid.windows(wr):
             wt = grid.window_transform(row_off)
             shape = (h, grid.width)
-            valid = features.rasterize(ext_geoms, out_shape=shape, transform=wt, fill=0, default_value=1,
-                                       dtype="uint8").astype(bool)
+            valid = features.rasterize(
+                ext_geoms, out_shape=shape, transform=wt, fill=0, default_value=1, dtype="uint8"
+            ).astype(bool)
             extent_cells += int(valid.sum())
             arrs = {}
             for k, r in rasters.items():
@@ -415,16 +489,26 @@ def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: boo
                 nd = steps.NODATA if r.kind == "class" else steps.FNODATA
                 valid_in[k] += int(((a != nd) & valid).sum())
                 arrs[k] = a
-            res = compute_window(arrs, valid, c, grid, row_off, prot_shapes, key_shapes,
-                                 (src_rows, src_cols, src_vals, src_rad, src_dec), wt)
-            missing_cells += int((valid & ((res["function_value"] == steps.NODATA)
-                                           | (res["vulnerability"] == steps.NODATA))).sum())
+            res = compute_window(
+                arrs,
+                valid,
+                c,
+                grid,
+                row_off,
+                prot_shapes,
+                key_shapes,
+                (src_rows, src_cols, src_vals, src_rad, src_dec),
+                wt,
+            )
+            missing_cells += int(
+                (valid & ((res["function_value"] == steps.NODATA) | (res["vulnerability"] == steps.NODATA))).sum()
+            )
             win = Window(0, row_off, grid.width, h)
             for n in out_names:
                 dsts[n].write(res[n], 1, window=win)
                 if n in counts:
-                    for k, v in steps.class_counts(res[n][valid]).items():
-                        counts[n][k] = counts[n].get(k, 0) + v
+                    for code, cells in steps.class_counts(res[n][valid]).items():
+                        counts[n][code] = counts[n].get(code, 0) + cells
             if vectorize_zones:
                 records.extend(vectorize.window_shapes(res["levels"], wt))
         for n, d in dsts.items():
@@ -446,8 +530,10 @@ def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: boo
         if share > 0.01 and not k.startswith("cop") and k != "load_index":
             warn.append(f"{rasters[k].path.name}: {k} has nodata on {share:.1%} of the extent")
     if missing_cells:
-        warn.append(f"{missing_cells} cells ({missing_cells * grid.cell_km2:.2f} km²) inside the extent lack "
-                    "function value or vulnerability; they count as 一般区 unless protected")
+        warn.append(
+            f"{missing_cells} cells ({missing_cells * grid.cell_km2:.2f} km²) inside the extent lack "
+            "function value or vulnerability; they count as 一般区 unless protected"
+        )
 
     # -- zones
     t2 = time.perf_counter()
@@ -465,30 +551,42 @@ def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: boo
     provenance = {
         "method": "晋市环发〔2023〕123号 groundwater key-zone derivation (zoning.derive)",
         "label": cfg.label,
-        "run_date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "run_date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "config": str(cfg.path) if cfg.path else None,
         "config_sha256": cfg.text_hash,
         "switches": cfg.switches(),
         "classes": {k: v for k, v in c.items()},
-        "grid": {"crs": grid.crs.to_string(), "resolution_m": grid.res, "width": grid.width,
-                 "height": grid.height, "transform": list(grid.transform)[:6], "extent_cells": extent_cells,
-                 "extent_km2": extent_cells * grid.cell_km2, "window_rows": wr},
+        "grid": {
+            "crs": grid.crs.to_string(),
+            "resolution_m": grid.res,
+            "width": grid.width,
+            "height": grid.height,
+            "transform": list(grid.transform)[:6],
+            "extent_cells": extent_cells,
+            "extent_km2": extent_cells * grid.cell_km2,
+            "window_rows": wr,
+        },
         "inputs": {k: {"path": str(p), "sha256": _sha256(p) if p.is_file() else None} for k, p in used.items()},
         "sources_per_type": n_sources,
         "min_area_m2": min_area,
         "warnings": warn,
         "demo": demo_info,
     }
-    (tmp / "provenance.json").write_text(json.dumps(provenance, ensure_ascii=False, indent=2, default=str),
-                                         encoding="utf-8")
+    (tmp / "provenance.json").write_text(
+        json.dumps(provenance, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
     class_areas.to_csv(tmp / "class_areas.csv", index=False, encoding="utf-8-sig")
     zone_table.to_csv(tmp / "zones_by_level_county.csv", index=False, encoding="utf-8-sig")
     gpkg = tmp / "zones.gpkg"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         zones.to_file(gpkg, layer="zones", driver="GPKG")
-        prov_rows = pd.DataFrame({"key": list(provenance),
-                                  "value": [json.dumps(v, ensure_ascii=False, default=str) for v in provenance.values()]})
+        prov_rows = pd.DataFrame(
+            {
+                "key": list(provenance),
+                "value": [json.dumps(v, ensure_ascii=False, default=str) for v in provenance.values()],
+            }
+        )
         import pyogrio
 
         pyogrio.write_dataframe(prov_rows, gpkg, layer="provenance", driver="GPKG", append=False)
@@ -497,8 +595,15 @@ def _derive_into(cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: boo
 
         maps.write_map(tmp, tmp / "map.html", zones, label=cfg.label)
     timings["total_into_s"] = time.perf_counter() - t0
-    return DeriveResult(out=tmp, class_areas=class_areas, zone_table=zone_table, zones=zones,
-                        provenance=provenance, warnings=warn, timings=timings)
+    return DeriveResult(
+        out=tmp,
+        class_areas=class_areas,
+        zone_table=zone_table,
+        zones=zones,
+        provenance=provenance,
+        warnings=warn,
+        timings=timings,
+    )
 
 
 def _counties(cfg: Config, used: dict) -> gpd.GeoDataFrame:
@@ -538,8 +643,12 @@ def _prepare_sources(src: gpd.GeoDataFrame, path: Path, types: dict, grid: Grid,
             rows = [int(i) for i in np.flatnonzero((v.isna() | (v < 0)).values)[:10]]
             raise ValidationError(f"{path}: field {f} missing, not numeric or negative in rows {rows}")
     w = t.map(lambda k: types[k]["weight"]).values.astype(float)
-    vals = steps.source_load(src["toxicity"].astype(float).values, src["release"].astype(float).values,
-                             src["quantity"].astype(float).values, w)
+    vals = steps.source_load(
+        src["toxicity"].astype(float).values,
+        src["release"].astype(float).values,
+        src["quantity"].astype(float).values,
+        w,
+    )
     x = src.geometry.x.values
     y = src.geometry.y.values
     tr = grid.transform
@@ -549,14 +658,25 @@ def _prepare_sources(src: gpd.GeoDataFrame, path: Path, types: dict, grid: Grid,
     dec = t.map(lambda k: types[k].get("decay", "linear")).values
     outside = (cols < 0) | (cols > grid.width) | (rows < 0) | (rows > grid.height)
     if outside.any():
-        warn.append(f"{path.name}: {int(outside.sum())} source point(s) outside the grid (their load reaches "
-                    "the grid only within their radius)")
+        warn.append(
+            f"{path.name}: {int(outside.sum())} source point(s) outside the grid (their load reaches "
+            "the grid only within their radius)"
+        )
     n_by_type = {k: int(v) for k, v in t.value_counts().items()}
     return rows, cols, vals, rad, dec, n_by_type
 
 
-def compute_window(arrs: dict[str, np.ndarray], valid: np.ndarray, c: dict, grid: Grid, row_off: int,
-                   prot_shapes, key_shapes, sources, wt: Affine) -> dict[str, np.ndarray]:
+def compute_window(
+    arrs: dict[str, np.ndarray],
+    valid: np.ndarray,
+    c: dict,
+    grid: Grid,
+    row_off: int,
+    prot_shapes,
+    key_shapes,
+    sources,
+    wt: Affine,
+) -> dict[str, np.ndarray]:
     """All steps on one window (arrays already on the grid)."""
     shape = valid.shape
     inv = ~valid
@@ -603,15 +723,28 @@ def compute_window(arrs: dict[str, np.ndarray], valid: np.ndarray, c: dict, grid
     li = li.astype(np.float32)
     li[inv] = steps.FNODATA
     res["load_index"] = li
-    prot = (features.rasterize(prot_shapes, out_shape=shape, transform=wt, fill=0, dtype="uint8")
-            if prot_shapes else np.zeros(shape, np.uint8))
-    key = (features.rasterize(key_shapes, out_shape=shape, transform=wt, fill=0, dtype="uint8").astype(bool)
-           if key_shapes else np.zeros(shape, bool))
+    prot = (
+        features.rasterize(prot_shapes, out_shape=shape, transform=wt, fill=0, dtype="uint8")
+        if prot_shapes
+        else np.zeros(shape, np.uint8)
+    )
+    key = (
+        features.rasterize(key_shapes, out_shape=shape, transform=wt, fill=0, dtype="uint8").astype(bool)
+        if key_shapes
+        else np.zeros(shape, bool)
+    )
     prot = steps.protection_class(prot)
-    ctrl = steps.control_class(res["function_value"], res["vulnerability"], res["load_class"], cc, key, prot,
-                               cop_high_classes=[int(k) for k in c["cop_high_classes"]],
-                               key_unit_lifts_deep=bool(c["key_unit_lifts_deep"]),
-                               high_load_lifts_deep=bool(c["high_load_lifts_deep"]))
+    ctrl = steps.control_class(
+        res["function_value"],
+        res["vulnerability"],
+        res["load_class"],
+        cc,
+        key,
+        prot,
+        cop_high_classes=[int(k) for k in c["cop_high_classes"]],
+        key_unit_lifts_deep=bool(c["key_unit_lifts_deep"]),
+        high_load_lifts_deep=bool(c["high_load_lifts_deep"]),
+    )
     prot[inv] = steps.NODATA
     ctrl[inv] = steps.NODATA
     res["protection"] = prot
@@ -629,7 +762,16 @@ def _class_area_table(counts: dict[str, dict[int, int]], grid: Grid, cfg: Config
             name = names.get(code, f"code {code}")
             area = cnt.get(code, 0) * grid.cell_km2
             p = pub.get(name)
-            rows.append({"map": m, "title": TITLES[m], "code": code, "class": name, "cells": cnt.get(code, 0),
-                         "area_km2": round(area, 3), "published_km2": p,
-                         "deviation_pct": round(100 * (area - p) / p, 2) if p else None})
+            rows.append(
+                {
+                    "map": m,
+                    "title": TITLES[m],
+                    "code": code,
+                    "class": name,
+                    "cells": cnt.get(code, 0),
+                    "area_km2": round(area, 3),
+                    "published_km2": p,
+                    "deviation_pct": round(100 * (area - p) / p, 2) if p else None,
+                }
+            )
     return pd.DataFrame(rows)

@@ -49,13 +49,20 @@ LOAD_NAMES = {0: "无荷载", 1: "低污染荷载", 2: "中污染荷载", 3: "�
 # Zone classes are spelled once, in zoning.core.vocab: code k of ``protection`` / ``control`` is
 # the class of that rank, and ``levels`` writes each class's ``level_code``.
 PROTECTION_NAMES: dict[int, str] = {
-    0: NO_ZONE[0], **{r: n for r in range(1, 5) if (n := class_by_rank(PROTECTION, r)) is not None}}
+    0: NO_ZONE[0],
+    **{r: n for r in range(1, 5) if (n := class_by_rank(PROTECTION, r)) is not None},
+}
 CONTROL_NAMES: dict[int, str] = {
-    0: NO_ZONE[0], **{r: n for r in range(1, 3) if (n := class_by_rank(CONTROL, r)) is not None}}
+    0: NO_ZONE[0],
+    **{r: n for r in range(1, 3) if (n := class_by_rank(CONTROL, r)) is not None},
+}
 LEVEL_NAMES: dict[int, str] = {
     GENERAL_AREA_CODE: GENERAL_AREA[0],
-    **{c.level_code: c.name for c in sorted(ZONE_CLASS_LIST, key=lambda c: c.level_code)
-       if c.kind in (PROTECTION, CONTROL)},
+    **{
+        c.level_code: c.name
+        for c in sorted(ZONE_CLASS_LIST, key=lambda c: c.level_code)
+        if c.kind in (PROTECTION, CONTROL)
+    },
 }
 PROTECTION_CLASS_CODES = {v: k for k, v in PROTECTION_NAMES.items() if k}
 
@@ -77,6 +84,7 @@ DRASTIC_RANGE_TABLES: dict[str, tuple[list[float], list[int]]] = {
 # helpers
 # ---------------------------------------------------------------------------------
 
+
 def unknown_codes(arr: np.ndarray, allowed: Sequence[int], nodata: int | None = NODATA) -> list[int]:
     """Codes in ``arr`` that are neither in ``allowed`` nor ``nodata`` (sorted)."""
     vals = np.unique(arr)
@@ -86,8 +94,9 @@ def unknown_codes(arr: np.ndarray, allowed: Sequence[int], nodata: int | None = 
     return [int(v) for v in vals if int(v) not in ok]
 
 
-def classify(values: np.ndarray, breaks: Sequence[float], valid: np.ndarray | None = None,
-             first: int = 1) -> np.ndarray:
+def classify(
+    values: np.ndarray, breaks: Sequence[float], valid: np.ndarray | None = None, first: int = 1
+) -> np.ndarray:
     """Class ``first + i`` where ``breaks[i-1] <= v < breaks[i]`` (``np.digitize``); NODATA where not valid."""
     b = np.asarray(breaks, dtype=np.float64)
     if np.any(np.diff(b) <= 0):
@@ -115,8 +124,9 @@ DEFAULT_FV_MATRIX = [
 ]
 
 
-def quality_grade(quality: np.ndarray, grades: Mapping[int, int] = DEFAULT_QUALITY_GRADES,
-                  nodata: int = NODATA) -> np.ndarray:
+def quality_grade(
+    quality: np.ndarray, grades: Mapping[int, int] = DEFAULT_QUALITY_GRADES, nodata: int = NODATA
+) -> np.ndarray:
     """GB/T 14848 class (1..5) -> 1 good / 2 medium / 3 poor; unknown or nodata -> NODATA."""
     lut = np.full(256, NODATA, dtype=np.uint8)
     for k, v in grades.items():
@@ -127,8 +137,9 @@ def quality_grade(quality: np.ndarray, grades: Mapping[int, int] = DEFAULT_QUALI
     return out
 
 
-def function_value(abundance: np.ndarray, grade: np.ndarray,
-                   matrix: Sequence[Sequence[int]] = DEFAULT_FV_MATRIX) -> np.ndarray:
+def function_value(
+    abundance: np.ndarray, grade: np.ndarray, matrix: Sequence[Sequence[int]] = DEFAULT_FV_MATRIX
+) -> np.ndarray:
     """Function value class from 富水性 (1..3) × quality grade (1..3) via a 3×3 lookup."""
     m = np.asarray(matrix, dtype=np.uint8)
     if m.shape != (3, 3):
@@ -145,8 +156,10 @@ def function_value(abundance: np.ndarray, grade: np.ndarray,
 # DRASTIC (shallow vulnerability)
 # ---------------------------------------------------------------------------------
 
-def rate_by_ranges(values: np.ndarray, bounds: Sequence[float], ratings: Sequence[int],
-                   valid: np.ndarray | None = None) -> np.ndarray:
+
+def rate_by_ranges(
+    values: np.ndarray, bounds: Sequence[float], ratings: Sequence[int], valid: np.ndarray | None = None
+) -> np.ndarray:
     """Rate a raw parameter (depth, recharge, slope, conductivity) with a range table."""
     if len(ratings) != len(bounds) + 1:
         raise ValueError("a range table needs one more rating than bounds")
@@ -157,8 +170,7 @@ def rate_by_ranges(values: np.ndarray, bounds: Sequence[float], ratings: Sequenc
     return r
 
 
-def drastic_index(ratings: Mapping[str, np.ndarray],
-                  weights: Mapping[str, float] = DRASTIC_WEIGHTS) -> np.ndarray:
+def drastic_index(ratings: Mapping[str, np.ndarray], weights: Mapping[str, float] = DRASTIC_WEIGHTS) -> np.ndarray:
     """Σ weight × rating over D, R, A, S, T, I, C (ratings 1..10); FNODATA where any rating is missing."""
     missing = [f for f in DRASTIC_FACTORS if f not in ratings]
     if missing:
@@ -215,16 +227,30 @@ def cop_class(index: np.ndarray, breaks: Sequence[float] = DEFAULT_COP_BREAKS) -
 # pollution-source load (污染源荷载)
 # ---------------------------------------------------------------------------------
 
-def source_load(toxicity: np.ndarray, release: np.ndarray, quantity: np.ndarray,
-                weight: np.ndarray | float = 1.0) -> np.ndarray:
+
+def source_load(
+    toxicity: np.ndarray, release: np.ndarray, quantity: np.ndarray, weight: np.ndarray | float = 1.0
+) -> np.ndarray:
     """Per-source load = type weight × toxicity × release likelihood × releasable quantity [R 6707–6715]."""
-    return (np.asarray(weight, float) * np.asarray(toxicity, float) * np.asarray(release, float)
-            * np.asarray(quantity, float))
+    return (
+        np.asarray(weight, float)
+        * np.asarray(toxicity, float)
+        * np.asarray(release, float)
+        * np.asarray(quantity, float)
+    )
 
 
-def spread_load(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
-                radius: np.ndarray | float, decay: Sequence[str] | str = "linear",
-                row_off: int = 0, col_off: int = 0, chunk: int = 256) -> np.ndarray:
+def spread_load(
+    shape: tuple[int, int],
+    rows: np.ndarray,
+    cols: np.ndarray,
+    values: np.ndarray,
+    radius: np.ndarray | float,
+    decay: Sequence[str] | str = "linear",
+    row_off: int = 0,
+    col_off: int = 0,
+    chunk: int = 256,
+) -> np.ndarray:
     """Spread each source's load over the cells within its radius and sum (float64).
 
     ``rows``/``cols`` are the sources' positions in *global* fractional cell units (row 0.5 is
@@ -251,15 +277,14 @@ def spread_load(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, valu
         sel = np.flatnonzero((radius == r) & (codes == code))
         R = int(np.ceil(r))
         off = np.arange(-R, R + 1)
-        dr, dc = np.meshgrid(off, off, indexing="ij")
-        dr = dr.ravel()
-        dc = dc.ravel()
+        grid_r, grid_c = np.meshgrid(off, off, indexing="ij")
+        dr = grid_r.ravel()
+        dc = grid_c.ravel()
         for s in range(0, len(sel), chunk):
-            idx = sel[s:s + chunk]
+            idx = sel[s : s + chunk]
             pr, pc = rows[idx], cols[idx]
             # skip sources whose footprint misses the window
-            near = ((pr + r >= row_off) & (pr - r <= row_off + h)
-                    & (pc + r >= col_off) & (pc - r <= col_off + w))
+            near = (pr + r >= row_off) & (pr - r <= row_off + h) & (pc + r >= col_off) & (pc - r <= col_off + w)
             if not near.any():
                 continue
             idx, pr, pc = idx[near], pr[near], pc[near]
@@ -296,6 +321,7 @@ def load_class(load: np.ndarray, breaks: Sequence[float], valid: np.ndarray | No
 # decision rules (晋城, R 6723–6742, 6746–6772)
 # ---------------------------------------------------------------------------------
 
+
 def protection_class(*layers: np.ndarray) -> np.ndarray:
     """Combine protection rasters (codes 0..4 each): the strictest class wins [R 6723–6726]."""
     out = np.zeros(np.shape(layers[0]), dtype=np.uint8)
@@ -305,11 +331,17 @@ def protection_class(*layers: np.ndarray) -> np.ndarray:
     return out
 
 
-def control_class(fv: np.ndarray, vuln: np.ndarray, load_cls: np.ndarray, cop_cls: np.ndarray,
-                  key_unit: np.ndarray, protection: np.ndarray,
-                  cop_high_classes: Sequence[int] = (4, 5),
-                  key_unit_lifts_deep: bool = False,
-                  high_load_lifts_deep: bool = False) -> np.ndarray:
+def control_class(
+    fv: np.ndarray,
+    vuln: np.ndarray,
+    load_cls: np.ndarray,
+    cop_cls: np.ndarray,
+    key_unit: np.ndarray,
+    protection: np.ndarray,
+    cop_high_classes: Sequence[int] = (4, 5),
+    key_unit_lifts_deep: bool = False,
+    high_load_lifts_deep: bool = False,
+) -> np.ndarray:
     """The report's control-class rules, in its order (R 6746–6772).
 
     1. shallow: function value high AND DRASTIC vulnerability high -> 二级管控区 (1);

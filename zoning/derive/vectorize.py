@@ -37,8 +37,14 @@ def _union(geoms: list) -> shapely.Geometry:
     return shapely.union_all(np.asarray(geoms, dtype=object))
 
 
-def build_zones(records, crs, min_area_m2: float, counties: gpd.GeoDataFrame,
-                towns: gpd.GeoDataFrame | None = None, town_field: str = "name") -> gpd.GeoDataFrame:
+def build_zones(
+    records,
+    crs,
+    min_area_m2: float,
+    counties: gpd.GeoDataFrame,
+    towns: gpd.GeoDataFrame | None = None,
+    town_field: str = "name",
+) -> gpd.GeoDataFrame:
     """Dissolve per level, split into connected parts and by county, drop fragments, attach names."""
     rows = []
     by_level: dict[int, list] = {}
@@ -78,8 +84,11 @@ def build_zones(records, crs, min_area_m2: float, counties: gpd.GeoDataFrame,
         j = j[~j.index.duplicated()]
         z["town"] = j[town_field].reindex(z.index).values
     order = {lvl: i for i, lvl in enumerate(LEVEL_ORDER)}
-    z = z.assign(_o=z["level"].map(order)).sort_values(["_o", "adcode", "area_km2"],
-                                                        ascending=[True, True, False]).drop(columns="_o")
+    z = (
+        z.assign(_o=z["level"].map(order))
+        .sort_values(["_o", "adcode", "area_km2"], ascending=[True, True, False])
+        .drop(columns="_o")
+    )
     z = z.reset_index(drop=True)
     z["zone_id"] = [f"{steps.LEVEL_NAMES[l][:2]}-{i + 1:04d}" for i, l in enumerate(z["level"])]
     keep = cols[:-1] + (["town"] if "town" in z.columns else []) + ["geometry"]

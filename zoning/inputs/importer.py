@@ -64,8 +64,10 @@ def _layer_crs(value: str, gdf: gpd.GeoDataFrame, source: str) -> str:
         msg = f"{source}: --crs {value}: {exc}"
         raise CRSMismatchError(msg) from None
     if west != east:
-        msg = (f"{source}: --crs {value}: the eastings run from {bounds[0]:.0f} ({west}) to {bounds[2]:.0f} "
-               f"({east}); one layer must lie in one zone")
+        msg = (
+            f"{source}: --crs {value}: the eastings run from {bounds[0]:.0f} ({west}) to {bounds[2]:.0f} "
+            f"({east}); one layer must lie in one zone"
+        )
         raise CRSMismatchError(msg)
     return west
 
@@ -136,15 +138,19 @@ def prepare_layer(
     if gdf.crs.is_geographic:
         minx, miny, maxx, maxy = gdf.total_bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            msg = (f"{source}: the file says {gdf.crs.to_string()} (degrees) but its coordinates reach "
-                   f"{maxx:.0f}, {maxy:.0f}: projected metres labelled as degrees; pass the right --crs")
+            msg = (
+                f"{source}: the file says {gdf.crs.to_string()} (degrees) but its coordinates reach "
+                f"{maxx:.0f}, {maxy:.0f}: projected metres labelled as degrees; pass the right --crs"
+            )
             raise CRSMismatchError(msg)
 
     mapping = map_fields(gdf.columns.drop(gdf.geometry.name), _TARGETS[kind], field_map, source=source)
     problems: list[str] = []
     if kind == "counties":
         if "county" not in mapping:
-            problems.append("no county code field found (adcode, XZQDM, 行政区代码...); map one with --field county=NAME")
+            problems.append(
+                "no county code field found (adcode, XZQDM, 行政区代码...); map one with --field county=NAME"
+            )
     elif "county" not in mapping and counties is not None:
         # derive the county from the county layer, at each feature's representative point
         from zoning.core.overlay import assign_counties
@@ -162,12 +168,16 @@ def prepare_layer(
         gdf["county"] = codes
     if kind in ZONE_CLASSES:
         if "zone_class" not in gdf.columns:
-            problems.append(f"no class field found (类别, 级别, class...); map one with --field zone_class=NAME; "
-                            f"values expected: {', '.join(ZONE_CLASSES[kind])}")
+            problems.append(
+                f"no class field found (类别, 级别, class...); map one with --field zone_class=NAME; "
+                f"values expected: {', '.join(ZONE_CLASSES[kind])}"
+            )
         else:
             classes, bad = normalise_zone_class(gdf["zone_class"], kind)
             for i in bad:
-                problems.append(f"row {i + 1}: class {gdf['zone_class'].iloc[i]!r} is not one of {', '.join(ZONE_CLASSES[kind])}")
+                problems.append(
+                    f"row {i + 1}: class {gdf['zone_class'].iloc[i]!r} is not one of {', '.join(ZONE_CLASSES[kind])}"
+                )
             gdf["zone_class"] = classes
         if kind == "planning_extent":
             gdf = gdf.rename(columns={"zone_class": "extent_class"})
@@ -183,10 +193,13 @@ def prepare_layer(
         if not repair:
             rows = ", ".join(str(i + 1) for i in invalid.nonzero()[0][:20])
             msg = f"{source}: invalid geometry in row(s) {rows}; fix them or pass --repair (shapely make_valid)"
-            raise ValidationError(msg, [f"row {i + 1}: {shapely.is_valid_reason(gdf.geometry.values[i])}"
-                                        for i in invalid.nonzero()[0]])
+            raise ValidationError(
+                msg, [f"row {i + 1}: {shapely.is_valid_reason(gdf.geometry.values[i])}" for i in invalid.nonzero()[0]]
+            )
         gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(gdf.geometry.values[invalid])
-        notes.append(f"repaired {int(invalid.sum())} invalid geometr{'y' if invalid.sum() == 1 else 'ies'} with make_valid")
+        notes.append(
+            f"repaired {int(invalid.sum())} invalid geometr{'y' if invalid.sum() == 1 else 'ies'} with make_valid"
+        )
     if not gdf.crs.equals(_pyproj_crs(pack_crs)):
         notes.append(f"reprojected from {gdf.crs.to_string()} to {pack_crs}")
         gdf = gdf.to_crs(pack_crs)
@@ -216,8 +229,8 @@ def import_layer(
     Returns the reopened pack, the new layer spec and notes. Nothing is written if any
     check fails.
     """
-    from zoning.inputs.vectors import read_vector_file
     from zoning.core.validate import check_layer
+    from zoning.inputs.vectors import read_vector_file
 
     path = Path(path)
     gdf, io_notes = read_vector_file(path, layer=layer, encoding=encoding)
