@@ -90,9 +90,10 @@ UI: dict[str, tuple[str, str]] = {
     "rule_status": ("适用条款及其状态", "Applicable rules and their status"),
     "city_wide": ("全市", "city-wide"),
     "project": ("项目描述（用于判定结论）", "The project (for the verdict)"),
-    "project_note": ("未填写的属性视为未知：可能禁止或限制的条款给出“需确认”，不会当作“否”。",
+    # {needs} is the verdict's label from the vocabulary
+    "project_note": ("未填写的属性视为未知：依赖该属性的限制性条款给出“{needs}”，不会当作“否”。",
                      "An attribute left blank is unknown: a rule that could prohibit or condition the "
-                     "project then gives \u201cneeds confirmation\u201d, never a silent no."),
+                     "project then gives \u201c{needs}\u201d, never a silent no."),
     "date": ("查询日期", "Date"),
     "unknown_value": ("— 未知 —", "— not known —"),
     "yes": ("是", "yes"),

@@ -806,7 +806,8 @@ var ZoningMap = (function () {
   function projectForm(cfg, onChange) {
     var d = el("details", "zm-project");
     d.appendChild(el("summary", null, cfg.ui.project));
-    d.appendChild(el("div", "zm-muted", cfg.ui.project_note));
+    var needs = cfg.vocab.verdict_labels[cfg.codes.verdict.needs_confirmation];
+    d.appendChild(el("div", "zm-muted", fill(cfg.ui.project_note, { needs: needs })));
     var table = el("table", "zm-attrs zm-form");
     function row(label, control) {
       var tr = el("tr");
