@@ -15,8 +15,9 @@ from zoning.core import vocab
 from zoning.core.errors import ZoningError
 from zoning.core.layers import read_layer
 from zoning.maps.geometry import COORD_DECIMALS, feature_collection, scalar, to_display
-from zoning.maps.page import Lang, add_group, app_of, keep_controls_last, set_assets, t
+from zoning.maps.page import FIELD_LABELS, Lang, add_group, app_of, field_labels, keep_controls_last, set_assets, t
 from zoning.maps.payload import attributes_payload, rules_payload
+from zoning.maps.sites import add_sites
 
 if TYPE_CHECKING:
     import folium
@@ -40,31 +41,8 @@ COUNTY_COLOUR = "#333333"
 QUOTA_COLOUR = "#762a83"
 
 # ---------------------------------------------------------------------------------------
-# Attribute labels (the map's own: column names of the layers)
+# Attributes shown per layer kind
 # ---------------------------------------------------------------------------------------
-
-#: attribute labels (zh, en); ``ha_<class>`` columns are labelled from the class name
-FIELD_LABELS: dict[str, tuple[str, str]] = {
-    "name": ("名称", "name"),
-    "name_en": ("英文名", "English name"),
-    "adcode": ("行政区划代码", "adcode"),
-    "area_km2": ("面积（km²）", "area (km²)"),
-    "extent_class": ("范围类别", "extent class"),
-    "document": ("依据文件", "document"),
-    "note": ("说明", "note"),
-    "zone_id": ("编号", "zone id"),
-    "zone_class": ("类别", "class"),
-    "level": ("级别", "level"),
-    "county_name": ("所在县（市、区）", "county"),
-    "town": ("乡镇", "town"),
-    "year": ("年度", "year"),
-    "area_name": ("范围", "area"),
-    "total_ha": ("供应总量（公顷）", "total supply (ha)"),
-    "total_text": ("计划原文", "as published"),
-    "category": ("类别", "category"),
-    "places": ("建设地点", "place"),
-    "verdict": ("结论", "verdict"),
-}
 
 #: the attributes shown for each layer kind, in order (those missing are skipped)
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
@@ -74,20 +52,6 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     vocab.PROTECTION: ("name", "zone_class", "level", "zone_id", "county_name", "town", "area_km2"),
     vocab.CONTROL: ("name", "zone_class", "level", "zone_id", "county_name", "town", "area_km2"),
 }
-
-
-def field_labels(fields: list[str], lang: Lang, classes_en: dict[str, str] | None = None) -> list[list[str]]:
-    out = []
-    for f in fields:
-        if f in FIELD_LABELS:
-            out.append([f, vocab.label(FIELD_LABELS[f], lang)])
-        elif f.startswith("ha_"):
-            cls = f[3:]
-            en = (classes_en or {}).get(cls, cls)
-            out.append([f, f"{cls}（公顷）" if lang == "zh" else f"{en} (ha)"])
-        else:
-            out.append([f, f])
-    return out
 
 
 def _honesty(accuracy: str, lang: Lang) -> str:
@@ -524,8 +488,6 @@ def build_map(
                       [float(b[:, 3].max()), float(b[:, 2].max())]])
 
     if sites is not None:
-        from zoning.maps.sites import add_sites
-
         add_sites(m, sites, lang)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     keep_controls_last(m)

@@ -108,6 +108,44 @@ def t(key: str, lang: Lang) -> str:
     return zh if lang == "zh" else en
 
 
+#: attribute labels (zh, en); ``ha_<class>`` columns are labelled from the class name
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "name": ("名称", "name"),
+    "name_en": ("英文名", "English name"),
+    "adcode": ("行政区划代码", "adcode"),
+    "area_km2": ("面积（km²）", "area (km²)"),
+    "extent_class": ("范围类别", "extent class"),
+    "document": ("依据文件", "document"),
+    "note": ("说明", "note"),
+    "zone_id": ("编号", "zone id"),
+    "zone_class": ("类别", "class"),
+    "level": ("级别", "level"),
+    "county_name": ("所在县（市、区）", "county"),
+    "town": ("乡镇", "town"),
+    "year": ("年度", "year"),
+    "area_name": ("范围", "area"),
+    "total_ha": ("供应总量（公顷）", "total supply (ha)"),
+    "total_text": ("计划原文", "as published"),
+    "category": ("类别", "category"),
+    "places": ("建设地点", "place"),
+    "verdict": ("结论", "verdict"),
+}
+
+
+def field_labels(fields: list[str], lang: Lang, classes_en: dict[str, str] | None = None) -> list[list[str]]:
+    out = []
+    for f in fields:
+        if f in FIELD_LABELS:
+            out.append([f, (FIELD_LABELS[f][0] if lang == "zh" else FIELD_LABELS[f][1])])
+        elif f.startswith("ha_"):
+            cls = f[3:]
+            en = (classes_en or {}).get(cls, cls)
+            out.append([f, f"{cls}（公顷）" if lang == "zh" else f"{en} (ha)"])
+        else:
+            out.append([f, f])
+    return out
+
+
 # ---------------------------------------------------------------------------------------
 # Hatch patterns for demonstration fills
 # ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from zoning.core import vocab
 from zoning.core.errors import CRSMismatchError, InputFileError
 from zoning.maps.geometry import feature_collection, to_display
-from zoning.maps.page import Lang, add_group, app_of, keep_controls_last, t
+from zoning.maps.page import Lang, add_group, app_of, field_labels, keep_controls_last, t
 
 if TYPE_CHECKING:
     import folium
@@ -36,12 +36,6 @@ def read_sites(path: str | Path) -> gpd.GeoDataFrame:
 
     gdf, _notes = read_vector_file(path)
     return gdf
-
-
-def _field_labels(fields: list[str], lang: Lang) -> list[list[str]]:
-    from zoning.maps.build import field_labels
-
-    return field_labels(fields, lang)
 
 
 def add_sites(m: folium.Map, sites: gpd.GeoDataFrame | str | Path, lang: Lang = "zh", *,
@@ -114,7 +108,7 @@ def add_sites(m: folium.Map, sites: gpd.GeoDataFrame | str | Path, lang: Lang = 
         "title": title,
         "draw": True,
         "query": True,
-        "fields": _field_labels(fields, lang),
+        "fields": field_labels(fields, lang),
         "class_field": "_verdict",
         "class_labels": labels,
         "base_style": styles[vocab.NOT_CHECKED],
