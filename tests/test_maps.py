@@ -14,9 +14,8 @@ from shapely.geometry import Point, Polygon
 folium = pytest.importorskip("folium")
 
 import zoning.maps  # noqa: E402
-
-from zoning.core.errors import CRSMismatchError, InputFileError, LayerNotFoundError, ZoningError  # noqa: E402
 from zoning.core import vocab  # noqa: E402
+from zoning.core.errors import CRSMismatchError, InputFileError, LayerNotFoundError, ZoningError  # noqa: E402
 from zoning.maps import (  # noqa: E402
     add_sites,
     build_map,

@@ -18,9 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+
 from parity_places import parity_places
 from test_maps_browser import CHROMIUM_FLAGS, chromium_path, sync_playwright  # noqa: F401  (fixtures)
-
 from zoning.core import vocab
 from zoning.core.layers import read_layer
 from zoning.maps import build_map

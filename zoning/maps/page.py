@@ -155,7 +155,7 @@ def field_labels(fields: list[str], lang: Lang, classes_en: dict[str, str] | Non
 class Patterns:
     """SVG hatch patterns for demonstration fills (ids are generated, colours are ours)."""
 
-    defs: "OrderedDict[str, str]"
+    defs: OrderedDict[str, str]
 
     def get(self, colour: str) -> str:
         if not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
@@ -215,7 +215,7 @@ def _make_app_class():
                 "layers": [],
                 "legend_notes": [],
             }
-            self.groups: "OrderedDict[str, Any]" = OrderedDict()
+            self.groups: OrderedDict[str, Any] = OrderedDict()
             self.patterns = Patterns(OrderedDict())
             self.css = (STATIC_DIR / "zoning_map.css").read_text(encoding="utf-8")
             self.js = (STATIC_DIR / "zoning_map.js").read_text(encoding="utf-8")
