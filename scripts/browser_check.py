@@ -1,7 +1,10 @@
 """Open a zoning HTML map in headless Chromium (network blocked) and take a screenshot.
 
     .venv/bin/python scripts/browser_check.py [MAP.html] [-o maps/screenshot.png]
-        [--click LON,LAT] [--zoom Z] [--size 1280x800]
+        [--click LON,LAT] [--project NAME=VALUE,...] [--date YYYY-MM-DD] [--zoom Z] [--size 1280x800]
+
+With --click and --project, the panel shows the verdict for that project (the form is
+filled in as a planner would); it also prints the page's answer as JSON.
 
 Without MAP.html it builds the offline map of the shipped pack into maps/jincheng.html.
 Prints the requests that were attempted (all aborted) and any console errors; exits 1
@@ -14,6 +17,7 @@ that Playwright downloads). The README image is made with:
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -27,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("map", nargs="?", type=Path)
     ap.add_argument("-o", "--output", type=Path, default=REPO / "maps" / "screenshot.png")
     ap.add_argument("--click", default=None, help="LON,LAT to click (the query panel shows it)")
+    ap.add_argument("--project", default=None,
+                    help="project attributes for the verdict, e.g. construction=new,industry=chemical")
+    ap.add_argument("--date", default=None, help="date the rules are read on (default: the map's date)")
     ap.add_argument("--zoom", type=int, default=None)
     ap.add_argument("--size", default="1280x800")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
@@ -35,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     path = args.map
     if path is None:
         from zoning.core.layers import open_pack
-        from zoning.maps import build_map
         from zoning.core.settings import default_pack
+        from zoning.maps import build_map
 
         path = REPO / "maps" / "jincheng.html"
         path.parent.mkdir(exist_ok=True)
@@ -71,6 +78,17 @@ def main(argv: list[str] | None = None) -> int:
             page.mouse.click(*xy)
             page.wait_for_timeout(200)
             page.evaluate("ZoningMap.maps[0].closePopup()")  # keep the query panel, not the popup
+            project = None
+            if args.project:
+                project = {}
+                for item in args.project.split(","):
+                    name, _, value = item.partition("=")
+                    project[name.strip()] = value.strip()
+            answer = page.evaluate(
+                """([lat, lon, project, date]) => { const a = ZoningMap.lastAnswer;
+                     return (project || date) ? ZoningMap.query(a.lat, a.lng, project || undefined, date || undefined) : a; }""",
+                [lat, lon, project, args.date])
+            print(json.dumps(answer, ensure_ascii=False))
         page.wait_for_timeout(300)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(args.output))
