@@ -8,8 +8,11 @@ the session. As root the server runs as the ``postgres`` user (``runuser``), whi
 the directory. Binaries are found in ``$PG_BINDIR``, ``/usr/lib/postgresql/<major>/bin``
 or on PATH; ``bash scripts/install_postgis.sh`` installs them from Debian's packages.
 
-When the environment variable ``CI`` is set, a server that cannot start fails the tests;
-elsewhere they are skipped with the reason.
+When the environment variable ``CI`` is set, missing binaries are installed first
+(``scripts/install_postgis.sh``, as root or through sudo) and a server that cannot start
+fails the tests; elsewhere they are skipped with the reason. :func:`require` does the
+same for the optional Python packages of the engines (dask): skipped locally, a failure
+under ``CI``.
 """
 
 from __future__ import annotations
@@ -98,9 +101,22 @@ def _run(server_or_user, args: list[str], *, check: bool = True) -> subprocess.C
     return res
 
 
+def _install() -> None:
+    """``bash scripts/install_postgis.sh`` (idempotent; apt only)."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "install_postgis.sh"
+    res = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=1800)
+    if res.returncode != 0:
+        msg = f"{script.name} failed ({res.returncode}): {(res.stderr or res.stdout).strip()[-1500:]}"
+        raise RuntimeError(msg)
+
+
 def start_server() -> PgServer:
-    """initdb + pg_ctl start on a free loopback port; CREATE EXTENSION postgis."""
+    """initdb + pg_ctl start on a free loopback port; CREATE EXTENSION postgis (under
+    ``CI``, the binaries are installed first if missing)."""
     bindir = find_bindir()
+    if bindir is None and os.environ.get("CI"):
+        _install()
+        bindir = find_bindir()
     if bindir is None:
         msg = "PostgreSQL binaries (initdb, pg_ctl) not found: run `bash scripts/install_postgis.sh`"
         raise RuntimeError(msg)
@@ -156,6 +172,15 @@ def get_server() -> PgServer:
     if _SERVER is None:
         _SERVER = start_server()
     return _SERVER
+
+
+def require(module: str):
+    """Import ``module``: skipped when missing, except under ``CI``, where it fails."""
+    if os.environ.get("CI"):
+        import importlib
+
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
 
 
 @pytest.fixture(scope="session")

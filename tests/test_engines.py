@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
-from pg_fixture import pg_dsn, pg_server, synthetic_sites  # noqa: F401  (session fixtures)
+from pg_fixture import pg_dsn, pg_server, require, synthetic_sites  # noqa: F401  (session fixtures)
 
 from zoning import engines
 from zoning.core import postgis
@@ -101,12 +101,9 @@ def test_sql_check_on_the_subdivision_cuts_and_shared_edges(pg_dsn, ctx):
     import geopandas as gpd
     import shapely
 
-    from zoning.core.overlay import CountyIndex
-
-    lz = ctx.overlay_layers
-    geoms = lz.geometry.to_numpy()
+    geoms = ctx.context.features.geometry.to_numpy()
     detailed = geoms[np.argsort(-shapely.get_num_coordinates(geoms), kind="stable")[:5]]
-    inner = CountyIndex(ctx.counties, ctx.county_tolerance_m).inner
+    inner = ctx.context.county_index.inner
     sites = []
     with postgis.connect(pg_dsn) as conn:
         for g in [*detailed, *inner]:
@@ -149,7 +146,7 @@ def test_sql_check_needs_a_table(pg_dsn, ctx):
 
 @pytest.fixture(scope="module")
 def client():
-    pytest.importorskip("dask_geopandas")
+    require("dask.distributed")
     with engines.dask_client(workers=2) as c:
         yield c
 
@@ -175,7 +172,7 @@ def test_dask_iter_check_matches_iter_check(client):
 
 
 def test_cli_check_engine_dask_writes_the_same_csv(tmp_path):
-    pytest.importorskip("dask_geopandas")
+    require("dask.distributed")
     from click.testing import CliRunner
 
     from zoning.cli.main import main_group
