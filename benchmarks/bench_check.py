@@ -96,14 +96,19 @@ def _scenario(name: str, tmp: Path) -> dict:
             n += len(res)
         w.close()
     elif name.startswith("baseline"):
-        zones = ctx.overlay_layers[["kind", "zone_class", "zone_id", "geometry"]]
+        import pandas as pd
+
+        counties = ctx.counties.assign(kind="counties", zone_class=ctx.counties["adcode"], zone_id=ctx.counties["adcode"])
+        zones = gpd.GeoDataFrame(pd.concat([ctx.features[["kind", "zone_class", "zone_id", "geometry"]],
+                                            counties[["kind", "zone_class", "zone_id", "geometry"]]], ignore_index=True),
+                                 crs="EPSG:4490")
         if name == "baseline_points":
             df = pd.read_csv(tmp / "points.csv", encoding="utf-8-sig")
             sites = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["经度"], df["纬度"]), crs="EPSG:4490")
             out = gpd.sjoin(sites, zones, how="left", predicate="intersects")
         else:
             sites = gpd.read_file(tmp / "polygons.gpkg", engine="pyogrio")
-            sp = sites.to_crs(ctx.overlay_layers.crs)
+            sp = sites.to_crs(zones.crs)
             out = gpd.overlay(sp.reset_index(names="site"), zones, how="intersection", keep_geom_type=True)
             out["overlap_m2"] = out.to_crs("+proj=aea +lat_0=35.65 +lon_0=112.75 +lat_1=35.3 +lat_2=36.0 +ellps=GRS80").area
         n = len(sites)

@@ -46,8 +46,12 @@ if TYPE_CHECKING:
     from zoning.core.hits import Hits
 
 __all__ = [
+    "BOOLEAN_COLUMNS",
     "CheckContext",
+    "NUMERIC_COLUMNS",
     "RESULT_COLUMNS",
+    "RESULT_LABELS",
+    "TEXT_COLUMNS",
     "assemble",
     "build_context",
     "check_sites",
@@ -68,6 +72,54 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "basis_accuracy", "demonstration_basis", "basis_layers",
     "land_use", "quota_class", "area_ha_stated", "quota_area_ha",
 )
+
+#: Chinese and English labels of the result columns (headers of every report).
+RESULT_LABELS: dict[str, tuple[str, str]] = {
+    "source": ("来源文件", "source file"),
+    "row": ("行号", "row"),
+    "site_id": ("编号", "id"),
+    "site_name": ("项目名称", "name"),
+    "status_code": ("状态", "status"),
+    "status": ("问题说明", "problem"),
+    "lon": ("经度", "longitude"),
+    "lat": ("纬度", "latitude"),
+    "geom_type": ("几何类型", "geometry type"),
+    "site_area_ha": ("用地面积(公顷)", "site area (ha)"),
+    "site_area_mu": ("用地面积(亩)", "site area (亩)"),
+    "county": ("所在县(市、区)", "county"),
+    "county_adcode": ("行政区代码", "adcode"),
+    "county_shares": ("跨县占比", "county shares"),
+    "county_note": ("县界说明", "county note"),
+    "in_planning_area": (f"位于{vocab.PLANNING_AREA}", f"in {vocab.PLANNING_AREA}"),
+    "planning_area_pct": (f"{vocab.PLANNING_AREA}占比%", f"{vocab.PLANNING_AREA} %"),
+    "in_central_city": (f"位于{vocab.CENTRAL_AREA}", f"in {vocab.CENTRAL_AREA}"),
+    "central_city_pct": (f"{vocab.CENTRAL_AREA}占比%", f"{vocab.CENTRAL_AREA} %"),
+    "protection_class": ("地下水保护类区域", "groundwater protection class"),
+    "protection_ha": ("保护类区域重叠(公顷)", "protection overlap (ha)"),
+    "protection_pct": ("保护类区域占比%", "protection overlap %"),
+    "control_level": ("地下水管控类区域", "groundwater control level"),
+    "control_ha": ("管控类区域重叠(公顷)", "control overlap (ha)"),
+    "control_pct": ("管控类区域占比%", "control overlap %"),
+    "zones": ("涉及分区(类别 名称 [编号] 公顷/亩/占比)", "zones (class name [id] ha / 亩 / %)"),
+    "zone_ids": ("分区编号", "zone ids"),
+    "verdict": ("结论", "verdict"),
+    "articles": ("依据条款", "articles"),
+    "missing_attributes": ("需补充的项目信息", "attributes needed"),
+    "rule_ids": ("规则编号", "rule ids"),
+    "basis_accuracy": ("依据图层精度", "accuracy of the layers used"),
+    "demonstration_basis": ("依据演示数据", "rests on demonstration data"),
+    "basis_layers": ("依据图层", "layers used"),
+    "land_use": ("用地类别", "land-use class"),
+    "quota_class": ("供地计划类别", "quota class"),
+    "area_ha_stated": ("申报面积(公顷)", "stated area (ha)"),
+    "quota_area_ha": ("计入供地计划面积(公顷)", "area counted to the quota (ha)"),
+    "input_crs": ("输入坐标系", "input CRS"),
+    "input_notes": ("输入说明", "input notes"),
+    "other_fields": ("其他输入字段", "other input fields"),
+    "location": ("建设地点", "location"),
+    "county_declared": ("申报所在县", "county stated"),
+}
+
 
 #: Land-use words → the classes of the land-supply quota (GB/T 21010 一级类 and common words).
 LAND_USE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -253,10 +305,26 @@ def _zone_columns(ctx: CheckContext, hits: Hits, pl: pd.DataFrame, cols: dict[st
             f"{100 * a / area[k]:.1f}%" if polygonal[k] else f"{c} {nm or ''} [{i}]"
             for k, c, nm, i, a in zip(site, z["zone_class"].to_numpy(), names, z["zone_id"].to_numpy(), ov)
         ]
-        frame = pd.DataFrame({"site": site, "text": text, "id": z["zone_id"].to_numpy(dtype=object)})
-        g = frame.groupby("site", sort=False).agg({"text": "；".join, "id": ",".join})
-        cols["zones"][g.index.to_numpy()] = g["text"].to_numpy()
-        cols["zone_ids"][g.index.to_numpy()] = g["id"].to_numpy()
+        ids = z["zone_id"].to_numpy(dtype=object)
+        cols["zones"][site] = text  # sites with one zone; those with several are joined below
+        cols["zone_ids"][site] = ids
+        several = np.flatnonzero(np.bincount(site, minlength=len(located)) > 1)
+        if len(several):
+            for k in several:
+                sel = np.flatnonzero(site == k) if len(several) < 50 else None
+                if sel is None:
+                    break
+                cols["zones"][k] = "；".join(text[j] for j in sel)
+                cols["zone_ids"][k] = ",".join(ids[j] for j in sel)
+            else:
+                several = np.empty(0, dtype=np.int64)
+        if len(several):
+            multi = np.isin(site, several)
+            frame = pd.DataFrame({"site": site[multi], "text": pd.Series(np.asarray(text, dtype=object)[multi], dtype=object),
+                                  "id": pd.Series(ids[multi], dtype=object)})
+            for k, g in frame.groupby("site", sort=False):
+                cols["zones"][k] = "；".join(g["text"])
+                cols["zone_ids"][k] = ",".join(g["id"])
     for flag, share, out_flag, out_pct in (("in_planning_area", "planning_share", "in_planning_area", "planning_area_pct"),
                                            ("in_central_area", "central_share", "in_central_city", "central_city_pct")):
         cols[out_flag][present] = pl[flag].to_numpy(dtype=bool)[present]
@@ -344,6 +412,16 @@ def _quota_columns(ctx: CheckContext, sites: pd.DataFrame, hits: Hits, pl: pd.Da
                 cols["quota_area_ha"][k] = round(float(base) * (share[k] if polygonal else 1.0), 4)
 
 
+#: Result columns that hold numbers (NaN where there is none) and yes/no flags (None where
+#: unknown); the others hold text. Writers type their columns from these, whatever a chunk holds.
+NUMERIC_COLUMNS = frozenset({"lon", "lat", "site_area_ha", "site_area_mu", "planning_area_pct", "central_city_pct",
+                             "protection_ha", "protection_pct", "control_ha", "control_pct", "quota_area_ha",
+                             "area_ha_stated"})
+BOOLEAN_COLUMNS = frozenset({"in_planning_area", "in_central_city", "demonstration_basis"})
+TEXT_COLUMNS = frozenset(c for c in RESULT_COLUMNS if c not in NUMERIC_COLUMNS | BOOLEAN_COLUMNS | {"row"})
+_NUMERIC = NUMERIC_COLUMNS
+
+
 def assemble(ctx: CheckContext, sites: pd.DataFrame, hits: Hits) -> pd.DataFrame:
     """The result columns of a batch of sites from their hits (computed in process or in
     PostGIS): county, extents, zones, verdict, quota and status. ``sites`` holds the
@@ -374,42 +452,90 @@ def assemble(ctx: CheckContext, sites: pd.DataFrame, hits: Hits) -> pd.DataFrame
     status = np.array(["ok" if not p else "；".join(p) for p in problems], dtype=object)
     cols["status"] = status
     cols["status_code"] = np.where(~located, "error", np.where(status == "ok", "ok", "warning")).astype(object)
-    return pd.DataFrame({c: list(v) for c, v in cols.items()}, index=sites.index)
+    return pd.DataFrame({c: pd.Series(v, dtype=float if c in _NUMERIC else object, index=sites.index)
+                         for c, v in cols.items()}, index=sites.index)
 
 
 def _check_batch(sites: gpd.GeoDataFrame, ctx: CheckContext) -> pd.DataFrame:
+    """Check a batch; a site whose geometry or attributes make the check itself fail gets
+    that failure as its status (the batch is halved until the failing sites are alone),
+    so one bad site never sinks the others."""
     from zoning.core.hits import site_hits
 
-    return assemble(ctx, sites, site_hits(ctx.context, sites.geometry.to_numpy()))
+    try:
+        return assemble(ctx, sites, site_hits(ctx.context, sites.geometry.to_numpy()))
+    except Exception as exc:  # noqa: BLE001 - any failure becomes the failing site's status
+        if len(sites) <= 1:
+            return _failed_rows(sites, exc)
+        half = len(sites) // 2
+        return pd.concat([_check_batch(sites.iloc[:half], ctx), _check_batch(sites.iloc[half:], ctx)])
+
+
+def _failed_rows(sites: gpd.GeoDataFrame, exc: Exception) -> pd.DataFrame:
+    """The result row of a site the check could not handle: not checked, with the reason."""
+    n = len(sites)
+    cols = {c: pd.Series([None] * n, dtype=float if c in _NUMERIC else object, index=sites.index)
+            for c in RESULT_COLUMNS if c not in ("source", "row", "site_id", "site_name", "land_use", "area_ha_stated")}
+    cols["verdict"] = pd.Series([NOT_CHECKED] * n, dtype=object, index=sites.index)
+    cols["status_code"] = pd.Series(["error"] * n, dtype=object, index=sites.index)
+    reason = f"cannot be checked: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+    cols["status"] = pd.Series([reason] * n, dtype=object, index=sites.index)
+    return pd.DataFrame(cols, index=sites.index)
 
 
 def _assemble(sites: gpd.GeoDataFrame, res: pd.DataFrame) -> gpd.GeoDataFrame:
     import geopandas as gpd
 
     n = len(sites)
+    index = pd.RangeIndex(n)
+
+    def col(frame: pd.DataFrame, c: str) -> pd.Series:  # keeps the column's dtype (no round trip through numpy)
+        return frame[c].set_axis(index)
+
     out: dict[str, Any] = {}
     for c in RESULT_COLUMNS:
         if c in res.columns:
-            out[c] = res[c].to_numpy()
+            out[c] = col(res, c)
         elif c in sites.columns:
-            out[c] = sites[c].to_numpy()
+            out[c] = col(sites, c)
         else:
-            out[c] = np.full(n, None, dtype=object)
-    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
+            out[c] = pd.Series(None, index=index, dtype=object)
     attrs = [a for a in PROJECT_ATTRIBUTES if a in sites.columns]
     for a in attrs:
-        frame[a] = sites[a].to_numpy()
+        out[a] = col(sites, a)
     for c in ("input_crs", "input_notes"):
-        frame[c] = sites[c].to_numpy() if c in sites.columns else None
+        out[c] = col(sites, c) if c in sites.columns else pd.Series(None, index=index, dtype=object)
     skip = set(RESULT_COLUMNS) | set(attrs) | {"input_crs", "input_notes", "input_problem", sites.geometry.name,
                                                "location", "county_declared"}
     for c in ("location", "county_declared"):
         if c in sites.columns and sites[c].notna().any():
-            frame[c] = sites[c].to_numpy()
+            out[c] = col(sites, c)
+    taken = _output_names(out)
     for c in sites.columns:
-        if c not in skip and c not in frame.columns:
-            frame[c] = sites[c].to_numpy()
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(sites.geometry.to_numpy(), crs="EPSG:4490"), crs="EPSG:4490")
+        if c not in skip and c not in out:
+            name = str(c)
+            while name in taken or name in out:  # an input column named 状态, 结论, verdict...: kept, prefixed
+                name = INPUT_PREFIX + name
+            out[name] = col(sites, c)
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(sites.geometry.to_numpy(), crs="EPSG:4490", index=index),
+                            crs="EPSG:4490")
+
+
+#: Prefix of an input column whose name is also an output column's name or label.
+INPUT_PREFIX = "原_"
+
+
+def _output_names(columns: Iterable[str]) -> set[str]:
+    """Every name an output column goes by: its own and its Chinese and English labels."""
+    from zoning.core.rules import PROJECT_ATTRIBUTES
+
+    names = set(columns)
+    for c in list(names):
+        if c in PROJECT_ATTRIBUTES:
+            names |= {PROJECT_ATTRIBUTES[c].zh, PROJECT_ATTRIBUTES[c].en}
+    names |= {label for pair in RESULT_LABELS.values() for label in pair}
+    names.add("verdict_label")
+    return names
 
 
 def _as_sites(sites: Any) -> gpd.GeoDataFrame:

@@ -311,9 +311,9 @@ def sites_from_frame(
         wtxt = _text(df[fmap["wkt"]]).to_numpy()
         wkt_used = np.array([w is not None for w in wtxt])
         if wkt_used.any():
-            parsed = shapely.from_wkt(np.where(wkt_used, wtxt, None), on_invalid="ignore")
+            parsed, why = _parse_wkt(np.where(wkt_used, wtxt, None))
             for i in np.flatnonzero(wkt_used & shapely.is_missing(parsed)):
-                problems[i].append(f"WKT {str(wtxt[i])[:40]!r} cannot be parsed")
+                problems[i].append(why.get(i) or f"WKT {str(wtxt[i])[:40]!r} cannot be parsed")
             ok = wkt_used & ~shapely.is_missing(parsed)
             _place_geoms(parsed, ok, row_crs, order, geoms, in_crs, problems, notes, "crs" in fmap)
 
@@ -363,6 +363,29 @@ def sites_from_frame(
         if g is not None and problems[i] and not _repair_only(problems[i]):
             geoms[i] = None
     return gpd.GeoDataFrame(result, geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
+
+
+def _parse_wkt(cells: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
+    """WKT cells to geometries; a cell that cannot be read gets None and, where the reason
+    is known (curved types, which shapely does not model), the reason."""
+    import shapely
+
+    try:
+        return shapely.from_wkt(cells, on_invalid="ignore"), {}
+    except Exception:  # noqa: BLE001 - one bad cell must not sink the batch: parse cell by cell
+        out = np.full(len(cells), None, dtype=object)
+        why: dict[int, str] = {}
+        for i, cell in enumerate(cells):
+            if cell is None:
+                continue
+            try:
+                out[i] = shapely.from_wkt(cell, on_invalid="ignore")
+            except NotImplementedError:
+                why[i] = (f"WKT {str(cell)[:40]!r}: curved geometries (CIRCULARSTRING, CURVEPOLYGON...) are not "
+                          "supported; convert them to straight segments first (PostGIS ST_CurveToLine, QGIS Segmentize)")
+            except Exception as exc:  # noqa: BLE001
+                why[i] = f"WKT {str(cell)[:40]!r} cannot be parsed ({exc})"
+        return out, why
 
 
 _NONFATAL = ("repaired with make_valid", "is not a number")
@@ -473,18 +496,35 @@ def transform_geometries(geoms: np.ndarray, crs: str | None, *, order: str = "xy
     from zoning.core.coords import resolve_crs, to_cgcs2000
 
     geoms = np.asarray(geoms, dtype=object)
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
-    lon, lat, probs = to_cgcs2000(coords[:, 0], coords[:, 1], crs, order=order, check_city=True)
-    out = shapely.set_coordinates(shapely.from_wkb(shapely.to_wkb(geoms)), np.column_stack([lon, lat]))
     problems: list[str | None] = [None] * len(geoms)
-    bad = np.flatnonzero(np.array([p is not None for p in probs], dtype=bool)) if len(probs) else np.array([], int)
-    for k in bad:
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    finite = np.isfinite(coords).all(axis=1)
+    for k in np.flatnonzero(~finite):
+        g = index[k]
+        if problems[g] is None:
+            problems[g] = f"vertex {k - np.searchsorted(index, g) + 1}: coordinates are not finite numbers"
+    lon = np.full(len(coords), np.nan)
+    lat = np.full(len(coords), np.nan)
+    probs: list[str | None] = [None] * len(coords)
+    if finite.any():
+        lon[finite], lat[finite], fprobs = to_cgcs2000(coords[finite, 0], coords[finite, 1], crs, order=order,
+                                                       check_city=True)
+        for k, pr in zip(np.flatnonzero(finite), fprobs):
+            probs[k] = pr
+    for k in (k for k, pr in enumerate(probs) if pr is not None):
         g = index[k]
         if problems[g] is None:
             problems[g] = f"vertex {k - np.searchsorted(index, g) + 1}: {probs[k]}"
     for g in range(len(geoms)):
         if problems[g] is None and shapely.is_empty(geoms[g]):
             problems[g] = "empty geometry"
+    # only geometries whose every vertex was converted get new coordinates
+    out = np.full(len(geoms), None, dtype=object)
+    good = np.array([p is None for p in problems], dtype=bool)
+    if good.any():
+        keep = good[index]
+        copies = shapely.from_wkb(shapely.to_wkb(geoms[good]))
+        out[good] = shapely.set_coordinates(copies, np.column_stack([lon[keep], lat[keep]]))
     return out, problems, resolve_crs(crs)
 
 
@@ -582,6 +622,11 @@ def _csv_header_line(path: Path, encoding: str, sep: str | None) -> int:
 
 def _iter_csv(path: Path, *, encoding: str | None, chunksize: int) -> Iterator[tuple[pd.DataFrame, np.ndarray, list[str]]]:
     enc, why = (encoding, "given") if encoding else detect_text_encoding(path)
+    try:
+        codecs.lookup(enc)
+    except LookupError as exc:
+        msg = f"{path}: unknown encoding {enc!r}; use utf-8, gbk or gb18030"
+        raise InputFileError(msg) from exc
     sep = "\t" if path.suffix.lower() == ".tsv" else None
     h = _csv_header_line(path, enc, sep)
     notes = [f"encoding {enc} ({why})"] + ([f"header on line {h + 1}; {h} line(s) above it skipped"] if h else [])
@@ -598,7 +643,10 @@ def _iter_csv(path: Path, *, encoding: str | None, chunksize: int) -> Iterator[t
             blank = blank | chunk.isna().all(axis=1).to_numpy()
             chunk = chunk.loc[~blank].reset_index(drop=True)
             yield chunk, numbers[~blank], notes
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.EmptyDataError as exc:
+        msg = f"{path}: the file is empty (no header row, no sites)"
+        raise InputFileError(msg) from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, LookupError) as exc:
         msg = f"{path}: cannot read as CSV ({exc})"
         raise InputFileError(msg) from exc
 

@@ -45,17 +45,35 @@ except ImportError:  # pragma: no cover - pyarrow is a dependency; keep a slow p
     _HAS_ARROW = False
 
 
+#: A text cell that starts with one of these is run by spreadsheets as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(text: pd.Series) -> pd.Series:
+    """Text cells a spreadsheet would run as formulas, made inert (OWASP, CSV injection):
+    a cell that starts with ``= + - @``, a tab or a carriage return and is not a number
+    gets a leading apostrophe, which Excel and LibreOffice show as text."""
+    s = text.astype("string")
+    risky = s.str.startswith(FORMULA_STARTS).fillna(False)
+    if risky.any():
+        numeric = pd.to_numeric(s[risky], errors="coerce").notna()
+        idx = risky[risky].index[~numeric.to_numpy()]
+        s.loc[idx] = "'" + s.loc[idx]
+    return s
+
+
 def _arrow_table(df: pd.DataFrame):
-    """The frame as an Arrow table of numbers and strings, as pandas' to_csv would print it."""
+    """The frame as an Arrow table of numbers and strings, as pandas' to_csv would print it,
+    with formula-like text neutralised."""
     import pyarrow as pa
 
     arrays = []
-    for c in df.columns:
-        col = df[c]
+    for i in range(df.shape[1]):
+        col = df.iloc[:, i]
         if pd.api.types.is_float_dtype(col) or pd.api.types.is_integer_dtype(col):
             arrays.append(pa.array(col.to_numpy(), from_pandas=True))
         else:
-            arrays.append(pa.array(col.astype("string"), type=pa.string(), from_pandas=True))
+            arrays.append(pa.array(neutralise_formulas(col), type=pa.string(), from_pandas=True))
     return pa.table(arrays, names=[str(c) for c in df.columns])
 
 if TYPE_CHECKING:
@@ -67,50 +85,7 @@ __all__ = ["COLUMN_LABELS", "FORMATS", "ResultWriter", "guard_outputs", "verdict
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "gpkg", "html")
 
-COLUMN_LABELS: dict[str, tuple[str, str]] = {
-    "source": ("来源文件", "source file"),
-    "row": ("行号", "row"),
-    "site_id": ("编号", "id"),
-    "site_name": ("项目名称", "name"),
-    "status_code": ("状态", "status"),
-    "status": ("问题说明", "problem"),
-    "lon": ("经度", "longitude"),
-    "lat": ("纬度", "latitude"),
-    "geom_type": ("几何类型", "geometry type"),
-    "site_area_ha": ("用地面积(公顷)", "site area (ha)"),
-    "site_area_mu": ("用地面积(亩)", "site area (亩)"),
-    "county": ("所在县(市、区)", "county"),
-    "county_adcode": ("行政区代码", "adcode"),
-    "county_shares": ("跨县占比", "county shares"),
-    "county_note": ("县界说明", "county note"),
-    "in_planning_area": (f"位于{vocab.PLANNING_AREA}", f"in {vocab.PLANNING_AREA}"),
-    "planning_area_pct": (f"{vocab.PLANNING_AREA}占比%", f"{vocab.PLANNING_AREA} %"),
-    "in_central_city": (f"位于{vocab.CENTRAL_AREA}", f"in {vocab.CENTRAL_AREA}"),
-    "central_city_pct": (f"{vocab.CENTRAL_AREA}占比%", f"{vocab.CENTRAL_AREA} %"),
-    "protection_class": ("地下水保护类区域", "groundwater protection class"),
-    "protection_ha": ("保护类区域重叠(公顷)", "protection overlap (ha)"),
-    "protection_pct": ("保护类区域占比%", "protection overlap %"),
-    "control_level": ("地下水管控类区域", "groundwater control level"),
-    "control_ha": ("管控类区域重叠(公顷)", "control overlap (ha)"),
-    "control_pct": ("管控类区域占比%", "control overlap %"),
-    "zones": ("涉及分区(类别 名称 [编号] 公顷/亩/占比)", "zones (class name [id] ha / 亩 / %)"),
-    "zone_ids": ("分区编号", "zone ids"),
-    "verdict": ("结论", "verdict"),
-    "articles": ("依据条款", "articles"),
-    "missing_attributes": ("需补充的项目信息", "attributes needed"),
-    "rule_ids": ("规则编号", "rule ids"),
-    "basis_accuracy": ("依据图层精度", "accuracy of the layers used"),
-    "demonstration_basis": ("依据演示数据", "rests on demonstration data"),
-    "basis_layers": ("依据图层", "layers used"),
-    "land_use": ("用地类别", "land-use class"),
-    "quota_class": ("供地计划类别", "quota class"),
-    "area_ha_stated": ("申报面积(公顷)", "stated area (ha)"),
-    "quota_area_ha": ("计入供地计划面积(公顷)", "area counted to the quota (ha)"),
-    "input_crs": ("输入坐标系", "input CRS"),
-    "input_notes": ("输入说明", "input notes"),
-    "location": ("建设地点", "location"),
-    "county_declared": ("申报所在县", "county stated"),
-}
+from zoning.check import RESULT_LABELS as COLUMN_LABELS  # noqa: E402  (re-exported)
 STATUS_LABELS = vocab.STATUS_CODES
 VERDICT_COLOURS = vocab.VERDICT_FILLS
 
@@ -237,6 +212,11 @@ class ResultWriter:
     _html_sites: list = field(default_factory=list, repr=False)
     n_sites: int = 0
     verdict_counts: dict[str, int] = field(default_factory=dict)
+    _xlsx_rows_in_sheet: int = field(default=0, repr=False)
+    _xlsx_sheets: int = field(default=1, repr=False)
+    _xlsx_cut: int = field(default=0, repr=False)
+    _xlsx_header: Any = field(default=None, repr=False)
+    _columns: list[str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         unknown = set(self.outputs) - set(FORMATS)
@@ -253,10 +233,36 @@ class ResultWriter:
             self._tmps[fmt] = tmp
 
     # ----------------------------------------------------------------- chunks
+    def _conform(self, results: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The chunk in the column set fixed by the first chunk: the result columns, the
+        input's known fields, its other columns, and ``other_fields`` holding, as
+        ``name=value`` text, any column a later chunk (or another file) brings that the
+        first did not have. Columns never shift and nothing is dropped."""
+        import geopandas as gpd
+
+        geom = results.geometry.name
+        cols = [c for c in results.columns if c != geom]
+        if self._columns is None:
+            fixed = list(cols)
+            for c in ("input_crs", "input_notes", "location", "county_declared"):
+                if c not in fixed:
+                    fixed.append(c)
+            fixed.append(OTHER_FIELDS)
+            self._columns = fixed
+        extra = [c for c in cols if c not in self._columns]
+        out = results.reindex(columns=[*self._columns, geom])
+        if extra:
+            vals = results[extra].astype(object).where(results[extra].notna(), None).to_numpy()
+            out[OTHER_FIELDS] = ["；".join(f"{c}={v}" for c, v in zip(extra, row) if v is not None) or None
+                                 for row in vals]
+        out.attrs = dict(results.attrs)
+        return gpd.GeoDataFrame(out, geometry=geom, crs=results.crs)
+
     def write(self, results: gpd.GeoDataFrame) -> None:
         """Append one chunk of results."""
         from zoning.check import county_counts, quota_usage
 
+        results = self._conform(results)
         self.n_sites += len(results)
         for v, k in results["verdict"].value_counts().items():
             self.verdict_counts[v] = self.verdict_counts.get(v, 0) + int(k)
@@ -328,6 +334,9 @@ class ResultWriter:
             self._csv = self._tmps["csv"].open("wb")
             self._csv.write(b"\xef\xbb\xbf")
         if not _HAS_ARROW:
+            for i in range(df.shape[1]):
+                if not pd.api.types.is_numeric_dtype(df.iloc[:, i]):
+                    df.isetitem(i, neutralise_formulas(df.iloc[:, i]))
             self._csv.write(df.to_csv(index=False, header=first, lineterminator="\r\n").encode("utf-8"))
             return
         import pyarrow.csv as pacsv
@@ -339,20 +348,29 @@ class ResultWriter:
     def _write_gpkg(self, results: gpd.GeoDataFrame) -> None:
         import pyogrio
 
+        from zoning.check import BOOLEAN_COLUMNS, NUMERIC_COLUMNS, TEXT_COLUMNS
+
         gdf = results.copy()
-        gdf.insert(gdf.columns.get_loc("verdict") + 1, "verdict_label", [verdict_label(v, self.lang) for v in gdf["verdict"]])
+        labels = {v: verdict_label(v, self.lang) for v in vocab.ALL_VERDICTS}
+        gdf.insert(gdf.columns.get_loc("verdict") + 1, "verdict_label",
+                   gdf["verdict"].map(labels).fillna(labels[NOT_CHECKED]).astype("string"))
         for c in gdf.columns:
             if c == gdf.geometry.name:
                 continue
-            if gdf[c].dtype == object:
-                vals = gdf[c].to_numpy()
-                kinds = {type(v) for v in vals if v is not None and not (isinstance(v, float) and np.isnan(v))}
-                if kinds <= {bool, np.bool_} and kinds:
-                    gdf[c] = pd.array([None if v is None else bool(v) for v in vals], dtype="boolean")
-                elif kinds <= {int, float, np.int64, np.float64} and kinds:
-                    gdf[c] = pd.to_numeric(gdf[c], errors="coerce")
-                else:
-                    gdf[c] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in vals]
+            # the result columns have one type whatever a chunk holds (a column empty in the
+            # first chunk must not fix the layer's field type)
+            if c in TEXT_COLUMNS:
+                gdf[c] = gdf[c].astype("string")
+            elif c in BOOLEAN_COLUMNS:
+                gdf[c] = gdf[c].astype("boolean")
+            elif c in NUMERIC_COLUMNS:
+                gdf[c] = pd.to_numeric(gdf[c], errors="coerce").astype(float)
+            elif c == "row" and pd.api.types.is_integer_dtype(gdf[c]):
+                continue
+            else:  # the input's own columns, as text: a type guessed from one chunk could not hold the next
+                s = gdf[c].astype(object).where(gdf[c].notna(), None)
+                gdf[c] = pd.Series([None if v is None else str(v) for v in s.to_numpy()], dtype="string",
+                                   index=gdf.index)
         if not self._gpkg_started:  # a typed layer where the first chunk allows (QGIS shows it as such)
             types = set(gdf.geometry.dropna().geom_type)
             self._gpkg_type = ("Point" if types == {"Point"} else
@@ -373,12 +391,40 @@ class ResultWriter:
         return "xlsxwriter"
 
     def _write_xlsx_rows(self, results: gpd.GeoDataFrame) -> None:
+        """Rows into the workbook; past a sheet's row limit they continue on a new sheet, and
+        text past a cell's limit is cut with a marker — both said on the notes sheet."""
         df = _display_frame(results, self.lang)
         codes = results["verdict"].to_numpy()
+        zh = self.lang == "zh"
+        marker = "…[截断, 全文见CSV/GeoPackage]" if zh else "…[cut; full text in the CSV/GeoPackage]"
+        for i in range(df.shape[1]):
+            col = df.iloc[:, i]
+            if pd.api.types.is_numeric_dtype(col):
+                continue
+            s = col.astype("string")
+            long = (s.str.len() > XLSX_MAX_CELL).fillna(False)
+            if long.any():
+                self._xlsx_cut += int(long.sum())
+                s.loc[long] = s.loc[long].str.slice(0, XLSX_MAX_CELL - len(marker)) + marker
+                df.isetitem(i, s)
         if self._xlsx is None:
             self._xlsx = (_XlsxWriterBook if self._engine() == "xlsxwriter" else _OpenpyxlBook)(self._tmps["xlsx"], self.lang)
-            self._xlsx.header(list(df.columns), list(results.columns).index("verdict") if "verdict" in results.columns else None)
-        self._xlsx.rows(df, codes)
+            self._xlsx_header = (list(df.columns),
+                                 list(results.columns).index("verdict") if "verdict" in results.columns else None)
+            self._xlsx.header(*self._xlsx_header)
+        start = 0
+        while start < len(df):
+            room = XLSX_MAX_ROWS - 1 - self._xlsx_rows_in_sheet
+            if room <= 0:
+                self._xlsx_sheets += 1
+                name = f"结果 ({self._xlsx_sheets})" if zh else f"results ({self._xlsx_sheets})"
+                self._xlsx.new_sheet(name, *self._xlsx_header)
+                self._xlsx_rows_in_sheet = 0
+                continue
+            part = slice(start, start + room)
+            self._xlsx.rows(df.iloc[part], codes[part])
+            self._xlsx_rows_in_sheet += len(df.iloc[part])
+            start += room
 
     def _finish_xlsx(self) -> None:
         if self._xlsx is None:
@@ -390,6 +436,14 @@ class ResultWriter:
         q = _quota_display(self.quota(), self.lang)
         self._xlsx.table("供地计划" if zh else "quota", q)
         lines = _header_lines(self.context, self.lang, self.notes)
+        if self._xlsx_sheets > 1:
+            lines.append(f"结果超过工作表行数上限 ({XLSX_MAX_ROWS - 1:,} 行), 续写在工作表 结果 (2)…结果 ({self._xlsx_sheets})"
+                         if zh else f"the results pass a sheet's row limit ({XLSX_MAX_ROWS - 1:,} rows) and continue on "
+                         f"sheets results (2)…results ({self._xlsx_sheets})")
+        if self._xlsx_cut:
+            lines.append(f"{self._xlsx_cut} 个单元格超过 {XLSX_MAX_CELL:,} 字符的上限, 在工作簿中截断; 全文见 CSV 或 GeoPackage"
+                         if zh else f"{self._xlsx_cut} cell(s) longer than Excel's {XLSX_MAX_CELL:,} characters are cut "
+                         "in the workbook; the CSV and the GeoPackage hold the full text")
         self._xlsx.table("说明" if zh else "about", pd.DataFrame({("说明" if zh else "notes"): lines}))
         self._xlsx.close()
 
@@ -423,6 +477,14 @@ def _quota_display(q: pd.DataFrame, lang: str) -> pd.DataFrame:
     return q.rename(columns=names)
 
 
+#: The column holding, as ``name=value`` text, input columns that only later chunks have.
+OTHER_FIELDS = "other_fields"
+
+#: Excel's limits: rows per sheet (header included) and characters per cell.
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_CELL = 32_767
+
+
 class _XlsxWriterBook:
     def __init__(self, path: Path, lang: str) -> None:
         import xlsxwriter
@@ -446,6 +508,10 @@ class _XlsxWriterBook:
             self.ws.set_column(j, j, min(max(8, len(str(c)) * 2), 40))
         self.ncols = len(cols)
         self.r = 1
+
+    def new_sheet(self, name: str, cols: list[str], verdict_col: int | None) -> None:
+        self.ws = self.wb.add_worksheet(name[:31])
+        self.header(cols, verdict_col)
 
     def rows(self, df: pd.DataFrame, codes: np.ndarray) -> None:
         ws = self.ws
@@ -533,6 +599,11 @@ class _OpenpyxlBook:
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
             out.append(cell)
         ws.append(out)
+
+    def new_sheet(self, name: str, cols: list[str], verdict_col: int | None) -> None:
+        self.ws = self.wb.create_sheet(name[:31])
+        self.ws.freeze_panes = "A2"
+        self.header(cols, verdict_col)
 
     def header(self, cols: list[str], verdict_col: int | None) -> None:
         self.verdict_col = verdict_col
@@ -683,11 +754,8 @@ def _map_html(sites: gpd.GeoDataFrame, context, lang: str) -> tuple[str | None, 
     g = g[g.geometry.notna()].drop(columns=["_rank"], errors="ignore").rename(columns={"site_name": "name"})
     g["name"] = g["name"].fillna(g["row"].astype(str))
     g["verdict"] = g["verdict"].replace({NOT_CHECKED: None})
-    try:
-        try:
-            m = maps.build_map(ctx.pack, sites=g, lang=lang, offline=True, rules=ctx.rules, today=ctx.on_date)
-        except Exception:  # noqa: BLE001 - offline assets missing: fall back to CDN Leaflet
-            m = maps.build_map(ctx.pack, sites=g, lang=lang, offline=False, rules=ctx.rules, today=ctx.on_date)
+    try:  # offline only: no network at run time (without the inlined assets there is no map, said so)
+        m = maps.build_map(ctx.pack, sites=g, lang=lang, offline=True, rules=ctx.rules, today=ctx.on_date)
     except Exception as exc:  # noqa: BLE001 - the report must not fail because of the map
         return None, (f"地图生成失败: {exc}" if lang == "zh" else f"map could not be built: {exc}")
     doc = m.get_root().render()
