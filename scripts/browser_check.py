@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         page.goto(path.resolve().as_uri())
         page.wait_for_function("window.ZoningMap && ZoningMap.maps.length > 0")
         if args.zoom is not None:
-            page.evaluate("z => ZoningMap.maps[0].setZoom(z, {animate: false})", args.zoom)
+            page.evaluate("z => { ZoningMap.maps[0].setZoom(z, {animate: false}); }", args.zoom)
         if args.click:
             lon, lat = (float(v) for v in args.click.split(","))
             xy = page.evaluate(
