@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from zoning.check import RESULT_COLUMNS, assemble, build_context
+from zoning.check import BOOLEAN_COLUMNS, NUMERIC_COLUMNS, RESULT_COLUMNS, assemble, build_context
 from zoning.core import postgis as pg
 from zoning.core import vocab
 from zoning.core.errors import EngineError
@@ -67,11 +67,9 @@ PAGE_SIZE = 50_000
 #: with the same meaning and values as in :data:`zoning.check.RESULT_COLUMNS`.
 DATABASE_COLUMNS: tuple[str, ...] = tuple(c for c in RESULT_COLUMNS if c not in ("source", "row"))
 
-#: SQL types of the result columns (text otherwise).
-_FLOAT_COLUMNS = frozenset({"lon", "lat", "site_area_ha", "site_area_mu", "planning_area_pct", "central_city_pct",
-                            "protection_ha", "protection_pct", "control_ha", "control_pct", "area_ha_stated",
-                            "quota_area_ha"})
-_BOOL_COLUMNS = frozenset({"in_planning_area", "in_central_city", "demonstration_basis"})
+#: SQL types of the result columns: check's numbers and flags (text otherwise).
+_FLOAT_COLUMNS = NUMERIC_COLUMNS
+_BOOL_COLUMNS = BOOLEAN_COLUMNS
 
 #: Input columns read back with the hits (as check_sites reads them from a file).
 _INPUT_TEXT = ("site_id", "site_name", "land_use")
@@ -492,16 +490,23 @@ def database_hits(
 
 
 def _result_rows(page: HitsPage, res: pd.DataFrame) -> Iterator[tuple]:
-    values = []
+    """The result rows of a page as plain Python values (missing: None), column-wise."""
+    columns = []
     for c in DATABASE_COLUMNS:
-        if c in res.columns:
-            values.append(res[c].to_numpy(dtype=object))
-        elif c in page.attrs.columns:
-            values.append(page.attrs[c].to_numpy(dtype=object))
+        src = res if c in res.columns else page.attrs if c in page.attrs.columns else None
+        if src is None:
+            columns.append([None] * len(res))
+            continue
+        values = src[c].to_numpy(dtype=object)
+        missing = pd.isna(values)
+        if c in _FLOAT_COLUMNS:
+            numbers = np.where(missing, np.nan, values).astype(float)
+            columns.append(np.where(np.isnan(numbers), None, numbers).tolist())
+        elif c in _BOOL_COLUMNS:
+            columns.append([None if m else bool(v) for v, m in zip(values, missing)])
         else:
-            values.append(np.full(len(res), None, dtype=object))
-    for i, k in enumerate(page.keys):
-        yield (k, *(python_value(v[i]) for v in values))
+            columns.append([None if m else python_value(v) for v, m in zip(values, missing)])
+    return zip(page.keys, *columns)
 
 
 def check_in_database(
