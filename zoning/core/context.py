@@ -262,8 +262,10 @@ def _load_cached(path: Path, _stamp: int) -> PackContext:
 def _build(pack: Pack) -> PackContext:
     import geopandas as gpd
 
+    from zoning.core.manifest import verify_rules
     from zoning.core.rules import load_rules
 
+    verify_rules(pack, required=True)  # no answer without the whole rules catalogue the manifest lists
     county_spec = pack.first_of_kind(vocab.COUNTIES)
     counties = read_layer(pack, county_spec.name).to_crs("EPSG:4490")
     counties = counties.assign(adcode=counties["adcode"].astype(str)).reset_index(drop=True)

@@ -9,6 +9,7 @@ import cycle. Everything else receives :class:`Pack`, :class:`LayerSpec` and Geo
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zoning.core.errors import LayerReadError, ManifestError
@@ -17,18 +18,20 @@ from zoning.core.manifest import (
     Accuracy,
     LayerSpec,
     Pack,
+    _open_manifest,
     _read_cached,
+    check_name,
     open_dir,
+    pack_lock,
     read_file_layer,
     read_manifest_head,
     tomllib,
+    verify_rules,
     write_manifest,
 )
 from zoning.core.vocab import ACCURACIES, ACCURACY_LABELS, KIND_LABELS, KINDS
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import geopandas as gpd
 
 __all__ = [  # the store's API, and the vocabulary its callers use with it
@@ -41,10 +44,13 @@ __all__ = [  # the store's API, and the vocabulary its callers use with it
     "LayerSpec",
     "Pack",
     "add_layer",
+    "check_name",
     "open_pack",
+    "pack_lock",
     "read_layer",
     "read_manifest_head",
     "tomllib",
+    "verify_rules",
     "write_manifest",
 ]
 
@@ -61,18 +67,23 @@ def open_pack(path: str | Path) -> Pack:
     ManifestError
         If the manifest is missing, not TOML, or does not follow the format of
         :mod:`zoning.core.manifest`; for a DSN, if the schema holds no pack.
+        Also if the rules catalogue the manifest names is missing, empty, altered or
+        holds files the manifest does not list (:func:`zoning.core.manifest.verify_rules`):
+        every command opens its pack here, so none answers without its rules.
     PostgisError
         If the database of a DSN cannot be reached.
     """
     if _is_dsn(path):
         from zoning.core import postgis  # imported only for PostGIS packs (psycopg is optional)
 
-        return postgis.open_pack(str(path))
-    pack = open_dir(path)
-    if pack.meta.get("postgis"):  # the local cache of a PostGIS pack
-        from zoning.core import postgis
+        pack = postgis.open_pack(str(path))
+    else:
+        pack = open_dir(path)
+        if pack.meta.get("postgis"):  # the local cache of a PostGIS pack
+            from zoning.core import postgis
 
-        return postgis.attach(pack)
+            pack = postgis.attach(pack)
+    verify_rules(pack)
     return pack
 
 
@@ -96,29 +107,49 @@ def add_layer(pack: Pack, gdf: gpd.GeoDataFrame, spec: LayerSpec, *, replace: bo
     """Write ``gdf`` into the pack as ``spec`` and record it in the manifest.
 
     The file is written beside the manifest (``spec.file``, table ``spec.table``); an
-    existing layer of the same name is replaced only with ``replace=True``.
+    existing layer of the same name is replaced only with ``replace=True``. The write holds
+    the pack's lock (:func:`zoning.core.manifest.pack_lock`) and re-reads the manifest inside
+    it, so concurrent imports into one pack keep each other's layers; the layer file and the
+    manifest go through unique temporary names and an atomic rename.
     """
+    import os
+    import shutil
+    import tempfile
+
     import pyogrio
 
-    names = [s.name for s in pack.layers]
-    if spec.name in names and not replace:
-        msg = f"pack {pack.path} already has a layer {spec.name!r}; pass replace (--replace) to swap it"
+    check_name(spec.name)
+    if Path(spec.file).name != spec.file or spec.file.startswith("."):
+        msg = f"layer {spec.name!r}: file {spec.file!r} must be a plain file name inside the pack"
         raise ManifestError(msg)
-    target = pack.path / spec.file
-    tmp = target.with_name(f".{target.stem}.tmp{target.suffix}")
-    if tmp.exists():
-        tmp.unlink()
-    if target.exists() and target.suffix == ".gpkg":
-        import shutil
-
-        shutil.copy2(target, tmp)
-    pyogrio.write_dataframe(gdf, tmp, layer=spec.table, driver="GPKG", append=False)
-    tmp.replace(target)
-    layers = [s for s in pack.layers if s.name != spec.name]
-    if spec.name in names:
-        layers.insert(names.index(spec.name), spec)
-    else:
-        layers.append(spec)
-    write_manifest(pack.path, read_manifest_head(pack), layers)
+    if spec.table is not None:
+        check_name(spec.table, "table name")
+    with pack_lock(pack.path):
+        manifest = pack.path / MANIFEST_NAME
+        current = _open_manifest.__wrapped__(manifest.resolve(), 0)  # the manifest as it is now, not cached
+        names = [s.name for s in current.layers]
+        if spec.name in names and not replace:
+            msg = f"pack {pack.path} already has a layer {spec.name!r}; pass replace (--replace) to swap it"
+            raise ManifestError(msg)
+        target = pack.path / spec.file
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=pack.path)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            if target.exists() and target.suffix == ".gpkg":
+                shutil.copy2(target, tmp)
+            else:
+                tmp.unlink()
+            pyogrio.write_dataframe(gdf, tmp, layer=spec.table, driver="GPKG", append=False)
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        layers = [s for s in current.layers if s.name != spec.name]
+        if spec.name in names:
+            layers.insert(names.index(spec.name), spec)
+        else:
+            layers.append(spec)
+        write_manifest(pack.path, read_manifest_head(current), layers)
     _read_cached.cache_clear()
     return open_pack(pack.path)

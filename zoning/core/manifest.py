@@ -15,7 +15,9 @@ The manifest::
     name = "jincheng"
     title = "晋城市 zoning layer pack"
     crs = "EPSG:4490"            # CRS every vector layer is stored in
-    rules = "rules"              # directory of the rules catalogue (optional)
+    rules = "rules"              # directory of the rules catalogue
+    [pack.rule_files]            # every file of the catalogue with its SHA-256: a pack is valid
+    "jsf_2021_3.toml" = "9f2c..."  # only with exactly these rules (verify_rules)
 
     [[layers]]
     name = "counties"            # unique
@@ -39,14 +41,20 @@ The manifest::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import os
+import re
+import tempfile
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from zoning.core.errors import LayerNotFoundError, LayerReadError, ManifestError
+from zoning.core.errors import LayerNotFoundError, LayerReadError, ManifestError, UsageError
 from zoning.core.vocab import ACCURACIES, KINDS
 
 if TYPE_CHECKING:
@@ -56,10 +64,14 @@ __all__ = [
     "MANIFEST_NAME",
     "LayerSpec",
     "Pack",
+    "check_name",
     "open_dir",
+    "pack_lock",
     "read_file_layer",
     "read_manifest_head",
+    "rule_file_hashes",
     "tomllib",
+    "verify_rules",
     "write_manifest",
 ]
 
@@ -287,17 +299,131 @@ def _read_cached(path: str, table: str | None, _mtime: int) -> gpd.GeoDataFrame:
 
 
 def write_manifest(pack_dir: str | Path, head: dict[str, Any], layers: list[LayerSpec]) -> Path:
-    """Write ``manifest.toml`` atomically (temp file, then rename)."""
+    """Write ``manifest.toml`` atomically: a uniquely named temporary file beside it, flushed
+    to disk, then renamed over it (readers see the old or the new manifest, never half of one).
+    Callers that read, change and write the manifest hold :func:`pack_lock`."""
     import tomli_w
 
     pack_dir = Path(pack_dir)
     pack_dir.mkdir(parents=True, exist_ok=True)
     target = pack_dir / MANIFEST_NAME
     doc = {"pack": head, "layers": [spec.to_manifest() for spec in layers]}
-    tmp = target.with_suffix(".toml.tmp")
-    tmp.write_text(tomli_w.dumps(doc), encoding="utf-8")
-    tmp.replace(target)
+    atomic_write_text(target, tomli_w.dumps(doc))
     return target
+
+
+def atomic_write_text(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` through a unique temporary name in its folder and a rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+#: The lock file of a pack directory: every write into the pack holds it (:func:`pack_lock`).
+LOCK_NAME = ".zoning.lock"
+
+
+@contextlib.contextmanager
+def pack_lock(pack_dir: str | Path) -> Iterator[None]:
+    """Hold the pack directory's write lock (``flock`` on ``.zoning.lock``) while writing into it.
+
+    Two imports into one pack run one after the other; each re-reads the manifest inside
+    the lock, so neither loses the other's layer.
+    """
+    import fcntl
+
+    pack_dir = Path(pack_dir)
+    pack_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(pack_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+#: A layer name: letters (any script), digits, ``_`` and ``-``, not starting with ``-``; at most 64.
+_NAME_RE = re.compile(r"[^\W][\w\-]{0,63}")
+
+
+def check_name(name: str, what: str = "layer name") -> str:
+    """``name`` if it is a safe identifier (it becomes a file and table name in the pack):
+    no path separator, no ``..``, no leading dot or dash, no spaces; raises UsageError otherwise."""
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        msg = (
+            f"{what} {name!r} is not allowed: use letters, digits, '_' and '-' (at most 64, "
+            "no path separators, no '..', no leading '.' or '-')"
+        )
+        raise UsageError(msg)
+    return name
+
+
+def safe_name(stem: str) -> str:
+    """A file stem made into a name :func:`check_name` accepts (other characters become ``_``)."""
+    out = re.sub(r"[^\w\-]", "_", stem).lstrip("-_.")[:64]
+    return out or "layer"
+
+
+def rule_file_hashes(rules_dir: str | Path) -> dict[str, str]:
+    """``{file name: SHA-256}`` of every ``*.toml`` of a rules catalogue (the manifest's ``rule_files``)."""
+    d = Path(rules_dir)
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(d.glob("*.toml")) if f.is_file()}
+
+
+def verify_rules(pack: Pack, *, required: bool = False) -> None:
+    """Check the pack's rules catalogue against the manifest; raise ManifestError if it is not whole.
+
+    A pack is valid only with its rules: the manifest's ``[pack] rules`` names the folder and
+    ``[pack.rule_files]`` lists every file with its SHA-256. A missing or empty folder, a
+    listed file that is missing or altered, or a file the manifest does not list is an error
+    (a pack must never answer "clear" for want of its rules). ``required``: a pack whose
+    manifest names no catalogue at all is an error too (answering questions needs the rules).
+    """
+    where = str(pack.meta.get("postgis") or pack.path)  # a PostGIS pack: its DSN, redacted
+    if pack.rules_dir is None:
+        if required or pack.meta.get("rule_files"):
+            msg = f"{where}: the manifest names no rules catalogue ([pack] rules = \"rules\"); a pack is valid only with its rules"
+            raise ManifestError(msg)
+        return
+    listed = pack.meta.get("rule_files")
+    if not isinstance(listed, dict) or not listed:
+        msg = (
+            f"{where}: the manifest lists no rule files with their SHA-256 ([pack.rule_files]); "
+            "a pack is valid only with its rules (rebuild it: python -m zoning.packbuild)"
+        )
+        raise ManifestError(msg)
+    if not pack.rules_dir.is_dir():
+        msg = f"{where}: rules catalogue {pack.rules_dir} is missing ({len(listed)} rule file(s) listed in the manifest)"
+        raise ManifestError(msg)
+    try:
+        found = rule_file_hashes(pack.rules_dir)
+    except OSError as exc:
+        msg = f"{pack.rules_dir}: cannot read the rules catalogue ({exc})"
+        raise ManifestError(msg) from exc
+    if not found:
+        msg = f"{where}: rules catalogue {pack.rules_dir} is empty ({len(listed)} rule file(s) listed in the manifest)"
+        raise ManifestError(msg)
+    missing = sorted(set(listed) - set(found))
+    extra = sorted(set(found) - set(listed))
+    altered = sorted(n for n in set(listed) & set(found) if str(listed[n]).lower() != found[n])
+    problems = (
+        [f"{n} missing" for n in missing]
+        + [f"{n} altered (SHA-256 differs from the manifest)" for n in altered]
+        + [f"{n} not listed in the manifest" for n in extra]
+    )
+    if problems:
+        msg = f"{where}: rules catalogue {pack.rules_dir} does not match the manifest: {'; '.join(problems)}"
+        raise ManifestError(msg)
 
 
 def read_manifest_head(pack: Pack) -> dict[str, Any]:

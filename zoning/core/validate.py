@@ -210,16 +210,22 @@ def validate_pack(pack: Pack) -> PackReport:
             continue
         rep.features = len(gdf)
         rep.problems.extend(check_layer(gdf, spec, counties, county_tolerance_m=tolerance))
-    if pack.rules_dir is not None:
-        from zoning.core.rules import load_rules
+    from zoning.core.manifest import verify_rules
+    from zoning.core.rules import load_rules
 
-        if not pack.rules_dir.is_dir():
-            report.problems.append(f"rules directory {pack.rules_dir} not found")
+    try:  # a pack is valid only with its rules: named, present, as the manifest hashes them
+        verify_rules(pack, required=True)
+    except ZoningError as exc:
+        report.problems.append(f"rules: {exc}")
+    else:
+        assert pack.rules_dir is not None  # verify_rules(required=True) saw to it
+        try:
+            report.rules = len(load_rules(pack.rules_dir))
+        except ZoningError as exc:
+            report.problems.append(f"rules: {exc}")
         else:
-            try:
-                report.rules = len(load_rules(pack.rules_dir))
-            except ZoningError as exc:
-                report.problems.append(f"rules: {exc}")
+            if not report.rules:
+                report.problems.append(f"rules: the catalogue {pack.rules_dir} holds no rule")
     return report
 
 

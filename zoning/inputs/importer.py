@@ -18,12 +18,14 @@ import shapely
 
 from zoning.core.errors import CRSMismatchError, InputFileError, ValidationError
 from zoning.core.fields import ZONE_CLASSES, map_fields, normalise_county, normalise_zone_class
-from zoning.core.layers import KINDS, LayerSpec, Pack, add_layer, read_layer
+from zoning.core.layers import KINDS, LayerSpec, Pack, add_layer, check_name, read_layer
+from zoning.core.manifest import safe_name
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-_TARGETS: dict[str, tuple[str, ...]] = {
+#: The fields ``--field TARGET=COLUMN`` may map, per kind.
+TARGETS: dict[str, tuple[str, ...]] = {
     "counties": ("county", "name"),
     "planning_extent": ("zone_class", "county", "name"),
     "groundwater_protection": ("zone_class", "county", "name", "town", "zone_id"),
@@ -31,6 +33,7 @@ _TARGETS: dict[str, tuple[str, ...]] = {
     "land_supply_quota": ("county", "name"),
     "key_projects": ("county", "name"),
 }
+_TARGETS = TARGETS
 
 
 #: CRS names of obfuscated lon/lat (zoning.core.coords): converted vertex by vertex, not by pyproj
@@ -242,7 +245,7 @@ def import_layer(
     )
     if "encoding" in io_notes:
         notes.insert(0, f"attributes read as {io_notes['encoding']} ({io_notes.get('encoding_reason', 'given')})")
-    name = name or path.stem
+    name = check_name(name) if name else safe_name(path.stem)
     id_field = "zone_id" if "zone_id" in prepared.columns else ("adcode" if kind == "counties" else None)
     spec = LayerSpec(
         name=name,

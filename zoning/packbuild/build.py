@@ -17,6 +17,7 @@ import pyogrio
 
 from zoning.core import settings
 from zoning.core.layers import LayerSpec, write_manifest
+from zoning.core.manifest import rule_file_hashes
 
 GPKG = "jincheng.gpkg"
 
@@ -265,5 +266,7 @@ def build_pack(pack_dir: str | Path = settings.default_pack) -> Path:
         "rules": "rules",
         "built": dt.date.today().isoformat(),
         "builder": f"zoning {version('zoning')} (python -m zoning.packbuild)",
+        # the rules the pack is valid with: every file of the catalogue and its SHA-256 (verify_rules)
+        "rule_files": rule_file_hashes(pack_dir / "rules"),
     }
     return write_manifest(pack_dir, head, specs)
