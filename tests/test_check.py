@@ -98,15 +98,15 @@ def test_n_in_n_out_in_order_with_bad_rows(ctx):
     assert "no coordinates" in res["status"].iloc[1]
     assert "bad attribute value" in res["status"].iloc[2] and "construction" in res["status"].iloc[2]
     assert "outside 晋城市" in res["status"].iloc[3]
-    assert res["in_central_city"].iloc[0] is True or res["in_central_city"].iloc[0] == True  # noqa: E712
+    assert res["in_central_city"].iloc[0] == "yes"
 
 
 def test_planning_extents_and_quota(ctx):
     sites = _sites([Point(112.85, 35.50), Point(112.85, 35.50), Point(112.85, 35.50), Point(112.5, 35.7)],
                    land_use=["住宅用地", "工业用地", "奇怪用地", "住宅用地"], area_ha_stated=[2.0, 1.5, 1.0, 9.0])
     res = check_sites(sites, context=ctx)
-    assert res["in_planning_area"].iloc[0] and res["in_central_city"].iloc[0]
-    assert not res["in_central_city"].iloc[3]
+    assert res["in_planning_area"].iloc[0] == "yes" and res["in_central_city"].iloc[0] == "yes"
+    assert res["in_central_city"].iloc[3] == "no"
     assert res["quota_class"].tolist()[:2] == ["住宅用地", "工矿仓储用地"]
     assert pd.isna(res["quota_area_ha"].iloc[3])  # outside 中心城区: not counted
     q = quota_accounting(res, context=ctx).set_index("class")

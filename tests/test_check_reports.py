@@ -7,6 +7,8 @@ import math
 import pandas as pd
 import pytest
 
+from zoning.core import vocab
+
 from zoning.check import build_context, check_sites
 from zoning.cli.check import check
 from zoning.cli.main import ZoningGroup
@@ -42,6 +44,8 @@ def _same(a, b) -> bool:
         return b in (a, int(a), "是" if a else "否")
     if isinstance(a, (int, float)):
         return b is not None and float(b) == pytest.approx(float(a))
+    if a in vocab.MEMBERSHIP_LABELS:  # yes / no / uncertain, shown in the report's language
+        return b in (a, *vocab.MEMBERSHIP_LABELS[a])
     return str(a) == str(b)
 
 
@@ -78,7 +82,7 @@ def test_cli_all_formats_read_back(cli, runner, sites_csv, tmp_path):
             if col is None or col not in expected.columns:
                 continue
             e = expected[col].iloc[r]
-            if col == "verdict":
+            if col == "verdict" or col.startswith("verdict_"):
                 e = verdict_label(e, "zh")
             if col in ("status_code", "basis_accuracy"):
                 continue

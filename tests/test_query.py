@@ -54,7 +54,9 @@ def test_point_in_each_zone_class(ctx, pack, kind, zone_class, article):
     articles = {x.article for x in r.rules if x.zone_class == zone_class and x.document == "晋市环发〔2023〕124号"}
     assert article in articles
     assert r.verdict is None  # no project described: rules as they stand
-    assert any("demonstration" in n for n in r.accuracy_notes)
+    assert any("演示数据" in n for n in r.accuracy_notes)  # the notes speak the answer's language
+    en = query_point(lon, lat, pack=pack, on_date=dt.date(2025, 6, 1), lang="en")
+    assert any("demonstration" in n for n in en.accuracy_notes) and not any("演示" in n for n in en.accuracy_notes)
     jsonschema.validate(json.loads(json.dumps(r.to_dict(), ensure_ascii=False)), SCHEMA)
 
 

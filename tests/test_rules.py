@@ -310,13 +310,19 @@ def test_project_none_gives_the_effect_as_it_stands(by_id):
 def test_spring_domain_exception_for_key_projects(by_id):
     a10 = by_id["JSH-2023-124-A10"]
     base = {"construction": "new", "water_supply_related": False, "industry": "other", "activity": "none"}
-    assert evaluate_rule(a10, base, IN_FORCE).status == "prohibited"
+    # whether the proviso applies is not said: unknown, naming its conditions
+    v = evaluate_rule(a10, base, IN_FORCE)
+    assert v.status == "unknown" and {"key_project_level", "livelihood_project"} <= set(v.missing)
+    # not a key project and not a livelihood project: the prohibition binds
+    not_excepted = base | {"key_project_level": "none", "livelihood_project": False}
+    assert evaluate_rule(a10, not_excepted, IN_FORCE).status == "prohibited"
     v = evaluate_rule(a10, base | {"key_project_level": "省重点", "provincial_water_approval": "是"}, IN_FORCE)
     assert v.status == "conditional"
     assert "省人民政府水行政主管部门" in v.reason
-    # approval missing: still prohibited, but the exception's attribute is named
+    # approval not given: the proviso may apply, so the outcome is unknown (需确认), never a
+    # silent "prohibited" (第十条: "...由省人民政府水行政主管部门决定批准的除外")
     v = evaluate_rule(a10, base | {"key_project_level": "national"}, IN_FORCE)
-    assert v.status == "prohibited"
+    assert v.status == "unknown"
     assert "provincial_water_approval" in v.missing
     assert "exception" in v.reason
     # a municipal key project does not qualify
@@ -415,8 +421,8 @@ def test_overload_area_abstraction_and_exceptions(by_id):
     )
     assert (v.status, v.missing) == ("prohibited", ())
     assert evaluate_rule(r, p | {"water_rights_transfer": True}, d).status == "conditional"
-    v = evaluate_rule(r, p, d)
-    assert v.status == "prohibited"
+    v = evaluate_rule(r, p, d)  # the exceptions not described: unknown, naming what to confirm
+    assert v.status == "unknown"
     assert set(v.missing) == {"domestic_water_use", "poverty_alleviation_project", "water_rights_transfer"}
 
 

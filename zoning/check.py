@@ -68,7 +68,8 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "site_area_ha", "site_area_mu", "county", "county_adcode", "county_shares", "county_note",
     "in_planning_area", "planning_area_pct", "in_central_city", "central_city_pct",
     "protection_class", "protection_ha", "protection_pct", "control_level", "control_ha", "control_pct",
-    "zones", "zone_ids", "verdict", "articles", "missing_attributes", "rule_ids",
+    "zones", "zone_ids", "verdict", "verdict_groundwater", "verdict_land", "verdict_approval", "verdict_water",
+    "articles", "missing_attributes", "rule_ids",
     "basis_accuracy", "demonstration_basis", "basis_layers",
     "land_use", "quota_class", "area_ha_stated", "quota_area_ha",
 )
@@ -91,6 +92,8 @@ RESULT_LABELS: dict[str, tuple[str, str]] = {
     "county_shares": ("跨县占比", "county shares"),
     "county_note": ("县界说明", "county note"),
     "in_planning_area": (f"位于{vocab.PLANNING_AREA}", f"in {vocab.PLANNING_AREA}"),
+    **{f"verdict_{s}": (f"结论-{vocab.SUBJECT_LABELS[s][0]}", f"verdict: {vocab.SUBJECT_LABELS[s][1]}")
+       for s in vocab.SUBJECTS},
     "planning_area_pct": (f"{vocab.PLANNING_AREA}占比%", f"{vocab.PLANNING_AREA} %"),
     "in_central_city": (f"位于{vocab.CENTRAL_AREA}", f"in {vocab.CENTRAL_AREA}"),
     "central_city_pct": (f"{vocab.CENTRAL_AREA}占比%", f"{vocab.CENTRAL_AREA} %"),
@@ -327,7 +330,8 @@ def _zone_columns(ctx: CheckContext, hits: Hits, pl: pd.DataFrame, cols: dict[st
                 cols["zone_ids"][k] = ",".join(g["id"])
     for flag, share, out_flag, out_pct in (("in_planning_area", "planning_share", "in_planning_area", "planning_area_pct"),
                                            ("in_central_area", "central_share", "in_central_city", "central_city_pct")):
-        cols[out_flag][present] = pl[flag].to_numpy(dtype=bool)[present]
+        membership = pl["planning_membership" if flag == "in_planning_area" else "central_membership"]
+        cols[out_flag][present] = membership.to_numpy(dtype=object)[present]
         pct = np.round(100 * np.nan_to_num(pl[share].to_numpy(dtype=float)), 1)
         pct = np.where(polygonal, pct, np.where(pl[flag].to_numpy(dtype=bool), 100.0, 0.0))
         cols[out_pct][present] = pct[present]
@@ -344,7 +348,7 @@ def _zone_columns(ctx: CheckContext, hits: Hits, pl: pd.DataFrame, cols: dict[st
 
 def _verdict_columns(ctx: CheckContext, sites: pd.DataFrame, hits: Hits, pl: pd.DataFrame,
                      cols: dict[str, np.ndarray], problems: list[list[str]]) -> None:
-    """The verdict of every located site: one evaluation per distinct (governing classes,
+    """The verdict of every located site: one evaluation per distinct (classes,
     project attributes)."""
     n = len(sites)
     attr_cols = [a for a in PROJECT_ATTRIBUTES if a in sites.columns]
@@ -363,11 +367,12 @@ def _verdict_columns(ctx: CheckContext, sites: pd.DataFrame, hits: Hits, pl: pd.
                 norm[where] = project.get(a)
         project_cols.append(norm)
     located = hits.sites["located"].to_numpy(dtype=bool)
-    keys = [pl["governing_code"].to_numpy()]
+    keys = [pl["classes_code"].to_numpy()]
     keys += [pd.factorize(pd.Series(c, dtype=object), use_na_sentinel=True)[0] for c in project_cols]
     group = np.unique(np.column_stack(keys), axis=0, return_inverse=True)[1].reshape(-1)
-    governing = pl["governing"].to_numpy()
-    cols["verdict"][~located] = NOT_CHECKED
+    classes, uncertain = pl["classes"].to_numpy(), pl["uncertain"].to_numpy()
+    for key in ("verdict", *(f"verdict_{s}" for s in vocab.SUBJECTS)):
+        cols[key][~located] = NOT_CHECKED
     ev = np.flatnonzero(located)
     order = ev[np.argsort(group[ev], kind="stable")]
     bounds = np.flatnonzero(np.diff(group[order])) + 1
@@ -377,7 +382,7 @@ def _verdict_columns(ctx: CheckContext, sites: pd.DataFrame, hits: Hits, pl: pd.
         for a, c in zip(attr_cols, project_cols):
             if c[k0] is not None:
                 project[a] = c[k0]
-        v = ctx.verdicts.of(governing[k0], project)
+        v = ctx.verdicts.of(classes[k0], project, uncertain[k0])
         for key in VERDICT_COLUMNS:
             cols[key][members] = v[key]
 
@@ -417,7 +422,9 @@ def _quota_columns(ctx: CheckContext, sites: pd.DataFrame, hits: Hits, pl: pd.Da
 NUMERIC_COLUMNS = frozenset({"lon", "lat", "site_area_ha", "site_area_mu", "planning_area_pct", "central_city_pct",
                              "protection_ha", "protection_pct", "control_ha", "control_pct", "quota_area_ha",
                              "area_ha_stated"})
-BOOLEAN_COLUMNS = frozenset({"in_planning_area", "in_central_city", "demonstration_basis"})
+BOOLEAN_COLUMNS = frozenset({"demonstration_basis"})
+#: Columns holding a membership: yes, no or uncertain (vocab.MEMBERSHIP_LABELS).
+MEMBERSHIP_COLUMNS = frozenset({"in_planning_area", "in_central_city"})
 TEXT_COLUMNS = frozenset(c for c in RESULT_COLUMNS if c not in NUMERIC_COLUMNS | BOOLEAN_COLUMNS | {"row"})
 _NUMERIC = NUMERIC_COLUMNS
 
@@ -476,7 +483,8 @@ def _failed_rows(sites: gpd.GeoDataFrame, exc: Exception) -> pd.DataFrame:
     n = len(sites)
     cols = {c: pd.Series([None] * n, dtype=float if c in _NUMERIC else object, index=sites.index)
             for c in RESULT_COLUMNS if c not in ("source", "row", "site_id", "site_name", "land_use", "area_ha_stated")}
-    cols["verdict"] = pd.Series([NOT_CHECKED] * n, dtype=object, index=sites.index)
+    for key in ("verdict", *(f"verdict_{s}" for s in vocab.SUBJECTS)):
+        cols[key] = pd.Series([NOT_CHECKED] * n, dtype=object, index=sites.index)
     cols["status_code"] = pd.Series(["error"] * n, dtype=object, index=sites.index)
     reason = f"cannot be checked: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
     cols["status"] = pd.Series([reason] * n, dtype=object, index=sites.index)
@@ -505,14 +513,15 @@ def _assemble(sites: gpd.GeoDataFrame, res: pd.DataFrame) -> gpd.GeoDataFrame:
         out[a] = col(sites, a)
     for c in ("input_crs", "input_notes"):
         out[c] = col(sites, c) if c in sites.columns else pd.Series(None, index=index, dtype=object)
-    skip = set(RESULT_COLUMNS) | set(attrs) | {"input_crs", "input_notes", "input_problem", sites.geometry.name,
-                                               "location", "county_declared"}
+    # the reader's own columns; any other input column is the user's and is kept (prefixed on a clash)
+    skip = set(_READER_COLUMNS) | set(attrs) | {"input_crs", "input_notes", "input_problem", sites.geometry.name,
+                                                "location", "county_declared"}
     for c in ("location", "county_declared"):
         if c in sites.columns and sites[c].notna().any():
             out[c] = col(sites, c)
     taken = _output_names(out)
     for c in sites.columns:
-        if c not in skip and c not in out:
+        if c not in skip:
             name = str(c)
             while name in taken or name in out:  # an input column named 状态, 结论, verdict...: kept, prefixed
                 name = INPUT_PREFIX + name
@@ -520,6 +529,9 @@ def _assemble(sites: gpd.GeoDataFrame, res: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(sites.geometry.to_numpy(), crs="EPSG:4490", index=index),
                             crs="EPSG:4490")
 
+
+#: Result columns that the site readers fill (the others are the check's).
+_READER_COLUMNS = ("source", "row", "site_id", "site_name", "land_use", "area_ha_stated")
 
 #: Prefix of an input column whose name is also an output column's name or label.
 INPUT_PREFIX = "原_"

@@ -102,6 +102,10 @@ class ExtentAnswer:
     in_central_area: bool
     accuracy: str | None
     note: str = ""
+    #: yes / no / uncertain: an indicative outline decides only away from its edges, and
+    #: the drawn 中心城区 is a lower bound (see zoning.core.answer.places)
+    planning_membership: str = "no"
+    central_membership: str = "no"
     compensation_level: str | None = None
     compensation_levels_wan_per_mu: list[float] = field(default_factory=list)
     compensation_note: str = ""
@@ -119,6 +123,13 @@ class QuotaAnswer:
     classes: list[dict[str, Any]] = field(default_factory=list)
     principles: list[str] = field(default_factory=list)
     statement: str = ""
+    #: the plan's period; ``in_force`` False: expired (or not yet in force) on the date —
+    #: its figures are kept for reference
+    valid_from: str | None = None
+    valid_to: str | None = None
+    in_force: bool | None = None
+    #: the site may lie in the plan's area (its membership of 中心城区 is uncertain)
+    possibly: bool = False
 
 
 @dataclass
@@ -204,6 +215,9 @@ class QueryResult:
     accuracy_notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     pack: str = ""
+    #: the verdict of each subject (groundwater, land, approval, water) beside the overall one
+    subject_verdicts: dict[str, str | None] = field(default_factory=dict)
+    lang: str = "zh"
     schema: str = "zoning.query/1"
 
     def to_dict(self) -> dict[str, Any]:
@@ -253,14 +267,14 @@ def _extent_answer(ctx: PackContext, row: pd.Series) -> ExtentAnswer:
     comp = _compensation_rule(ctx.rules)
     comp_note = ""
     levels: list[float] = []
-    if row["in_central_area"] and comp is not None:
+    if row["central_membership"] != vocab.NO and comp is not None:
         levels = [v["wan_yuan_per_mu"] for v in comp.values]
         comp_note = (
             f"{comp.citation}: five compensation-reward levels ({'/'.join(map(str, levels))} 万元/亩); "
             "the zone table (附件) is not published in the gazette, so the level at this point cannot be given"
         )
     note = ""
-    if spec is not None and spec.accuracy != "official":
+    if spec is not None and spec.accuracy != vocab.OFFICIAL:
         note = f"{spec.name} is {spec.accuracy}: {spec.provenance.get('method', '')}"
     return ExtentAnswer(
         in_planning_area=bool(row["in_planning_area"]),
@@ -269,25 +283,40 @@ def _extent_answer(ctx: PackContext, row: pd.Series) -> ExtentAnswer:
         note=note,
         compensation_levels_wan_per_mu=levels,
         compensation_note=comp_note,
+        planning_membership=row["planning_membership"],
+        central_membership=row["central_membership"],
     )
 
 
-def _quota_answer(ctx: PackContext, row: pd.Series) -> QuotaAnswer:
-    if ctx.quota is None or ctx.quota.empty:
+def _quota_answer(ctx: PackContext, row: pd.Series, day: dt.date) -> QuotaAnswer:
+    """The land-supply plan that covers the point on ``day`` — or that did, or may."""
+    q = ctx.quota_info
+    if q is None:
         return QuotaAnswer(applies=False, statement="the pack holds no land-supply quota layer")
-    q = ctx.quota.iloc[0]
-    if not row["in_quota_area"]:
+    spec = ctx.quota_spec
+    vf = spec.valid_from if spec is not None else None
+    vt = spec.valid_to if spec is not None else None
+    in_force = (vf is None or vf <= day) and (vt is None or day <= vt)
+    period = {"valid_from": vf.isoformat() if vf else None, "valid_to": vt.isoformat() if vt else None,
+              "in_force": in_force}
+    covered = bool(row["in_quota_area"])
+    possibly = not covered and row["central_membership"] == vocab.UNCERTAIN
+    if not covered and not possibly:
         return QuotaAnswer(
-            applies=False,
+            applies=False, **period,
             statement=(f"no published land-supply quota covers this point: the {q['year']} plan "
                        f"({q['document']}) covers {q['area_name']} only"),
         )
-    classes = [{"class": c[3:], "ha": float(q[c])} for c in ctx.quota.columns if c.startswith("ha_")]
-    principles = [p for p in str(q.get("principles", "")).split("\n") if p]
+    classes = [{"class": c, "ha": ha} for c, ha in q["classes"].items()]
+    statement = f"{q['year']}年度{q['area_name']}国有建设用地供应计划 ({q['document']})"
+    if not in_force:
+        statement += (f" — 已过期 ({period['valid_to']}), 数字仅供参考 / expired on {period['valid_to']}, "
+                      "figures kept for reference" if vt and day > vt else
+                      f" — 尚未生效 ({period['valid_from']}) / not yet in force ({period['valid_from']})")
     return QuotaAnswer(
-        applies=True, year=int(q["year"]), area_name=q["area_name"], document=q["document"],
-        total_ha=float(q["total_ha"]), classes=classes, principles=principles,
-        statement=f"{q['year']}年度{q['area_name']}国有建设用地供应计划 ({q['document']})",
+        applies=covered and in_force, year=q["year"], area_name=q["area_name"], document=q["document"],
+        total_ha=q["total_ha"], classes=classes, principles=list(q["principles"]), statement=statement,
+        possibly=possibly, **period,
     )
 
 
@@ -356,18 +385,37 @@ def _nearby(ctx: PackContext, row: pd.Series, lon: float, lat: float, radius_m: 
     return NearbyAnswer(radius_m, within, same, note)
 
 
-def _accuracy_notes(ctx: PackContext, zones: list[ZoneAnswer], extents: ExtentAnswer) -> list[str]:
+def _accuracy_notes(ctx: PackContext, zones: list[ZoneAnswer], extents: ExtentAnswer, lang: str) -> list[str]:
+    """What the answer's layers can and cannot say, in the answer's language."""
+    zh = lang == "zh"
     notes = []
     for spec, _ in ctx.zones:
-        if spec.accuracy != "official":
+        if spec.accuracy != vocab.OFFICIAL:
+            acc = vocab.label(vocab.ACCURACY_LABELS[spec.accuracy], lang)
             notes.append(
+                f"地下水分区 ({spec.name}) 为{acc}, 不是官方界线: 此点是否位于某一分区, 以及据此得出的地下水结论, 仅供参考"
+                if zh else
                 f"groundwater zones ({spec.name}) are {spec.accuracy} data, not official outlines: "
                 "whether this point lies in a zone, and so every groundwater verdict, is illustrative only"
             )
-    if ctx.extents_spec is not None and ctx.extents_spec.accuracy != "official":
+    if ctx.extents_spec is not None and ctx.extents_spec.accuracy != vocab.OFFICIAL:
+        tol = ctx.extent_tolerance_m
+        pa, ca = vocab.PLANNING_AREA, vocab.CENTRAL_AREA
         notes.append(
-            f"{vocab.PLANNING_AREA} / {vocab.CENTRAL_AREA} ({ctx.extents_spec.name}) are {ctx.extents_spec.accuracy} outlines: "
-            "membership near their edges is uncertain"
+            f"{pa} / {ca} ({ctx.extents_spec.name}) 为示意范围: 距其边界 {tol:.0f} 米内归属待确认; "
+            f"所绘{ca}为下限, {pa}内其余部分 (长晋高速以西) 也可能属于{ca}"
+            if zh else
+            f"{pa} / {ca} ({ctx.extents_spec.name}) are {ctx.extents_spec.accuracy} outlines: membership within "
+            f"{tol:.0f} m of their edges is uncertain; the drawn {ca} is a lower bound, and the rest of {pa} "
+            "(west of 长晋高速) may belong to it"
+        )
+    c = ctx.county_spec
+    if c.positional_accuracy_m:
+        notes.append(
+            f"县界 ({c.name}) 来自公开数据集, 已概化, 位置精度约 {c.positional_accuracy_m:.0f} 米"
+            if zh else
+            f"county lines ({c.name}) come from a public data set, generalised; positional accuracy about "
+            f"{c.positional_accuracy_m:.0f} m"
         )
     return notes
 
@@ -382,6 +430,7 @@ def query_point(
     project: dict[str, Any] | None = None,
     on_date: dt.date | None = None,
     radius_m: float = DEFAULT_RADIUS_M,
+    lang: Lang = "zh",
 ) -> QueryResult:
     """What applies at one point.
 
@@ -424,12 +473,16 @@ def query_point(
     governing = row["governing"]
     zones = _zone_answers(ctx, hits, governing)
     inside = bool(row["located"])
-    evaluated = evaluate_place(ctx.rules, governing, proj, day) if inside else []
+    evaluated = (evaluate_place(ctx.rules, row["classes"], proj, day, uncertain=row["uncertain"])
+                 if inside else [])
     verdict, producing = overall_verdict(evaluated) if (proj is not None and inside) else (None, [])
+    subject_verdicts = {s: (overall_verdict(evaluated, s)[0] if (proj is not None and inside) else None)
+                        for s in vocab.SUBJECTS}
     extents = _extent_answer(ctx, row)
     warnings: list[str] = []
     if not inside:
-        warnings.append("the point lies outside 晋城市: no rule of the pack applies")
+        warnings.append("此点位于晋城市以外: 数据包的规则均不适用" if lang == "zh" else
+                        "the point lies outside 晋城市: no rule of the pack applies")
     used = list(ctx.layers_used)
     return QueryResult(
         lon=parsed.lon,
@@ -439,7 +492,7 @@ def query_point(
         date=day.isoformat(),
         county=_county_answer(ctx, row),
         extents=extents,
-        quota=_quota_answer(ctx, row),
+        quota=_quota_answer(ctx, row, day),
         zones=zones,
         governing=[{"kind": k, "zone_class": c} for k, c in governing],
         rules=_rule_answers(evaluated),
@@ -449,9 +502,11 @@ def query_point(
         project=proj,
         nearby_projects=_nearby(ctx, row, parsed.lon, parsed.lat, radius_m),
         layers_used=used,
-        accuracy_notes=_accuracy_notes(ctx, zones, extents) if inside else [],
+        accuracy_notes=_accuracy_notes(ctx, zones, extents, lang) if inside else [],
         warnings=warnings,
         pack=ctx.pack.name,
+        subject_verdicts=subject_verdicts,
+        lang=lang,
     )
 
 
@@ -500,17 +555,17 @@ def query_points(
     verdicts = np.full(n, None, dtype=object)
     articles = np.full(n, "", dtype=object)
     inside = h.sites["located"].to_numpy(dtype=bool)
-    codes = pl["governing_code"].to_numpy()
+    codes = pl["classes_code"].to_numpy()
     judge = Verdicts(ctx, day)
     for code in np.unique(codes[inside]):
         idx = np.flatnonzero(inside & (codes == code))
-        key = pl["governing"].iat[idx[0]]
+        classes, uncertain = pl["classes"].iat[idx[0]], pl["uncertain"].iat[idx[0]]
         if proj is not None:
-            v = judge.of(key, proj)
+            v = judge.of(classes, proj, uncertain)
             verdicts[idx] = v["verdict"]
             articles[idx] = (v["articles"] or "").replace("；", "; ")
         else:
-            producing = [e for e in judge.evaluated(key, None) if e.rule.addressee == "project"
+            producing = [e for e in judge.evaluated(classes, None, uncertain) if e.rule.addressee == "project"
                          and e.verdict.status in ("prohibited", "conditional")]
             articles[idx] = "; ".join(dict.fromkeys(e.rule.citation for e in producing))
     zone_acc = vocab.least_accurate(ctx.kind_accuracy.get(k) for k in vocab.ZONE_KINDS)
@@ -528,6 +583,8 @@ def query_points(
         "near_line": s["near_line"].to_numpy(dtype=bool),
         "in_planning_area": pl["in_planning_area"].to_numpy(),
         "in_central_area": pl["in_central_area"].to_numpy(),
+        "planning_membership": obj(pl["planning_membership"]),
+        "central_membership": obj(pl["central_membership"]),
         "in_quota_area": pl["in_quota_area"].to_numpy(),
         "protection_class": pl["protection_class"],
         "control_class": pl["control_class"],
@@ -585,17 +642,28 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
     yes, no = t("是", "yes"), t("否", "no")
     acc = ACCURACY_LABELS.get(e.accuracy or "", ("", ""))[0 if zh else 1]
     pa, ca = vocab.PLANNING_AREA, vocab.CENTRAL_AREA
-    lines.append(t(f"{pa}: {yes if e.in_planning_area else no}   {ca}: {yes if e.in_central_area else no}   [{acc}]",
-                   f"{pa} (planning area): {yes if e.in_planning_area else no}   {ca} (central area): "
-                   f"{yes if e.in_central_area else no}   [{acc}]"))
+    pm = vocab.label(vocab.MEMBERSHIP_LABELS.get(e.planning_membership, (yes, yes)), lang)
+    cm = vocab.label(vocab.MEMBERSHIP_LABELS.get(e.central_membership, (no, no)), lang)
+    lines.append(t(f"{pa}: {pm}   {ca}: {cm}   [{acc}]",
+                   f"{pa} (planning area): {pm}   {ca} (central area): {cm}   [{acc}]"))
+    if vocab.UNCERTAIN in (e.planning_membership, e.central_membership):
+        which = ca if e.central_membership == vocab.UNCERTAIN else pa
+        attr = vocab.MEMBERSHIP_ATTRIBUTES[which]
+        lines += _wrap(t(f"  注意: {which}为示意范围, 此点是否属于{which}待确认; 适用于{which}的条款按“可能适用”评价 "
+                         f"(确认后用 -a {attr}=是/否)",
+                         f"  caution: {which} is an indicative outline and whether this point lies in it is uncertain; "
+                         f"its rules are evaluated as possibly applying (settle it with -a {attr}=true/false)"), "")
     if e.compensation_levels_wan_per_mu:
         levels = "/".join(f"{v:g}" for v in e.compensation_levels_wan_per_mu)
         lines += _wrap(t(
             f"征地补偿奖励: 晋市政发〔2021〕3号（五）分5个奖励级别区 ({levels} 万元/亩); 分级附件未在公报中公布, 无法确定此点所属级别",
             f"Compensation-reward levels: {e.compensation_note}"), "  ")
     q = r.quota
-    if q.applies:
-        lines.append(t(f"土地供应计划: {q.statement} 合计 {q.total_ha} 公顷", f"Land-supply quota: {q.statement}, total {q.total_ha} ha"))
+    if q.total_ha is not None and (q.applies or q.possibly or q.in_force is False):
+        head = t("土地供应计划: ", "Land-supply quota: ")
+        if q.possibly:
+            head += t("(若此点属于中心城区) ", "(if the point lies in 中心城区) ")
+        lines.append(head + t(f"{q.statement} 合计 {q.total_ha} 公顷", f"{q.statement}, total {q.total_ha} ha"))
         lines.append("  " + "; ".join(f"{x['class']} {x['ha']}" for x in q.classes))
     else:
         lines.append(t("土地供应计划: 无公布的供应计划覆盖此点", "Land-supply quota: ") + ("" if zh else q.statement))
@@ -613,8 +681,12 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
         label = VERDICT_LABELS[r.verdict][0 if zh else 1]
         lines.append(t(f"结论: {label}  (依据: {', '.join(r.verdict_rules) or '—'})",
                        f"Verdict: {label}  (by: {', '.join(r.verdict_rules) or '—'})"))
+        per = [f"{vocab.label(vocab.SUBJECT_LABELS[s], lang)} {vocab.verdict_label(v, lang)}"
+               for s, v in r.subject_verdicts.items() if v is not None]
+        if per:
+            lines.append(t("  分项结论: ", "  by subject: ") + "; ".join(per))
         shaky = sorted({lu.accuracy for lu in r.layers_used
-                        if lu.accuracy != "official" and lu.kind in ("groundwater_protection", "groundwater_control", "planning_extent")})
+                        if lu.accuracy != vocab.OFFICIAL and lu.kind in vocab.CLASSED_KINDS})
         if shaky:
             labels = "/".join(ACCURACY_LABELS[a][0 if zh else 1] for a in shaky)
             lines.append(t(f"  注意: 此结论所依据的分区图层为{labels}数据, 不是官方界线, 仅供参考",
@@ -665,7 +737,7 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
         lines.append(t("警告: ", "warning: ") + w)
     lines.append(t("所用图层:", "Layers used:"))
     for lu in r.layers_used:
-        acc = ACCURACY_LABELS.get(lu.accuracy, (lu.accuracy, lu.accuracy))[0 if zh else 1]
+        acc = vocab.layer_accuracy_label(lu.accuracy, lang, lu.positional_accuracy_m)
         kind = KIND_LABELS.get(lu.kind, (lu.kind, lu.kind))[0 if zh else 1]
         lines.append(f"  - {lu.name} ({kind}) [{acc}] {lu.source}")
     return "\n".join(lines)

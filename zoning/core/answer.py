@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from zoning.core import vocab
 from zoning.core.verdicts import evaluate_place, overall_verdict
@@ -31,17 +32,19 @@ if TYPE_CHECKING:
     from zoning.core.context import PackContext
     from zoning.core.hits import Hits
 
-__all__ = ["PLACE_COLUMNS", "VERDICT_COLUMNS", "Verdicts", "governing_key", "places"]
+__all__ = ["PLACE_COLUMNS", "VERDICT_COLUMNS", "Verdicts", "describe", "governing_key", "places"]
 
 #: Columns of :func:`places`.
 PLACE_COLUMNS: tuple[str, ...] = (
-    "in_planning_area", "planning_share", "in_central_area", "central_share", "in_quota_area",
+    "in_planning_area", "planning_share", "planning_membership", "in_central_area", "central_share",
+    "central_membership", "in_quota_area",
     "protection_class", "protection_m2", "protection_share", "control_class", "control_m2", "control_share",
-    "governing_code", "governing",
+    "governing_code", "governing", "classes_code", "classes", "uncertain",
 )
-#: What :meth:`Verdicts.of` returns for a place and a project.
-VERDICT_COLUMNS: tuple[str, ...] = ("verdict", "articles", "missing_attributes", "rule_ids", "basis_accuracy",
-                                    "demonstration_basis", "basis_layers")
+#: What :meth:`Verdicts.of` returns for a place and a project (and the verdict of each subject).
+VERDICT_COLUMNS: tuple[str, ...] = ("verdict", *(f"verdict_{s}" for s in vocab.SUBJECTS), "articles",
+                                    "missing_attributes", "rule_ids", "basis_accuracy", "demonstration_basis",
+                                    "basis_layers")
 
 _PROT_BITS = 3  # protection ranks 0..4 take 3 bits of the governing code
 _CODE_PLANNING, _CODE_CENTRAL = 1, 2
@@ -84,6 +87,43 @@ def _top(table: pd.DataFrame, kind: str, n: int) -> tuple[np.ndarray, np.ndarray
     return rank, m2, share
 
 
+def _memberships(ctx: PackContext, hits: Hits, planning: np.ndarray, central: np.ndarray,
+                 located: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """yes / no / uncertain membership of 中心城市规划区 and 中心城区.
+
+    With an official extents layer, the drawn outlines decide. With an indicative one
+    (晋市政发〔2021〕3号 describes them in words): within the layer's positional accuracy of
+    the drawn 规划区 edge, membership of 规划区 is uncertain; the drawn 中心城区 is a lower
+    bound inside 规划区 ("中心城区包括中心城市规划区范围内的城区、开发区、泽州县部分区域"), so a site
+    possibly in 规划区 but outside the drawn 中心城区 may lie in 中心城区."""
+    n = len(planning)
+    pm = np.where(planning, vocab.YES, vocab.NO).astype(object)
+    cm = np.where(central, vocab.YES, vocab.NO).astype(object)
+    spec = ctx.extents_spec
+    if spec is None or spec.accuracy == vocab.OFFICIAL or not located.any():
+        return pm, cm
+    tol = ctx.extent_tolerance_m
+    edge = ctx.extent_edges_m.get(vocab.PLANNING_AREA)
+    if edge is not None and tol > 0:
+        from zoning.core.overlay import project_points
+
+        lon = hits.sites["lon"].to_numpy(dtype=float)
+        lat = hits.sites["lat"].to_numpy(dtype=float)
+        idx = np.flatnonzero(located & ~central)
+        if len(idx):
+            minx, miny, maxx, maxy = edge.bounds
+            pts = project_points(lon[idx], lat[idx])
+            x, y = shapely.get_x(pts), shapely.get_y(pts)
+            near_box = (x >= minx - tol) & (x <= maxx + tol) & (y >= miny - tol) & (y <= maxy + tol)
+            near = np.zeros(len(idx), dtype=bool)
+            if near_box.any():
+                near[near_box] = shapely.dwithin(pts[near_box], edge, tol)
+            pm[idx[near]] = vocab.UNCERTAIN
+    possibly = (pm != vocab.NO) & ~central
+    cm[possibly & located] = vocab.UNCERTAIN
+    return pm, cm
+
+
 def places(ctx: PackContext, hits: Hits) -> pd.DataFrame:
     """One row per site: extents, the strictest classes touched, the governing classes.
 
@@ -107,6 +147,8 @@ def places(ctx: PackContext, hits: Hits) -> pd.DataFrame:
     prot, prot_m2, prot_share = _top(table, vocab.PROTECTION, n)
     ctrl, ctrl_m2, ctrl_share = _top(table, vocab.CONTROL, n)
     planning, central = flags[vocab.PLANNING_AREA][0], flags[vocab.CENTRAL_AREA][0]
+    pm, cm = _memberships(ctx, hits, planning, central, located)
+    classes_code, class_keys, uncertain_keys = _class_keys(table, n, pm, cm)
     gov_ctrl = np.where(prot > 0, 0, ctrl)  # control class excludes protection class
     code = (planning * _CODE_PLANNING + central * _CODE_CENTRAL + (prot << 2) + (gov_ctrl << (2 + _PROT_BITS)))
     uniq, inverse = np.unique(code, return_inverse=True)
@@ -127,8 +169,10 @@ def places(ctx: PackContext, hits: Hits) -> pd.DataFrame:
     return pd.DataFrame({
         "in_planning_area": planning,
         "planning_share": flags[vocab.PLANNING_AREA][1],
+        "planning_membership": pd.Series(pm, dtype=object),
         "in_central_area": central,
         "central_share": flags[vocab.CENTRAL_AREA][1],
+        "central_membership": pd.Series(cm, dtype=object),
         "in_quota_area": in_quota,
         "protection_class": pd.Series(prot_names[prot], dtype=object),
         "protection_m2": prot_m2,
@@ -138,7 +182,38 @@ def places(ctx: PackContext, hits: Hits) -> pd.DataFrame:
         "control_share": ctrl_share,
         "governing_code": code.astype(np.int64),
         "governing": pd.Series(keys[inverse.reshape(-1)], dtype=object),
+        "classes_code": classes_code,
+        "classes": pd.Series(class_keys, dtype=object),
+        "uncertain": pd.Series(uncertain_keys, dtype=object),
     })
+
+
+_CLASS_BIT = {(c.kind, c.name): 1 << i for i, c in enumerate(vocab.ZONE_CLASS_LIST)}
+_UNCERTAIN_SHIFT = len(vocab.ZONE_CLASS_LIST)
+
+
+def _class_keys(table: pd.DataFrame, n: int, pm: np.ndarray, cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per site: a code of every class it lies in (and of the extents it may lie in), the
+    classes as (kind, class) tuples, and the uncertain ones. The extents follow their
+    membership (a site touching the drawn outline near its edge is uncertain, not in)."""
+    code = np.zeros(n, dtype=np.int64)
+    sel = table[table["kind"].isin(vocab.ZONE_KINDS).to_numpy()]
+    if len(sel):
+        bits = np.fromiter((_CLASS_BIT.get((k, c), 0) for k, c in zip(sel["kind"].to_numpy(), sel["zone_class"].to_numpy())),
+                           dtype=np.int64, count=len(sel))
+        np.bitwise_or.at(code, sel["site"].to_numpy(), bits)
+    for cls, m in ((vocab.PLANNING_AREA, pm), (vocab.CENTRAL_AREA, cm)):
+        bit = _CLASS_BIT[(vocab.EXTENT, cls)]
+        code[m == vocab.YES] |= bit
+        code[m == vocab.UNCERTAIN] |= bit << _UNCERTAIN_SHIFT
+    uniq, inverse = np.unique(code, return_inverse=True)
+    certain = np.empty(len(uniq), dtype=object)
+    maybe = np.empty(len(uniq), dtype=object)
+    for k, c in enumerate(uniq):
+        certain[k] = tuple(kc for kc, b in _CLASS_BIT.items() if c & b)
+        maybe[k] = tuple(kc for kc, b in _CLASS_BIT.items() if c & (b << _UNCERTAIN_SHIFT))
+    inv = inverse.reshape(-1)
+    return code, certain[inv], maybe[inv]
 
 
 @dataclass
@@ -149,38 +224,47 @@ class Verdicts:
     on_date: dt.date
     _cache: dict[Any, dict[str, Any]] = field(default_factory=dict, repr=False)
 
-    def evaluated(self, governing: tuple, project: dict[str, Any] | None) -> list:
-        return evaluate_place(self.ctx.rules, governing, project, self.on_date)
+    def evaluated(self, classes: tuple, project: dict[str, Any] | None, uncertain: tuple = ()) -> list:
+        """Every applicable rule, evaluated: the rules of every class the place lies in,
+        those of the classes it may lie in (as possibly applying), and the city-wide ones."""
+        return evaluate_place(self.ctx.rules, classes, project, self.on_date, uncertain=uncertain)
 
-    def of(self, governing: tuple, project: dict[str, Any]) -> dict[str, Any]:
-        """:data:`VERDICT_COLUMNS` for one place and project (cached)."""
-        from zoning.core.rules import PROJECT_ATTRIBUTES
-
-        key = (tuple(governing), tuple(sorted(project.items())))
+    def of(self, classes: tuple, project: dict[str, Any], uncertain: tuple = ()) -> dict[str, Any]:
+        """:data:`VERDICT_COLUMNS` for one place and project (cached), with the verdict of
+        each subject (``verdict_groundwater``...)."""
+        key = (tuple(classes), tuple(uncertain), tuple(sorted(project.items())))
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        verdict, producing = overall_verdict(self.evaluated(tuple(governing), project))
-        missing = list(dict.fromkeys(m for e in producing for m in e.verdict.missing))
-        out = {
-            "verdict": verdict,
-            "articles": "；".join(dict.fromkeys(e.rule.citation for e in producing)) or None,
-            "missing_attributes": "、".join(
-                f"{m} ({PROJECT_ATTRIBUTES[m].zh})" if m in PROJECT_ATTRIBUTES else m for m in missing) or None,
-            "missing": missing,
-            "rule_ids": ", ".join(dict.fromkeys(e.rule.id for e in producing)) or None,
-            **self.basis(verdict, {e.zone_kind for e in producing if e.zone_kind}),
-        }
+        evaluated = self.evaluated(tuple(classes), project, tuple(uncertain))
+        verdict, producing = overall_verdict(evaluated)
+        out = {**describe(verdict, producing), **self.basis()}
+        for subject in vocab.SUBJECTS:
+            out[f"verdict_{subject}"] = overall_verdict(evaluated, subject)[0]
         self._cache[key] = out
         return out
 
-    def basis(self, verdict: str, kinds: set[str]) -> dict[str, Any]:
-        """The accuracy of the layers a verdict rests on. A clear verdict, or one produced
-        by city-wide rules only, rests on every zone layer (that no zone applies is as
-        uncertain as the layers that say so)."""
-        if verdict == vocab.CLEAR or not kinds:
-            kinds = set(self.ctx.kind_accuracy)
+    def basis(self, kinds: set[str] | None = None) -> dict[str, Any]:
+        """The accuracy of the layers an answer rests on: every zone and extent layer the
+        place was checked against — that no zone applies rests on them as much as that
+        one does."""
+        kinds = set(self.ctx.kind_accuracy) if kinds is None else kinds
         acc = vocab.least_accurate(self.ctx.kind_accuracy[k] for k in kinds if k in self.ctx.kind_accuracy)
         layers = [name for k in vocab.CLASSED_KINDS if k in kinds for name in self.ctx.kind_layers.get(k, [])]
         return {"basis_accuracy": acc, "demonstration_basis": acc == vocab.DEMONSTRATION,
                 "basis_layers": ", ".join(layers) or None}
+
+
+def describe(verdict: str, producing: list) -> dict[str, Any]:
+    """The articles, rule ids and attributes to confirm behind a verdict."""
+    from zoning.core.rules import PROJECT_ATTRIBUTES
+
+    missing = list(dict.fromkeys(m for e in producing for m in e.verdict.missing))
+    return {
+        "verdict": verdict,
+        "articles": "；".join(dict.fromkeys(e.rule.citation for e in producing)) or None,
+        "missing_attributes": "、".join(
+            f"{m} ({PROJECT_ATTRIBUTES[m].zh})" if m in PROJECT_ATTRIBUTES else m for m in missing) or None,
+        "missing": missing,
+        "rule_ids": ", ".join(dict.fromkeys(e.rule.id for e in producing)) or None,
+    }

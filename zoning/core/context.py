@@ -42,6 +42,8 @@ class LayerUse:
     kind: str
     accuracy: str
     source: str
+    #: stated positional accuracy (m), where the layer declares one (the county lines: 750)
+    positional_accuracy_m: float | None = None
 
 
 def source_of(provenance: dict[str, Any]) -> str:
@@ -157,7 +159,8 @@ class PackContext:
         specs += [s for s in (self.quota_spec,) if s is not None]
         specs += [s for s, _ in self.zones]
         specs += [s for s in (self.projects_spec,) if s is not None]
-        return [LayerUse(s.name, s.kind, s.accuracy, source_of(s.provenance)) for s in specs]
+        return [LayerUse(s.name, s.kind, s.accuracy, source_of(s.provenance),
+                         float(s.positional_accuracy_m) if s.positional_accuracy_m else None) for s in specs]
 
     @property
     def demonstration_layers(self) -> list[str]:
@@ -226,6 +229,30 @@ class PackContext:
         from shapely import STRtree
 
         return STRtree(self.counties_m)
+
+    @cached_property
+    def extent_edges_m(self) -> dict[str, Any]:
+        """The outline of each planning-extent class, as lines in the equal-area CRS (for the
+        distance of a site to an indicative edge)."""
+        import shapely
+
+        f = self.features
+        out = {}
+        for cls in (vocab.PLANNING_AREA, vocab.CENTRAL_AREA):
+            sel = (f["kind"].to_numpy() == vocab.EXTENT) & (f["zone_class"].to_numpy() == cls)
+            if sel.any():
+                out[cls] = shapely.boundary(shapely.union_all(self.features_m[sel]))
+                shapely.prepare(out[cls])
+        return out
+
+    @property
+    def extent_tolerance_m(self) -> float:
+        """Within this distance of an indicative extent's drawn edge, membership is uncertain
+        (the extents layer's ``positional_accuracy_m``)."""
+        spec = self.extents_spec
+        if spec is None or spec.accuracy == vocab.OFFICIAL:
+            return 0.0
+        return float(spec.positional_accuracy_m or 0.0)
 
     def warm(self) -> PackContext:
         """Build every index now (before forking workers or timing a benchmark)."""

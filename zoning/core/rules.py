@@ -241,6 +241,11 @@ _ATTRS: tuple[AttributeSpec, ...] = (
         ],
     ),
     _bool("in_annual_plan", "列入当年年度市级政府投资计划", "in the year's municipal government-investment plan"),
+    # membership of the indicative extents: the site's own statement settles what the layer cannot
+    _bool(vocab.MEMBERSHIP_ATTRIBUTES[vocab.PLANNING_AREA], f"位于{vocab.PLANNING_AREA}",
+          f"inside the {vocab.class_label(vocab.PLANNING_AREA, 'en')}"),
+    _bool(vocab.MEMBERSHIP_ATTRIBUTES[vocab.CENTRAL_AREA], f"位于{vocab.CENTRAL_AREA}",
+          f"inside the {vocab.class_label(vocab.CENTRAL_AREA, 'en')}"),
 )
 
 PROJECT_ATTRIBUTES: Mapping[str, AttributeSpec] = MappingProxyType({a.name: a for a in _ATTRS})
@@ -319,6 +324,8 @@ class Rule:
     values: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
     notes: str | None = None
     rules_file: str = field(default="", compare=False)
+    #: what the rule answers (vocab.SUBJECTS): its document's subject
+    subject: str | None = None
 
     @property
     def citation(self) -> str:
@@ -596,6 +603,7 @@ def _build_rules(path: Path, data: dict) -> list[Rule]:
                 values=tuple(MappingProxyType(dict(v)) for v in r.get("values", [])),
                 notes=r.get("notes"),
                 rules_file=str(path),
+                subject=r.get("subject", data.get("subject")),
             )
         )
     return out
@@ -708,6 +716,14 @@ def _eval_pred(p: Predicate, project: Mapping[str, Any]) -> bool | None:
     if p.attr not in project:
         return None
     v = project[p.attr]
+    if isinstance(v, tuple):  # a value in several groups (an industry): any group may match
+        match p.op:
+            case "eq" | "in":
+                wanted = p.value if p.op == "in" else (p.value,)
+                return any(x in wanted for x in v)
+            case "ne" | "not_in":
+                unwanted = p.value if p.op == "not_in" else (p.value,)
+                return not any(x in unwanted for x in v)
     match p.op:
         case "eq":
             return v == p.value
@@ -788,6 +804,10 @@ def evaluate_rule(rule: Rule, project: dict | None, on_date: date | None = None)
     base = f"{rule.citation}: {rule.effect}" + (": all conditions hold" if rule.conditions else "")
     if maybe:
         maybe = list(dict.fromkeys(maybe))
+        changes = any(x.effect != rule.effect for x in rule.exceptions if _eval_all(x.conditions, proj)[0] is None)
+        if changes:  # an unknown proviso is not a "no": the outcome waits on it
+            return RuleVerdict(rule.id, "unknown", tuple(maybe),
+                               base + "; unless an exception applies, which depends on: " + ", ".join(maybe))
         return RuleVerdict(rule.id, rule.effect, tuple(maybe), base + "; an exception may apply, missing: " + ", ".join(maybe))
     return RuleVerdict(rule.id, rule.effect, (), base)
 

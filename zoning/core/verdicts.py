@@ -15,8 +15,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from zoning.core.rules import Rule, RuleVerdict, evaluate_rule
+from zoning.core.rules import Rule, RuleVerdict, evaluate_rule, validate_project
 from zoning.core.vocab import (
+    MEMBERSHIP_ATTRIBUTES,
     CLEAR, CONDITIONAL, CONTROL, CONTROL_RANK, NEEDS_CONFIRMATION, OBLIGATIONS, PROHIBITED, PROTECTION,
     PROTECTION_RANK, STATUS_LABELS, VERDICT_LABELS, VERDICTS,
 )
@@ -52,20 +53,58 @@ def governing_classes(hits: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
-def applicable_rules(rules: Iterable[Rule], governing: Iterable[tuple[str, str]]) -> list[tuple[Rule, str | None, str | None]]:
-    """Rules of the governing zones, then city-wide rules (those with no zone selector)."""
-    governing = list(governing)
+def _strictest_first(classes: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Classes ordered protection (strictest first), control (highest first), then the rest."""
+    order = {PROTECTION: 0, CONTROL: 1}
+    ranks = {PROTECTION: PROTECTION_RANK, CONTROL: CONTROL_RANK}
+    return sorted(dict.fromkeys(classes), key=lambda kc: (order.get(kc[0], 2), -ranks.get(kc[0], {}).get(kc[1], 0)))
+
+
+def applicable_rules(rules: Iterable[Rule], classes: Iterable[tuple[str, str]]) -> list[tuple[Rule, str | None, str | None]]:
+    """The rules of every class the place lies in (each rule once, with the strictest of
+    its classes there), then the city-wide rules (those with no zone selector).
+
+    "以最严格的保护级别确定" (123号) is read as the strictest *outcome* for the project: where
+    layers overlap (a 准保护区 inside a 泉域重点保护区, say), the rules of both classes are
+    evaluated and :func:`overall_verdict` keeps the strictest; the governing class
+    (:func:`governing_classes`) is for display."""
+    ordered = _strictest_first(classes)
     out: list[tuple[Rule, str | None, str | None]] = []
     citywide: list[tuple[Rule, str | None, str | None]] = []
     for rule in rules:
         if not rule.applies_to:
             citywide.append((rule, None, None))
             continue
-        for kind, cls in governing:
+        for kind, cls in ordered:
             if any(sel.kind == kind and cls in sel.classes for sel in rule.applies_to):
                 out.append((rule, kind, cls))
                 break
     return out + citywide
+
+
+def _membership(project: dict | None, uncertain: Iterable[tuple[str, str]]) -> tuple[list, list]:
+    """Split the classes a place may lie in into those the project settles (its own
+    statement, e.g. ``in_central_area=true``) and those still uncertain."""
+    settled_in: list[tuple[str, str]] = []
+    still: list[tuple[str, str]] = []
+    for kind, cls in dict.fromkeys(uncertain):
+        attr = MEMBERSHIP_ATTRIBUTES.get(cls)
+        stated = (project or {}).get(attr) if attr else None
+        if stated is True:
+            settled_in.append((kind, cls))
+        elif stated is None:
+            still.append((kind, cls))
+    return settled_in, still
+
+
+def _possibly(verdict: RuleVerdict, rule: Rule, cls: str) -> RuleVerdict:
+    """The verdict of a rule that binds only if the place lies in ``cls``, which it may."""
+    attr = MEMBERSHIP_ATTRIBUTES.get(cls, cls)
+    if verdict.status in ("not_applicable", "not_in_force", "information"):
+        return verdict
+    return RuleVerdict(rule.id, "unknown", tuple(dict.fromkeys((*verdict.missing, attr))),
+                       f"{rule.citation} binds only in {cls}; whether the site lies in it is uncertain "
+                       f"(indicative outline): confirm {attr}; as it stands: {verdict.reason}")
 
 
 def evaluate_place(
@@ -73,24 +112,45 @@ def evaluate_place(
     hits: Iterable[tuple[str, str]],
     project: dict | None,
     on_date: dt.date | None = None,
+    *,
+    uncertain: Iterable[tuple[str, str]] = (),
 ) -> list[Evaluated]:
-    """Evaluate every applicable rule at a place for a project (None: as they stand)."""
-    governing = governing_classes(hits)
-    return [
-        Evaluated(rule, evaluate_rule(rule, project, on_date), kind, cls)
-        for rule, kind, cls in applicable_rules(rules, governing)
-    ]
+    """Evaluate every applicable rule at a place for a project (None: as they stand).
+
+    ``hits``: every (kind, class) the place lies in; ``uncertain``: those it may lie in
+    (an indicative extent). A rule that binds only through an uncertain class is
+    *possibly applying*: where it would bind, its status is ``unknown`` and the class's
+    membership attribute (``in_central_area``...) is named to confirm — never dropped.
+    A project's own statement of membership settles it either way."""
+    rules = list(rules)
+    proj = validate_project(project) if project else project
+    certain = [h for h in dict.fromkeys(hits)]
+    for kind, cls in list(certain):  # a stated "not in" settles an outline the layer draws
+        attr = MEMBERSHIP_ATTRIBUTES.get(cls)
+        if attr and (proj or {}).get(attr) is False:
+            certain.remove((kind, cls))
+    settled, maybe = _membership(proj, [u for u in uncertain if u not in certain])
+    certain += settled
+    out = [Evaluated(rule, evaluate_rule(rule, project, on_date), kind, cls)
+           for rule, kind, cls in applicable_rules(rules, certain)]
+    seen = {e.rule.id for e in out}
+    for rule, kind, cls in applicable_rules(rules, maybe):
+        if rule.id in seen or kind is None:
+            continue
+        seen.add(rule.id)
+        out.append(Evaluated(rule, _possibly(evaluate_rule(rule, project, on_date), rule, cls), kind, cls))
+    return out
 
 
-def overall_verdict(evaluated: Iterable[Evaluated]) -> tuple[str, list[Evaluated]]:
-    """One verdict and the rules that produced it.
+def overall_verdict(evaluated: Iterable[Evaluated], subject: str | None = None) -> tuple[str, list[Evaluated]]:
+    """One verdict and the rules that produced it (of one subject, or of all).
 
     Only rules addressed to the project count (duties of the authorities and
     information do not). ``needs confirmation`` means a rule that could prohibit or
-    condition the project depends on an attribute that was not given: an unknown is
-    never taken as "no".
+    condition the project depends on an attribute (or a proviso, or a membership) that
+    was not given: an unknown is never taken as "no".
     """
-    counted = [e for e in evaluated if e.rule.addressee == "project"]
+    counted = [e for e in evaluated if e.rule.addressee == "project" and (subject is None or e.rule.subject == subject)]
 
     def with_status(*statuses: str, effects: tuple[str, ...] | None = None) -> list[Evaluated]:
         return [e for e in counted if e.verdict.status in statuses and (effects is None or e.rule.effect in effects)]

@@ -103,6 +103,14 @@ RANKS: dict[str, dict[str, int]] = {PROTECTION: PROTECTION_RANK, CONTROL: CONTRO
 PLANNING_AREA = "中心城市规划区"
 CENTRAL_AREA = "中心城区"
 
+#: The project attribute that states a site's membership of a class whose outline is
+#: indicative (the site may lie in it): the user can settle what the layer cannot.
+MEMBERSHIP_ATTRIBUTES: dict[str, str] = {PLANNING_AREA: "in_planning_area", CENTRAL_AREA: "in_central_area"}
+
+#: Membership of an indicative extent, or of a county near its line.
+YES, NO, UNCERTAIN = "yes", "no", "uncertain"
+MEMBERSHIP_LABELS: dict[str, Label] = {YES: ("是", "yes"), NO: ("否", "no"), UNCERTAIN: ("待确认", "uncertain")}
+
 #: The place that lies in no groundwater zone (123号: 一般区).
 GENERAL_AREA: Label = ("一般区", "general area")
 NO_ZONE: Label = ("无", "none")
@@ -137,6 +145,16 @@ ACCURACY_LABELS: dict[str, Label] = {
 }
 
 
+def layer_accuracy_label(accuracy: str, lang: str = "zh", positional_accuracy_m: float | None = None) -> str:
+    """What a layer's accuracy means, in words: an official source that is generalised
+    says so with its positional accuracy (``官方来源，概化，位置精度约 750 米``)."""
+    base = label(ACCURACY_LABELS.get(accuracy, (accuracy, accuracy)), lang)
+    if accuracy == OFFICIAL and positional_accuracy_m:
+        return (f"官方来源，概化，位置精度约 {positional_accuracy_m:.0f} 米" if lang == "zh" else
+                f"official source, generalised, positional accuracy about {positional_accuracy_m:.0f} m")
+    return base
+
+
 def least_accurate(accuracies: Any) -> str:
     """The least accurate of ``accuracies`` (``official`` for none)."""
     found = [a for a in accuracies if a in ACCURACY_RANK]
@@ -161,6 +179,20 @@ STATUS_LABELS: dict[str, Label] = {
     "not_applicable": ("不适用", "not applicable"),
     "unknown": ("待确认", "unknown"),
     "not_in_force": ("不在有效期", "not in force"),
+}
+
+
+# ------------------------------------------------------------------- subjects
+
+#: What a planner asks about, each answered by its own documents (a rules file's
+#: ``subject``) and getting its own verdict beside the overall one.
+GROUNDWATER, LAND, APPROVAL, WATER = "groundwater", "land", "approval", "water"
+SUBJECTS: tuple[str, ...] = (GROUNDWATER, LAND, APPROVAL, WATER)
+SUBJECT_LABELS: dict[str, Label] = {
+    GROUNDWATER: ("地下水", "groundwater"),
+    LAND: ("中心城区用地", "central-area land"),
+    APPROVAL: ("投资审批", "investment approval"),
+    WATER: ("取用水", "water abstraction"),
 }
 
 
@@ -239,4 +271,7 @@ def for_script(lang: str = "zh") -> dict[str, Any]:
         "accuracy": {k: label(v, lang) for k, v in ACCURACY_LABELS.items()},
         "accuracy_rank": dict(ACCURACY_RANK),
         "general_area": label(GENERAL_AREA, lang),
+        "subjects": {s: label(SUBJECT_LABELS[s], lang) for s in SUBJECTS},
+        "membership": {m: label(p, lang) for m, p in MEMBERSHIP_LABELS.items()},
+        "membership_attributes": dict(MEMBERSHIP_ATTRIBUTES),
     }

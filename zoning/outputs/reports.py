@@ -133,15 +133,23 @@ def _display_frame(results: pd.DataFrame, lang: str, *, for_sheet: bool = False)
     """Result columns (no geometry) with labelled verdict/status/accuracy values and headers."""
     i = 0 if lang == "zh" else 1
     df = pd.DataFrame(results.drop(columns=[results.geometry.name] if hasattr(results, "geometry") else [], errors="ignore"))
-    if "verdict" in df.columns:
-        df["verdict"] = [verdict_label(v, lang) for v in df["verdict"].to_numpy()]
+    verdict_labels = {v: verdict_label(v, lang) for v in vocab.ALL_VERDICTS}
+    for c in ("verdict", *(f"verdict_{s}" for s in vocab.SUBJECTS)):
+        if c in df.columns:
+            df[c] = df[c].map(verdict_labels).where(df[c].notna(), verdict_labels[NOT_CHECKED] if c == "verdict"
+                                                     else None)
     if "status_code" in df.columns:
         df["status_code"] = [STATUS_LABELS.get(v, (v, v))[i] for v in df["status_code"].to_numpy()]
     if "basis_accuracy" in df.columns:
         df["basis_accuracy"] = [ACCURACY_LABELS.get(v, (v, v))[i] if v is not None else None
                                 for v in df["basis_accuracy"].to_numpy()]
     yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
-    for c in ("in_planning_area", "in_central_city", "demonstration_basis"):
+    membership = {m: vocab.label(pair, lang) for m, pair in vocab.MEMBERSHIP_LABELS.items()}
+    for c in ("in_planning_area", "in_central_city"):
+        if c in df.columns:
+            df[c] = df[c].map(lambda v: membership.get(v, v) if isinstance(v, str) else
+                              (None if v is None or v != v else (yes if v else no)))
+    for c in ("demonstration_basis",):
         if c in df.columns:
             df[c] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else (yes if v else no)
                      for v in df[c].to_numpy()]
