@@ -73,3 +73,28 @@ class EngineError(ZoningError, ValueError):
 
 class UsageError(ZoningError, ValueError):
     """A bad value on the command line; the CLI prints its one-line message and exits with 2."""
+
+
+# ------------------------------------------------------------------------ secrets in messages
+
+#: ``scheme://user:PASSWORD@`` in a URL, and ``password=...`` / ``sslpassword=...`` as a URL query
+#: parameter or a libpq keyword (``password=x host=...``, quoted or not).
+_URL_USERINFO = r"(?P<pre>\b[a-z][a-z0-9+.-]*://[^:/?#@\s]*:)(?P<secret>[^@/\s]*)(?P<post>@)"
+_PASSWORD_PARAM = r"(?P<pre>\b(?:ssl)?password\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|[^&\s'\"]+)(?P<post>)"
+
+
+def scrub_secrets(text: str) -> str:
+    """``text`` with every password replaced by ``***``: a URL's userinfo password, a
+    ``password=`` / ``sslpassword=`` parameter, and the value of ``$PGPASSWORD`` wherever
+    it appears. Every message, log line and cache entry that may hold a DSN goes through it."""
+    import os
+    import re
+
+    if not text:
+        return text
+    for pattern in (_URL_USERINFO, _PASSWORD_PARAM):
+        text = re.sub(pattern, lambda m: f"{m['pre']}***{m['post']}", text, flags=re.IGNORECASE)
+    env = os.environ.get("PGPASSWORD")
+    if env and len(env) >= 3:
+        text = text.replace(env, "***")
+    return text

@@ -58,7 +58,15 @@ import pandas as pd
 
 from zoning.core import settings
 from zoning.core.errors import LayerReadError, ManifestError, PostgisError
-from zoning.core.manifest import open_dir, read_file_layer, read_manifest_head, tomllib
+from zoning.core.manifest import (
+    atomic_write_text,
+    open_dir,
+    pack_lock,
+    read_file_layer,
+    read_manifest_head,
+    tomllib,
+    verify_rules,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -127,22 +135,40 @@ def parse_dsn(dsn: str) -> DsnParts:
 
 
 def redact(dsn: str) -> str:
-    """The DSN without its password (for messages and the cache manifest)."""
-    parts = urlsplit(dsn)
-    if parts.password is None:
-        return dsn
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """The DSN without its password, whether given as userinfo (``user:PASSWORD@``) or as a
+    ``?password=`` / ``sslpassword=`` parameter (for messages, logs, the cache and manifest rows)."""
+    from zoning.core.errors import scrub_secrets
+
+    return scrub_secrets(dsn)
+
+
+#: Seconds libpq waits for a server before giving up, unless the DSN (``?connect_timeout=``)
+#: or $PGCONNECT_TIMEOUT says otherwise: an unreachable host fails in seconds, not minutes.
+CONNECT_TIMEOUT = 10
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
 
 
 def connect(dsn: str, **kwargs: Any) -> psycopg.Connection:
-    """A psycopg connection for a DSN (zoning's query parameters removed)."""
+    """A psycopg connection for a DSN (zoning's query parameters removed), with a connect
+    timeout (:data:`CONNECT_TIMEOUT`, overridable by ``?connect_timeout=`` in the DSN or
+    $PGCONNECT_TIMEOUT). Every failure is a one-line :class:`PostgisError` with the DSN
+    redacted; no password (neither the DSN's nor $PGPASSWORD) reaches a message."""
     import psycopg
 
+    conninfo = parse_dsn(dsn).conninfo
+    query = dict(parse_qsl(urlsplit(conninfo).query, keep_blank_values=True))
+    if "connect_timeout" not in query and "connect_timeout" not in kwargs and not os.environ.get("PGCONNECT_TIMEOUT"):
+        kwargs["connect_timeout"] = CONNECT_TIMEOUT
     try:
-        return psycopg.connect(parse_dsn(dsn).conninfo, **kwargs)
-    except psycopg.OperationalError as exc:
-        msg = f"{redact(dsn)}: cannot connect ({str(exc).strip()})"
+        return psycopg.connect(conninfo, **kwargs)
+    except psycopg.ProgrammingError as exc:  # libpq refuses the DSN: an unknown option, a malformed value
+        msg = f"{redact(dsn)}: not a valid connection string ({redact(_one_line(exc))})"
+        raise PostgisError(msg) from None
+    except psycopg.Error as exc:
+        msg = f"{redact(dsn)}: cannot connect ({redact(_one_line(exc))})"
         raise PostgisError(msg) from None
 
 
@@ -272,6 +298,7 @@ def push_pack(pack: Pack | str | Path, dsn: str, *, replace_existing: bool = Fal
         src = open_pack(str(pack)) if is_dsn(pack) else _open_source_dir(pack)
     else:
         src = pack
+    verify_rules(src, required=True)  # a pack goes into the database only with its whole rules catalogue
     parts = parse_dsn(dsn)
     schema = parts.schema
     notes: list[str] = []
@@ -280,7 +307,7 @@ def push_pack(pack: Pack | str | Path, dsn: str, *, replace_existing: bool = Fal
             try:
                 conn.execute("CREATE EXTENSION postgis")
             except Exception as exc:  # psycopg.Error: no permission, or PostGIS not installed
-                msg = f"{redact(dsn)}: PostGIS is not enabled and cannot be ({str(exc).strip()})"
+                msg = f"{redact(dsn)}: PostGIS is not enabled and cannot be ({redact(_one_line(exc))})"
                 raise PostgisError(msg) from None
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
         old = _manifest_rows(conn, schema)
@@ -415,19 +442,25 @@ def open_pack(dsn: str) -> Pack:
     files = {"manifest.toml": tomli_w.dumps(doc)}
     files.update({p: c for p, c in rows.items() if p.startswith("rules/")})
     files[PUSH_INFO] = rows.get(PUSH_INFO, "{}")
-    stale = cache / "rules"
-    if stale.is_dir():
-        for f in stale.glob("*.toml"):
-            if f"rules/{f.name}" not in files:
-                f.unlink()
-    for rel, content in files.items():
-        target = cache / rel
-        if target.exists() and target.read_text(encoding="utf-8") == content:
-            continue  # unchanged: keep the mtime, so caches keyed on it stay valid
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(content, encoding="utf-8")
-        tmp.replace(target)
+    for rel in files:  # names from the database become paths: rules/<plain name>.toml only
+        parts_ = rel.split("/")
+        if rel not in ("manifest.toml", PUSH_INFO) and not (
+            len(parts_) == 2 and parts_[1].endswith(".toml") and not parts_[1].startswith(".") and "\\" not in rel
+        ):
+            msg = f"{redact(dsn)}: {MANIFEST_TABLE} holds an entry {rel!r} that is no rules file; refusing to cache it"
+            raise ManifestError(msg)
+    with pack_lock(cache):  # two processes opening the same pack write the cache one after the other
+        stale = cache / "rules"
+        if stale.is_dir():
+            for f in stale.glob("*.toml"):
+                if f"rules/{f.name}" not in files:
+                    f.unlink()
+        for rel, content in files.items():
+            target = cache / rel
+            if target.exists() and target.read_text(encoding="utf-8") == content:
+                continue  # unchanged: keep the mtime, so caches keyed on it stay valid
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(target, content)
     _DSNS[str(cache.resolve())] = pack_dsn
     return attach(open_dir(cache))
 
@@ -467,7 +500,7 @@ def _read_cached(dsn: str, table: str, name: str, _push: str, cache_dir: str) ->
     except PostgisError:
         raise
     except Exception as exc:  # psycopg.Error: missing table, permissions
-        msg = f"{redact(dsn)} (table {schema}.{table}): cannot read ({str(exc).strip()})"
+        msg = f"{redact(dsn)} (table {schema}.{table}): cannot read ({redact(_one_line(exc))})"
         raise LayerReadError(msg) from exc
 
 
