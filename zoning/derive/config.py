@@ -129,9 +129,58 @@ def _resolve(base: Path, value: Any) -> Any:
     return value
 
 
+#: The keys a config may hold, per table (``None``: the table's keys are free, e.g. [published]).
+KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
+    "": ("label", "grid", "demo", "inputs", "classes", "zones", "published"),
+    "grid": ("crs", "resolution", "extent", "window_rows"),
+    "demo": ("generate", "seed", "resolution"),
+    "inputs": (*RASTER_INPUTS, *VECTOR_INPUTS, "drastic", "cop", "crs"),
+    "inputs.drastic": tuple(steps.DRASTIC_FACTORS),
+    "inputs.cop": ("C", "O", "P"),
+    "inputs.crs": (*RASTER_INPUTS, *VECTOR_INPUTS, "extent", *(f"drastic_{f}" for f in steps.DRASTIC_FACTORS),
+                   "cop_C", "cop_O", "cop_P"),
+    "classes": tuple(DEFAULT_CLASSES),
+    "zones": tuple(DEFAULT_ZONES),
+    "published": None,
+}
+_SOURCE_TYPE_KEYS = ("name", "weight", "radius_m", "decay")
+
+
+def unknown_key(data: dict[str, Any]) -> str | None:
+    """The first key of ``data`` that no table of the config format has (``[grid] resolutoin``), or None.
+
+    A misspelt key would otherwise be ignored silently and its default used instead."""
+    if not isinstance(data, dict):
+        return None
+    for table, known in KNOWN_KEYS.items():
+        if known is None:
+            continue
+        node: Any = data
+        for part in table.split(".") if table else ():
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            continue
+        for key in node:
+            if key not in known:
+                return f"[{table}] {key}" if table else key
+    types = data.get("classes", {}).get("source_types") if isinstance(data.get("classes"), dict) else None
+    if isinstance(types, dict):
+        for name, spec in types.items():
+            for key in spec if isinstance(spec, dict) else ():
+                if key not in _SOURCE_TYPE_KEYS:
+                    return f"[classes.source_types.{name}] {key}"
+    return None
+
+
 def parse_config(data: dict[str, Any], base: Path, path: Path | None = None, text_hash: str = "") -> Config:
-    """Validate a config mapping; paths resolve against ``base``."""
+    """Validate a config mapping; paths resolve against ``base``. An unknown key is an error
+    naming it and the file (a misspelt key must not silently fall back to its default)."""
     problems: list[str] = []
+    unknown = unknown_key(data)
+    if unknown is not None:
+        known_here = KNOWN_KEYS.get(unknown[1 : unknown.index("]")] if unknown.startswith("[") else "") or ()
+        hint = f"; known: {', '.join(known_here)}" if known_here else ""
+        raise InputFileError(f"{path or 'config'}: unknown key {unknown}{hint}")
     grid = data.get("grid")
     if not isinstance(grid, dict):
         raise ValidationError(f"{path or 'config'}: missing [grid] table", ["missing [grid]"])

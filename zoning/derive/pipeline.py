@@ -324,19 +324,12 @@ def derive(
             "`zoning derive`, or from Python zoning.demo.derive_demo(config, out)"
         )
     out = Path(out) if out is not None else cfg.base / "out"
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise ZoningError(f"{out}: output folder exists and is not empty (use --overwrite)")
+    previous = _previous_run(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         res = _derive_into(cfg, tmp, html_map=html_map, vectorize_zones=vectorize_zones, prepare=prepare)
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
+        _move_into_place(tmp, out, previous)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -345,6 +338,68 @@ def derive(
     if not quiet:
         print(res.report())
     return res
+
+
+#: The list of what a run wrote into its output folder: ``--overwrite`` removes only these.
+MARKER = ".zoning-derive.json"
+
+
+def _previous_run(out: Path, overwrite: bool) -> dict[str, Any] | None:
+    """What an earlier run wrote into ``out`` (its marker), checked before any work.
+
+    An empty or missing folder needs nothing. A non-empty one needs ``overwrite`` and the
+    marker of an earlier ``zoning derive``: a folder this command did not fill is never emptied.
+    """
+    if out.exists() and not out.is_dir():
+        raise ZoningError(f"{out}: is a file, not an output folder")
+    if not out.exists() or not any(out.iterdir()):
+        return None
+    marker = out / MARKER
+    if not overwrite:
+        raise ZoningError(f"{out}: output folder exists and is not empty (use --overwrite)")
+    try:
+        info = json.loads(marker.read_text(encoding="utf-8"))
+        written = info["written"]
+        if not isinstance(written, list) or not all(isinstance(w, str) for w in written):
+            raise ValueError("written is not a list of names")
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ZoningError(
+            f"{out}: not written by `zoning derive` (no valid {MARKER}); --overwrite replaces only a folder it "
+            "wrote: choose another --out or empty it yourself"
+        ) from None
+    for name in written:  # names of the folder's own entries, never paths out of it
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
+            raise ZoningError(f"{marker}: entry {name!r} is not a name inside {out}; refusing to overwrite")
+    return info
+
+
+def _move_into_place(tmp: Path, out: Path, previous: dict[str, Any] | None) -> None:
+    """Move the new run's files from ``tmp`` into ``out``: a new folder is renamed into place
+    whole; in an existing one, only what the previous run listed is removed, the user's
+    other files stay, and the marker lists what this run wrote."""
+    written = sorted(p.name for p in tmp.iterdir())
+    if not out.exists():
+        (tmp / MARKER).write_text(json.dumps({"written": written, "created_folder": True}, indent=1), encoding="utf-8")
+        tmp.rename(out)
+        return
+    ours = set(previous["written"]) if previous else set()
+    clash = [n for n in written if (out / n).exists() and n not in ours and n != MARKER]
+    if clash:
+        raise ZoningError(
+            f"{out}: {', '.join(clash)} exist(s) and was not written by `zoning derive`; refusing to replace "
+            "it: choose another --out"
+        )
+    for name in sorted(ours):
+        target = out / name
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        elif target.is_dir():
+            shutil.rmtree(target)
+    for name in written:
+        os.replace(tmp / name, out / name)
+    created = bool(previous and previous.get("created_folder"))
+    (out / MARKER).write_text(json.dumps({"written": written, "created_folder": created}, indent=1), encoding="utf-8")
+    tmp.rmdir()
 
 
 def _derive_into(
