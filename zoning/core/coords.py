@@ -96,6 +96,8 @@ _SIMPLE_ALIASES = {
 _GK_ALIAS = re.compile(r"^(?:cgcs2000-?)?gk([36])(?::(\d{1,2}))?$")
 _EPSG = re.compile(r"^\s*(?:epsg\s*:\s*)?(\d{4,6})\s*$", re.IGNORECASE)
 _GK_ZONES = {3: range(25, 46), 6: range(13, 24)}  # zones that cover China
+#: the zones 晋城市 (111.9–113.6°E) lies in: what gk3 / gk6 detect from an easting's prefix
+_CITY_ZONES = {3: (37, 38), 6: (19,)}
 _FAMILY_CGCS2000 = "CGCS2000"
 #: northings that are plausible around 晋城市 (35.2-36.1 N), generous
 _NORTHING_RANGE = (3.7e6, 4.2e6)
@@ -417,6 +419,13 @@ def _resolve_gk(e: float, b: _Base) -> tuple[str, list[str]]:
             code = _gk_code(b.family, w, q, True)
             if code is None:  # pragma: no cover - all China zones are in the EPSG table
                 raise CoordinateError(f"no EPSG code for CGCS2000 {w}° zone {q}")
+            if b.zone is None and q not in _CITY_ZONES[w]:
+                # detection serves 晋城市: a prefix of another zone is a typo or a point far away
+                city = " or ".join(str(z) for z in _CITY_ZONES[w])
+                raise CoordinateError(
+                    f"easting {_fmt(e)} has zone prefix {q}, but 晋城市 lies in {w}° zone {city}; "
+                    f"{b.label!r} detects only those: check the easting, or pass gk{w}:{q} ({code}) to read it in zone {q}"
+                )
             if b.zone is None:
                 return code, [f"zone prefix {q} detected: {code}"]
             return code, [f"zone {q} with prefix: {code}"]
