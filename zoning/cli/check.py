@@ -57,6 +57,49 @@ def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: lis
     return outputs
 
 
+_split_fields = options.pairs("TARGET=COLUMN", "lon=东经 or construction=建设性质")
+
+
+def _fields_handler(ctx, param, values):
+    """--field TARGET=COLUMN pairs whose targets check knows (an unknown target exits with 2)."""
+    out = _split_fields(ctx, param, values)
+    if out:
+        from zoning.core.rules import PROJECT_ATTRIBUTES
+        from zoning.inputs.sites import SITE_FIELD_ALIASES
+
+        known = set(SITE_FIELD_ALIASES) | {"area"}
+        for spec in PROJECT_ATTRIBUTES.values():
+            known |= {spec.name, spec.zh, *spec.aliases}
+        for target, column in out.items():
+            if target not in known:
+                names = ", ".join(t for t in SITE_FIELD_ALIASES if t != "area_unknown")
+                raise click.BadParameter(f"{target}={column}: unknown target {target!r}; known: {names}", ctx=ctx,
+                                         param=param)
+            if not column:
+                raise click.BadParameter(f"{target}=: no column named", ctx=ctx, param=param)
+    return out
+
+
+def _check_scheduler(address: str) -> None:
+    """A dask scheduler address that answers, checked before any work (one line, exit 1 if not)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from zoning.core.errors import EngineError, UsageError
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if parts.scheme not in ("tcp", "tls") or not host or not port:
+        raise UsageError(f"--scheduler {address!r}: expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786")
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise EngineError(f"dask scheduler {address} cannot be reached ({exc.strerror or exc})") from None
+
+
 @click.command(short_help="Batch-check project sites against zones and planning extents.")
 @click.argument("sites")
 @options.pack_opt
@@ -96,7 +139,7 @@ def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: lis
     "--field",
     "fields",
     multiple=True,
-    callback=options.pairs("TARGET=COLUMN", "lon=东经 or construction=建设性质"),
+    callback=_fields_handler,
     metavar="TARGET=COLUMN",
     help="Map a column, e.g. --field lon=东经 --field site_name=工程名称 --field construction=性质 (repeatable).",
 )
@@ -104,13 +147,17 @@ def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: lis
     "--set",
     "attrs",
     multiple=True,
-    callback=options.pairs("NAME=VALUE", "construction=新建"),
+    callback=options.attributes("NAME=VALUE", "construction=新建", "--set"),
     metavar="NAME=VALUE",
     help="A project attribute for every site without its own, e.g. --set construction=新建 (repeatable).",
 )
 @click.option("--layer", "layer_name", help="Layer inside a multi-layer GeoPackage.")
 @click.option("--sheet", help="Excel sheet (default the first).")
-@click.option("--encoding", help="Text encoding of the input (default detected: UTF-8, UTF-8 BOM, GBK).")
+@click.option(
+    "--encoding",
+    callback=options.encoding_handler,
+    help="Text encoding of the input (default detected: UTF-8, UTF-8 BOM, GBK).",
+)
 @click.option(
     "--chunksize",
     type=click.IntRange(min=100),
@@ -138,6 +185,7 @@ def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: lis
     default=None,
     help="dask: an existing scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster.",
 )
+@click.option("--overwrite", is_flag=True, help="Replace -o files that exist (--out DIR files are always rewritten).")
 @options.lang_opt
 def check(
     sites,
@@ -159,6 +207,7 @@ def check(
     engine,
     workers,
     scheduler,
+    overwrite,
     lang,
 ) -> None:
     """Check every site in SITES against the control zones and planning extents.
@@ -193,6 +242,19 @@ def check(
     from zoning.outputs.reports import ResultWriter
 
     options.resolve_crs_option(crs)
+    if not is_dsn(sites):  # the inputs and outputs are checked before any work starts
+        sites_path = Path(sites)
+        if not sites_path.exists() and not sites_path.is_symlink():
+            raise click.BadParameter(f"{sites}: no such file or folder", param_hint="SITES")
+        options.regular_file(sites_path, "SITES", dir_ok=True)
+        if out_dir is not None:
+            if Path(out_dir).exists() and not Path(out_dir).is_dir():
+                raise UsageError(f"--out {out_dir} is a file; expected a folder (it is created if missing)")
+            options.writable_dir(out_dir, "--out")
+        for f in out_files:
+            options.output_file(f, "-o", overwrite=overwrite)
+    if engine == "dask" and scheduler:
+        _check_scheduler(scheduler)
     ctx = build_context(pack, project_defaults=attrs, on_date=on_date.date() if on_date else None)
     if is_dsn(sites):
         if engine not in (None, "postgis"):
@@ -206,8 +268,6 @@ def check(
     if engine == "postgis":
         raise UsageError("--engine postgis needs SITES as postgresql://...?table=NAME")
     sites_path = Path(sites)
-    if not sites_path.exists():
-        raise click.BadParameter(f"{sites}: no such file or folder", param_hint="SITES")
     outputs = _outputs(sites_path, out_dir, out_files, fmts)
     show = sys.stderr.isatty() if progress is None else progress
     bar = None

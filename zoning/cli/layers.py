@@ -56,8 +56,8 @@ def validate(pack) -> None:
             click.echo(f"      method: {method}")
         for p in rep.problems:
             click.echo(f"      - {p}")
-    if report.rules is not None:
-        click.echo(f"  rules catalogue: {report.rules} rules: ok")
+    if report.rules and not any(p.startswith("rules:") for p in report.problems):
+        click.echo(f"  rules catalogue: {report.rules} rules, as the manifest lists them: ok")
     for p in report.problems:
         click.echo(f"  - {p}")
     if not report.ok:
@@ -77,8 +77,21 @@ def show(pack, lang: str) -> None:
     click.echo(pack_summary(pack, lang=lang))
 
 
+def _name_handler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--name: a safe identifier (it becomes a file and table name in the pack); exit 2 otherwise."""
+    from zoning.core.errors import UsageError
+    from zoning.core.layers import check_name
+
+    if value is None:
+        return None
+    try:
+        return check_name(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
 @layers.command("import", short_help="Bring a shapefile/GeoPackage/GeoJSON into a pack.")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", callback=options.input_file("FILE"), is_eager=True)
 @click.option(
     "--kind",
     required=True,
@@ -96,10 +109,12 @@ def show(pack, lang: str) -> None:
 @options.pack_opt
 @click.option(
     "--name",
+    callback=_name_handler,
+    is_eager=True,  # a bad name is refused before the pack is opened
     help="Layer name in the pack (default: the file name). Use an existing name with --replace to swap a layer.",
 )
 @click.option("--layer", "layer_name", help="Layer inside a multi-layer GeoPackage.")
-@click.option("--encoding", help="Attribute encoding (default: detected; GBK shapefiles without .cpg are recognised).")
+@click.option("--encoding", callback=options.encoding_handler, is_eager=True, help="Attribute encoding (default: detected; GBK shapefiles without .cpg are recognised).")
 @options.crs_opt
 @click.option(
     "--field",
@@ -144,8 +159,15 @@ def import_(
           --name groundwater_control --replace --field zone_class=管控级别 \\
           --source "市生态环境局 2024" --document 晋市环发〔2023〕123号
     """
-    from zoning.inputs.importer import import_layer
+    from zoning.core.errors import UsageError
+    from zoning.inputs.importer import TARGETS, import_layer
 
+    unknown = [t for t in fields if t not in TARGETS[kind]]
+    if unknown:
+        raise UsageError(
+            f"--field {unknown[0]}={fields[unknown[0]]}: unknown target {unknown[0]!r} for --kind {kind}; "
+            f"known: {', '.join(TARGETS[kind])}"
+        )
     options.resolve_crs_option(crs)  # an unknown CRS is a usage error; gk3's zone comes from the data
     pack, spec, notes = import_layer(
         pack,

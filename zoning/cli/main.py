@@ -1,16 +1,26 @@
 """The ``zoning`` command group: logging, error translation, subcommands.
 
 Library errors become one-line messages: a bad coordinate or CRS on the command line
-exits with 2 (usage), a problem in data or files with 1. Commands import what they
-need inside their bodies, so ``zoning --help`` and a single query start fast.
+exits with 2 (usage), a problem in data or files with 1. Any other exception becomes one
+line too (``Error: ... (rerun with --debug for the traceback)``, exit 1); ``--debug``
+shows the traceback. SIGTERM is handled as SIGINT is: the command's temporary files are
+removed before it exits. Commands import what they need inside their bodies, so
+``zoning --help`` and a single query start fast.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
+import traceback
 from typing import Any
 
 import click
+
+#: Exit status after SIGTERM (128 + 15, as a shell reports it).
+EXIT_SIGTERM = 128 + signal.SIGTERM
 
 
 def _one_line(message: str, exit_code: int) -> click.ClickException:
@@ -20,33 +30,71 @@ def _one_line(message: str, exit_code: int) -> click.ClickException:
     return exc
 
 
+def _scrub(message: str) -> str:
+    """A message without secrets: a DSN's password, and libpq's $PGPASSWORD, never printed."""
+    from zoning.core.errors import scrub_secrets
+
+    return scrub_secrets(message)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM unwinds like Ctrl-C: ``except BaseException`` / ``finally`` blocks remove temporary files."""
+    raise SystemExit(EXIT_SIGTERM)
+
+
+def _debug(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool(root.params.get("debug")) or os.environ.get("ZONING_DEBUG", "") not in ("", "0")
+
+
 class ZoningGroup(click.Group):
-    """A click group that turns ZoningError into a clean message and exit code.
+    """A click group that turns every error into a clean message and exit code.
 
     :class:`~zoning.core.errors.UsageError` and :class:`~zoning.core.errors.CoordinateError`
-    (a bad value on the command line) exit with 2, every other ZoningError with 1.
+    (a bad value on the command line) exit with 2, every other ZoningError and OSError
+    (a file that cannot be read or written) with 1, and any other exception with 1 and one
+    line pointing at ``--debug``.
     """
 
     def invoke(self, ctx: click.Context) -> Any:
         from zoning.core.errors import CoordinateError, UsageError, ValidationError, ZoningError
 
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             return super().invoke(ctx)
         except (CoordinateError, UsageError) as exc:
-            raise _one_line(str(exc), 2) from None
+            raise _one_line(_scrub(str(exc)), 2) from None
         except ValidationError as exc:
-            lines = [str(exc), *(f"  - {p}" for p in exc.problems)]
-            raise _one_line("\n".join(lines), 1) from None
+            lines = [str(exc), *(f"  - {p}" for p in exc.problems if p not in str(exc))]
+            raise _one_line(_scrub("\n".join(lines)), 1) from None
         except ZoningError as exc:
-            raise _one_line(str(exc), 1) from None
+            raise _one_line(_scrub(str(exc)), 1) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except OSError as exc:
+            if _debug(ctx):
+                click.echo(_scrub(traceback.format_exc()), err=True)
+            what = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+            raise _one_line(_scrub(what), 1) from None
+        except Exception as exc:
+            if _debug(ctx):
+                click.echo(_scrub(traceback.format_exc()), err=True)
+            what = " ".join(str(exc).split()) or "no message"
+            raise _one_line(_scrub(f"{type(exc).__name__}: {what} (rerun with --debug for the traceback)"), 1) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=ZoningGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (repeatable).")
 @click.option("-q", "--quiet", count=True, help="Less log output.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error (also $ZONING_DEBUG=1).")
 @click.version_option(package_name="zoning")
 @click.pass_context
-def main_group(ctx: click.Context, verbose: int, quiet: int) -> None:
+def main_group(ctx: click.Context, verbose: int, quiet: int, debug: bool) -> None:
     """Land and groundwater zoning for 晋城市 (Jincheng, Shanxi).
 
     \b
@@ -55,6 +103,9 @@ def main_group(ctx: click.Context, verbose: int, quiet: int) -> None:
       zoning query 112.85 35.50
       zoning query 38396500 3928400 --crs gk3
       zoning layers validate layers/jincheng
+
+    Exit codes: 0 done; 1 a problem in data or files; 2 a bad value on the command
+    line; 3 with check --fail-on when a site reaches that verdict.
     """
     level = max(logging.DEBUG, logging.WARNING - 10 * (verbose - quiet))
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")

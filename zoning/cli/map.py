@@ -37,7 +37,7 @@ def _layers_handler(ctx: click.Context, param: click.Parameter, values: tuple[st
 )
 @click.option(
     "--sites",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=options.input_file("--sites"),
     default=None,
     metavar="FILE",
     help="Sites to draw (GeoJSON, GeoPackage, shapefile) with a 'name' and optional 'verdict' column.",
@@ -68,23 +68,36 @@ def map_cmd(pack, output, layers, sites, basemap, offline, lang, overwrite):
       zoning map --sites sites_checked.geojson -o maps/sites.html --overwrite
       TIANDITU_KEY=... zoning map --basemap tianditu -o maps/tdt.html
     """
+    import os
+    import tempfile
     import warnings
 
     from zoning.core.errors import UsageError
     from zoning.maps import build_map
 
     output = output or Path("maps") / f"{pack.name}.html"
+    if output.is_dir():
+        raise UsageError(f"-o {output} is a folder; expected an .html file name")
     if output.exists() and not overwrite:
         raise UsageError(f"{output} exists; pass --overwrite to replace it")
+    options.writable_dir(output.parent, "-o")
+    sites = Path(sites) if sites else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         m = build_map(pack, layers=layers, sites=sites, basemap=basemap, lang=lang, offline=offline)
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    m.save(str(tmp))
-    tmp.replace(output)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:  # a unique temporary name, removed on any error, Ctrl-C or SIGTERM
+        m.save(str(tmp))
+        os.chmod(tmp, 0o644)
+        tmp.replace(output)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     size = output.stat().st_size
     click.echo(f"wrote {output} ({size / 1e6:.2f} MB{', offline' if offline else ''})")
 

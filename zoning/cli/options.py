@@ -6,12 +6,19 @@ order_opt  --order xy|survey: survey = X (northing) first, as Chinese survey tab
 lang_opt   --lang zh|en: language of text output
 format_opt --format text|json
 pairs      the callback of a repeatable NAME=VALUE option (-a/--set/--field)
+attributes the callback of -a/--set: NAME=VALUE pairs checked against the project attributes
+encoding_opt_handler  an --encoding value that names a codec Python knows
+input_file  an input path that must be a regular file (not a FIFO, device or folder)
 resolve_crs_option  a --crs value through the one coordinate parser (zoning.core.coords)
+
+Exit codes (README): 0 done; 1 a problem in data or files; 2 a bad value on the command
+line; 3 check --fail-on. Every value checked here is a usage error (2).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import click
 
@@ -19,13 +26,14 @@ from zoning.core import settings
 
 
 def _pack_handler(ctx: click.Context, param: click.Parameter, value: str | None):
-    from zoning.core.errors import ManifestError
+    """Open the pack (its manifest and rules catalogue checked). A pack that is missing,
+    corrupt, empty or without its rules is a data problem: the ManifestError reaches the
+    group's handler and exits with 1, in one line."""
     from zoning.core.layers import open_pack
 
-    try:
-        return open_pack(value or settings.default_pack)
-    except ManifestError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+    if ctx.resilient_parsing:
+        return None
+    return open_pack(value or settings.default_pack)
 
 
 pack_opt = click.option(
@@ -76,6 +84,117 @@ def pairs(expected: str, example: str) -> Callable[[click.Context, click.Paramet
         return out
 
     return handler
+
+
+def attributes(expected: str, example: str, option: str):
+    """The callback of ``-a`` / ``--set``: ``NAME=VALUE`` pairs whose names are project
+    attributes and whose values are allowed (an unknown name or value exits with 2)."""
+    split = pairs(expected, example)
+
+    def handler(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
+        out = split(ctx, param, values)
+        if out:
+            from zoning.core.errors import RuleError
+            from zoning.core.rules import validate_project
+
+            try:
+                validate_project(dict(out))
+            except RuleError as exc:
+                raise click.BadParameter(f"{exc} (zoning query --list-attributes lists them)", ctx=ctx, param=param) from None
+        return out
+
+    return handler
+
+
+def encoding_handler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An ``--encoding`` value: a codec Python knows (``gbk``, ``utf-8``, ``gb18030``...)."""
+    import codecs
+
+    if value is None:
+        return None
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise click.BadParameter(f"{value!r} is not a text encoding Python knows (e.g. utf-8, gbk, gb18030)",
+                                 ctx=ctx, param=param) from None
+    return value
+
+
+def regular_file(path: str | Path, what: str, *, dir_ok: bool = False) -> Path:
+    """``path`` if it is a regular file (or, with ``dir_ok``, a folder); a UsageError otherwise.
+
+    A FIFO, a device such as /dev/zero or a socket would make a reader hang or read for
+    ever; a folder where a file is expected fails late and obscurely. Both are refused at once.
+    """
+    import os
+    import stat
+
+    from zoning.core.errors import UsageError
+
+    p = Path(path)
+    try:
+        mode = os.stat(p).st_mode
+    except FileNotFoundError:
+        raise UsageError(f"{what} {path}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"{what} {path}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISREG(mode) or (dir_ok and stat.S_ISDIR(mode)):
+        return p
+    kind = "a folder" if stat.S_ISDIR(mode) else ("a FIFO" if stat.S_ISFIFO(mode) else "not a regular file")
+    raise UsageError(f"{what} {path}: is {kind}; expected a regular file" + (" or a folder" if dir_ok else ""))
+
+
+def input_file(what: str, *, dir_ok: bool = False):
+    """The callback of an input path option/argument: :func:`regular_file` (None stays None)."""
+
+    def handler(ctx: click.Context, param: click.Parameter, value: str | None):
+        if value is None or ctx.resilient_parsing:
+            return value
+        regular_file(value, what, dir_ok=dir_ok)
+        return value
+
+    return handler
+
+
+def output_file(path: str | Path, what: str, *, overwrite: bool) -> Path:
+    """Check an output file before the work starts: not a folder, not an existing file
+    without ``overwrite`` (UsageError, 2), and a folder it can be written into (InputFileError, 1)."""
+    import os
+
+    from zoning.core.errors import InputFileError, UsageError
+
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{what} {p} is a folder; expected a file name")
+    if p.exists() and not overwrite:
+        raise UsageError(f"{what} {p} exists; pass --overwrite to replace it")
+    writable_dir(p.parent, what)
+    if p.exists() and not os.access(p, os.W_OK):
+        raise InputFileError(f"{what} {p}: not writable (permission denied)")
+    return p
+
+
+def writable_dir(folder: str | Path, what: str) -> Path:
+    """``folder`` (created if missing) if files can be written into it; else a one-line error, exit 1."""
+    import os
+
+    from zoning.core.errors import InputFileError, UsageError
+
+    d = Path(folder) if str(folder) else Path(".")
+    probe = d
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise UsageError(f"{what} {d}: {probe} is a file, not a folder")
+    import tempfile
+
+    try:  # try it: access() says yes to root even where nothing can be written (/proc, read-only mounts)
+        fd, tmp = tempfile.mkstemp(prefix=".zoning-write-test-", dir=probe)
+    except OSError as exc:
+        raise InputFileError(f"{what} {d}: cannot write into {probe} ({exc.strerror})") from None
+    os.close(fd)
+    os.unlink(tmp)
+    return d
 
 
 def resolve_crs_option(value: str | None, *, option: str = "--crs") -> str | None:

@@ -53,14 +53,17 @@ def _load_project_file(path: str) -> dict:
     "--date", "on_date", type=click.DateTime(["%Y-%m-%d"]), help="Read the rules on this date (default today)."
 )
 @click.option(
-    "--project-file", type=click.Path(exists=True, dir_okay=False), help="Project attributes as a JSON or TOML table."
+    "--project-file",
+    callback=options.input_file("--project-file"),
+    metavar="FILE",
+    help="Project attributes as a JSON or TOML table.",
 )
 @click.option(
     "-a",
     "--attr",
     "attrs",
     multiple=True,
-    callback=options.pairs("NAME=VALUE", "construction=new"),
+    callback=options.attributes("NAME=VALUE", "construction=new", "-a"),
     metavar="NAME=VALUE",
     help="A project attribute, e.g. -a construction=new -a industry=chemical -a 排放污染物=是 (repeatable).",
 )
@@ -109,6 +112,7 @@ def query(x, y, crs, order, pack, on_date, project_file, attrs, radius_km, fmt, 
         project=project,
         on_date=on_date.date() if on_date else None,
         radius_m=radius_km * 1000,
+        lang=lang,
     )
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
