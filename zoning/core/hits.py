@@ -252,7 +252,9 @@ def _area_counties(ctx: PackContext, sites: pd.DataFrame, aidx: np.ndarray, site
     touched[site] = True
     if len(site):
         frame = pd.DataFrame({"site": site, "county": county, "ov": np.nan_to_num(overlap, nan=0.0)})
-        frame = frame.sort_values(["site", "ov"], ascending=[True, False], kind="stable")
+        # the largest share names the county; equal shares (a line across a line: 0 m² each)
+        # fall to the county layer's row order, in every engine
+        frame = frame.sort_values(["site", "ov", "county"], ascending=[True, False, True], kind="stable")
         first = frame.drop_duplicates("site")
         second = frame[frame.duplicated("site")].drop_duplicates("site")
         s = first["site"].to_numpy()

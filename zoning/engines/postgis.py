@@ -126,20 +126,9 @@ def _hex(geoms: Any, srid: int) -> list[str | None]:
 
 
 def _tree_order(ctx: PackContext) -> np.ndarray:
-    """The rank of every county in the order the in-process engine meets them (its
-    STRtree's: a query returns the items it holds in one depth-first order), which is
-    the order :func:`zoning.core.hits.site_hits` keeps among equal overlaps (a line
-    across a county line overlaps both counties by 0 m²)."""
-    import shapely
-
-    n = len(ctx.counties)
-    rank = np.arange(n)
-    if n:
-        everything = shapely.box(*shapely.total_bounds(ctx.counties_m))
-        order = np.asarray(ctx.counties_tree_m.query(everything))
-        if sorted(order.tolist()) == list(range(n)):
-            rank[order] = np.arange(n)
-    return rank
+    """The tie-break among equal county overlaps (a line across a county line overlaps both
+    by 0 m²): the county layer's row order, as :func:`zoning.core.hits.site_hits` uses."""
+    return np.arange(len(ctx.counties))
 
 
 def _push_pack(conn: psycopg.Connection, ctx: PackContext, nv: int) -> None:
