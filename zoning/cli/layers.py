@@ -65,6 +65,22 @@ def validate(pack) -> None:
     click.echo("valid")
 
 
+@layers.command("rehash", short_help="Record the rules catalogue's SHA-256 hashes in the manifest.")
+@click.argument("pack_dir", metavar="[PACK]", required=False)
+def rehash(pack_dir: str | None) -> None:
+    """After editing the rule files of PACK on purpose, record their SHA-256 in the
+    manifest ([pack.rule_files]); until then every command refuses the altered catalogue.
+    """
+    from zoning.core import settings
+    from zoning.core.manifest import rehash_rules
+
+    target = pack_dir or str(settings.default_pack)
+    hashes = rehash_rules(target)
+    for name, digest in hashes.items():
+        click.echo(f"  {name} {digest}")
+    click.echo(f"recorded {len(hashes)} rule file(s) in {target}/manifest.toml")
+
+
 @layers.command("show", short_help="Counts and areas per layer, beside the published figures.")
 @pack_arg
 @options.lang_opt

@@ -69,6 +69,7 @@ __all__ = [
     "pack_lock",
     "read_file_layer",
     "read_manifest_head",
+    "rehash_rules",
     "rule_file_hashes",
     "tomllib",
     "verify_rules",
@@ -378,6 +379,25 @@ def rule_file_hashes(rules_dir: str | Path) -> dict[str, str]:
     """``{file name: SHA-256}`` of every ``*.toml`` of a rules catalogue (the manifest's ``rule_files``)."""
     d = Path(rules_dir)
     return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(d.glob("*.toml")) if f.is_file()}
+
+
+def rehash_rules(pack_dir: str | Path) -> dict[str, str]:
+    """Record the rules catalogue as it now stands in the manifest's ``[pack.rule_files]``
+    (after editing a rule file on purpose: ``zoning layers rehash PACK``). Returns the hashes."""
+    pack_dir = Path(pack_dir)
+    with pack_lock(pack_dir):
+        pack = _open_manifest.__wrapped__((pack_dir / MANIFEST_NAME).resolve(), 0)
+        if pack.rules_dir is None or not pack.rules_dir.is_dir():
+            msg = f"{pack_dir}: the manifest names no rules folder that exists ([pack] rules)"
+            raise ManifestError(msg)
+        hashes = rule_file_hashes(pack.rules_dir)
+        if not hashes:
+            msg = f"{pack.rules_dir}: no rule file (*.toml) to record"
+            raise ManifestError(msg)
+        head = read_manifest_head(pack)
+        head["rule_files"] = hashes
+        write_manifest(pack_dir, head, list(pack.layers))
+    return hashes
 
 
 def verify_rules(pack: Pack, *, required: bool = False) -> None:
