@@ -96,7 +96,7 @@ def test_n_in_n_out_in_order_with_bad_rows(ctx):
     assert res["status_code"].tolist() == ["ok", "error", "warning", "error"]
     assert res["verdict"].iloc[1] == "not checked"
     assert "no coordinates" in res["status"].iloc[1]
-    assert "bad attribute value" in res["status"].iloc[2] and "construction" in res["status"].iloc[2]
+    assert "construction treated as not given" in res["status"].iloc[2] and "拆迁" in res["status"].iloc[2]
     assert "outside 晋城市" in res["status"].iloc[3]
     assert res["in_central_city"].iloc[0] == "yes"
 

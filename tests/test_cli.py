@@ -83,7 +83,8 @@ def test_bad_date_and_attribute(runner):
     result = runner.invoke(main_group, ["query", "112.85", "35.49", "--date", "2025-13-01"])
     assert result.exit_code == 2 and "2025-13-01" in result.output
     result = runner.invoke(main_group, ["query", "112.85", "35.49", "-a", "construction=demolish"])
-    assert result.exit_code == 1 and "demolish" in result.output and "allowed" in result.output
+    # a bad value on the command line: exit 2 (README)
+    assert result.exit_code == 2 and "demolish" in result.output and "allowed" in result.output
 
 
 def test_outside_city_is_an_answer(runner):
@@ -118,7 +119,8 @@ def test_layers_validate_broken_pack_exit_1(runner, pack_copy):
 
 def test_layers_validate_not_a_pack(runner, tmp_path):
     result = runner.invoke(main_group, ["layers", "validate", str(tmp_path)])
-    assert result.exit_code == 2 and "not a layer pack" in result.output
+    # a problem in data or files: exit 1 (README)
+    assert result.exit_code == 1 and "not a layer pack" in result.output
 
 
 def test_layers_import_gbk_shapefile(runner, pack_copy, counties, tmp_path):

@@ -198,6 +198,8 @@ def test_other_documents_dates_and_counts(rules):
         "晋市政发〔2021〕3号": 25,
         "晋市审管发〔2025〕16号": 10,
         "晋市政办〔2021〕9号": 2,
+        "晋市审管发〔2022〕13号": 9,
+        "晋市政办〔2025〕5号": 7,
     }
     for r in rules:
         if r.document == "晋市审管发〔2025〕16号":
@@ -414,7 +416,7 @@ def test_expropriation_plan_conformity(by_id):
 
 def test_overload_area_abstraction_and_exceptions(by_id):
     r = by_id["JSZB-2021-9-01"]
-    d = date(2022, 1, 1)
+    d = date(2021, 6, 1)  # the 2021 action plan is in force in 2021 only
     p = {"abstracts_groundwater": True, "in_water_overload_area": True}
     v = evaluate_rule(
         r, p | {"domestic_water_use": False, "poverty_alleviation_project": False, "water_rights_transfer": False}, d
@@ -459,7 +461,7 @@ def test_validate_project_coerces_chinese():
         "water_supply_related": False,
         "key_project_level": "provincial",
         "government_investment_wan": 5000.0,
-        "industry": "chemical",
+        "industry": ("chemical",),  # the groups the articles name that the industry belongs to
     }
 
 

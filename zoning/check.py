@@ -59,6 +59,7 @@ __all__ = [
     "iter_check",
     "match_land_use",
     "quota_accounting",
+    "quota_status",
     "quota_usage",
     "summarise_by_county",
 ]
@@ -227,8 +228,8 @@ def _project_for_row(ctx: CheckContext, values: dict[str, Any]) -> tuple[dict[st
         if hit is None:
             try:
                 hit = ("ok", validate_project({attr: raw}).get(attr))
-            except RuleError as exc:
-                hit = ("bad", f"bad attribute value: {exc}")
+            except RuleError as exc:  # the site is still checked, with the attribute unknown
+                hit = ("bad", f"{attr} treated as not given: {exc}")
             ctx._values[key] = hit
         if hit[0] == "ok":
             if hit[1] is not None:
@@ -364,7 +365,9 @@ def _verdict_columns(ctx: CheckContext, sites: pd.DataFrame, hits: Hits, pl: pd.
                 for k in where:
                     problems[k].extend(bad)
             else:
-                norm[where] = project.get(a)
+                value = project.get(a)
+                for k in where:  # element by element: a value may be a tuple (an industry's groups)
+                    norm[k] = value
         project_cols.append(norm)
     located = hits.sites["located"].to_numpy(dtype=bool)
     keys = [pl["classes_code"].to_numpy()]
@@ -737,5 +740,23 @@ def quota_accounting(
                  "sites_ha": round(total_used, 4), "remaining_ha": round(max(total - total_used, 0.0), 4),
                  "overrun_ha": round(max(total_used - total, 0.0), 4)})
     out = pd.DataFrame(rows)
-    out.attrs["quota"] = {k: v for k, v in ctx.quota.items() if k != "classes"}
+    spec = ctx.quota_spec
+    vf, vt = (spec.valid_from, spec.valid_to) if spec is not None else (None, None)
+    in_force = (vf is None or vf <= ctx.on_date) and (vt is None or ctx.on_date <= vt)
+    out.attrs["quota"] = {**{k: v for k, v in ctx.quota.items() if k != "classes"},
+                          "valid_from": vf.isoformat() if vf else None, "valid_to": vt.isoformat() if vt else None,
+                          "in_force": in_force, "on_date": ctx.on_date.isoformat()}
     return out
+
+
+def quota_status(info: dict[str, Any], lang: str = "zh") -> str | None:
+    """A line saying that the supply plan is not in force on the run's date (None if it is)."""
+    if not info or info.get("in_force", True):
+        return None
+    zh = lang == "zh"
+    plan = f"{info.get('year', '')}年度{info.get('area_name', '')}国有建设用地供应计划 ({info.get('document', '')})"
+    if info.get("valid_to") and info["on_date"] > info["valid_to"]:
+        return (f"{plan} 已于 {info['valid_to']} 到期 (评价日期 {info['on_date']}): 数字仅供参考" if zh else
+                f"{plan} expired on {info['valid_to']} (run date {info['on_date']}): figures kept for reference")
+    return (f"{plan} 自 {info.get('valid_from')} 起生效, 评价日期 {info['on_date']} 尚未生效" if zh else
+            f"{plan} is in force from {info.get('valid_from')}, not yet on the run date {info['on_date']}")

@@ -662,7 +662,7 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
     if q.total_ha is not None and (q.applies or q.possibly or q.in_force is False):
         head = t("土地供应计划: ", "Land-supply quota: ")
         if q.possibly:
-            head += t("(若此点属于中心城区) ", "(if the point lies in 中心城区) ")
+            head += t(f"(若此点属于{vocab.CENTRAL_AREA}) ", f"(if the point lies in {vocab.CENTRAL_AREA}) ")
         lines.append(head + t(f"{q.statement} 合计 {q.total_ha} 公顷", f"{q.statement}, total {q.total_ha} ha"))
         lines.append("  " + "; ".join(f"{x['class']} {x['ha']}" for x in q.classes))
     else:

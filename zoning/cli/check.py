@@ -251,6 +251,9 @@ def check(
             if Path(out_dir).exists() and not Path(out_dir).is_dir():
                 raise UsageError(f"--out {out_dir} is a file; expected a folder (it is created if missing)")
             options.writable_dir(out_dir, "--out")
+        from zoning.outputs.reports import guard_outputs
+
+        guard_outputs(out_files, [sites_path])  # an input is never an output, whatever --overwrite says
         for f in out_files:
             options.output_file(f, "-o", overwrite=overwrite)
     if engine == "dask" and scheduler:

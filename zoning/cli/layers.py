@@ -60,6 +60,8 @@ def validate(pack) -> None:
         click.echo(f"  rules catalogue: {report.rules} rules, as the manifest lists them: ok")
     for p in report.problems:
         click.echo(f"  - {p}")
+    for w in report.warnings:
+        click.echo(f"  note: {w}")
     if not report.ok:
         raise click.ClickException(f"{len(report.all_problems())} problem(s) in {pack.path}")
     click.echo("valid")

@@ -170,7 +170,12 @@ _ATTRS: tuple[AttributeSpec, ...] = (
             ("tourism", "旅游", "tourism", ()),
             ("swimming", "游泳", "swimming", ()),
             ("angling", "垂钓", "angling", ()),
-            ("well_drilling_diversion", "擅自打井、挖泉、截流、引水", "unauthorised well drilling, spring digging, damming or diversion", ("打井", "擅自打井")),
+            # 第十条 prohibits *擅自* (unauthorised) wells: a well the user did not call unauthorised
+            # is `well_drilling`, and whether it is authorised is asked (activity_authorised)
+            ("well_drilling_diversion", "擅自打井、挖泉、截流、引水", "unauthorised well drilling, spring digging, damming or diversion",
+             ("擅自打井", "擅自挖泉", "擅自截流", "擅自引水", "unauthorised_well_drilling")),
+            ("well_drilling", "打井、挖泉、截流、引水", "well drilling, spring digging, damming or diversion (authorisation to confirm)",
+             ("打井", "挖泉", "截流", "引水", "取水井")),
             ("waste_dumping", "排放、倾倒工业废渣、城镇垃圾和其他废弃物", "dumping industrial residue, municipal refuse or other waste", ("倾倒废渣", "倾倒垃圾")),
             ("wastewater_discharge", "排放、倾倒工业废水、生活污水", "discharging industrial or domestic wastewater", ("排放污水",)),
             ("mixed_aquifer_abstraction", "已污染含水层与未污染含水层混合开采", "mixed abstraction from polluted and unpolluted aquifers", ("混合开采",)),
@@ -188,6 +193,10 @@ _ATTRS: tuple[AttributeSpec, ...] = (
         aliases=("项目级别",),
     ),
     _bool("livelihood_project", "重要民生工程", "important public-livelihood project"),
+    _bool(
+        "activity_authorised", "已依法批准（取水许可等）", "authorised (abstraction permit or approval obtained)",
+        ("是否经批准", "已批准"),
+    ),
     _bool(
         "provincial_water_approval", "经省人民政府水行政主管部门批准",
         "approved by the provincial water authority after expert review",
@@ -241,6 +250,22 @@ _ATTRS: tuple[AttributeSpec, ...] = (
         ],
     ),
     _bool("in_annual_plan", "列入当年年度市级政府投资计划", "in the year's municipal government-investment plan"),
+    # 晋市审管发〔2022〕13号 拿地即开工 and 晋市政办〔2025〕5号
+    _enum(
+        "investment_regime", "投资项目管理类别", "investment-project regime",
+        [
+            ("government", "政府投资", "government investment", ("政府投资类", "政府投资项目")),
+            ("enterprise_filing", "企业投资备案", "enterprise investment, filed (备案)", ("备案", "备案类", "企业投资备案类")),
+            ("enterprise_approval", "企业投资核准", "enterprise investment, approved (核准)", ("核准", "核准类", "企业投资核准类")),
+        ],
+    ),
+    _bool(
+        "hazardous_or_major_project",
+        "涉及易燃易爆危险品、危险化学品生产储存或技术难度特别复杂，关系国家安全和生态安全、重大生产力布局、重大公共利益，或属特殊工程和交通、水利、能源等领域重大工程",
+        "hazardous-chemical, very complex, security, major-interest project, or special or major transport, water or energy works",
+    ),
+    _bool("in_industrial_development_zone", "位于工业类开发区", "inside an industrial development zone of the city"),
+    _bool("new_industrial_land", "新增工业用地", "new industrial land"),
     # membership of the indicative extents: the site's own statement settles what the layer cannot
     _bool(vocab.MEMBERSHIP_ATTRIBUTES[vocab.PLANNING_AREA], f"位于{vocab.PLANNING_AREA}",
           f"inside the {vocab.class_label(vocab.PLANNING_AREA, 'en')}"),
@@ -665,6 +690,8 @@ def _coerce(spec: AttributeSpec, value: Any) -> Any:
             except ValueError:
                 pass
         raise RuleError(f"project attribute {spec.name} ({spec.zh}): value {value!r} is not allowed; allowed: a number in {spec.unit}")
+    if spec.name == "industry":  # a GB/T 4754-2017 code or name, or a word: every group it belongs to
+        return _industry_groups(value)
     # enum
     if isinstance(value, str):
         v = value.strip()
@@ -673,6 +700,45 @@ def _coerce(spec: AttributeSpec, value: Any) -> Any:
                 return ev.value
     allowed = ", ".join(f"{ev.value} ({ev.zh})" for ev in spec.values)
     raise RuleError(f"project attribute {spec.name} ({spec.zh}): value {value!r} is not allowed; allowed: {allowed}")
+
+
+def _industry_groups(value: Any) -> tuple[str, ...]:
+    """The groups the articles name that an industry belongs to (sorted; ``("other",)`` for
+    an industry no article names). Accepts a tuple of groups (already resolved)."""
+    from zoning.core.industries import resolve_industry
+
+    if isinstance(value, tuple):
+        allowed = PROJECT_ATTRIBUTES["industry"].allowed
+        bad = [v for v in value if v.removeprefix(POSSIBLE) not in allowed]
+        if bad:
+            raise RuleError(f"project attribute industry (行业): groups {bad} are not known; known: {', '.join(allowed)}")
+        return tuple(sorted(set(value)))
+    ind = resolve_industry(str(value))
+    certain = set(ind.groups)
+    possible = _descendant_groups(ind.code) - certain if ind.code else set()
+    if not certain and not possible:
+        return ("other",)
+    # groups the code's descendants belong to are possible, not certain: C 制造业 may be 化工
+    return tuple(sorted(certain)) + tuple(sorted(POSSIBLE + g for g in possible))
+
+
+#: Marks a group an industry may belong to (a broad code whose narrower codes are in it).
+POSSIBLE = "?"
+
+
+def _descendant_groups(code: str) -> set[str]:
+    from zoning.core.industries import groups, standard
+
+    table = standard()
+
+    def ancestors(c: str) -> set[str]:
+        out = set()
+        while c in table:
+            out.add(c)
+            c = table[c].parent or ""
+        return out
+
+    return {g.id for g in groups().values() if any(code in ancestors(c) and c != code for c in g.codes)}
 
 
 def validate_project(project: dict) -> dict:
@@ -717,13 +783,14 @@ def _eval_pred(p: Predicate, project: Mapping[str, Any]) -> bool | None:
         return None
     v = project[p.attr]
     if isinstance(v, tuple):  # a value in several groups (an industry): any group may match
-        match p.op:
-            case "eq" | "in":
-                wanted = p.value if p.op == "in" else (p.value,)
-                return any(x in wanted for x in v)
-            case "ne" | "not_in":
-                unwanted = p.value if p.op == "not_in" else (p.value,)
-                return not any(x in unwanted for x in v)
+        certain = [x for x in v if not x.startswith(POSSIBLE)]
+        possible = [x[len(POSSIBLE):] for x in v if x.startswith(POSSIBLE)]
+        listed = p.value if p.op in ("in", "not_in") else (p.value,)
+        hit = any(x in listed for x in certain)
+        maybe = any(x in listed for x in possible)
+        if p.op in ("eq", "in"):
+            return True if hit else (None if maybe else False)
+        return False if hit else (None if maybe else True)
     match p.op:
         case "eq":
             return v == p.value

@@ -16,6 +16,7 @@ import shapely
 from zoning.core import settings
 from zoning.core.errors import ZoningError
 from zoning.core.layers import KINDS, LayerSpec, Pack, read_layer
+from zoning.core.vocab import ZONE_KINDS
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -48,6 +49,8 @@ class PackReport:
     layers: list[LayerReport]
     problems: list[str] = field(default_factory=list)
     rules: int | None = None
+    #: findings that do not make the pack invalid (overlapping zone classes)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -183,6 +186,43 @@ def _check_counties(
     return problems
 
 
+def class_overlaps(frames: list[tuple[str, gpd.GeoDataFrame]], *, min_m2: float = 1.0,
+                   limit: int = 20) -> list[str]:
+    """Pairs of groundwater zones of different classes that overlap (official layers may:
+    a 准保护区 inside a 泉域重点保护区). Not an error — the rules of both classes apply there,
+    the strictest outcome counts — but a reviewer should know. ``frames``: (layer name,
+    GeoDataFrame with ``zone_class``)."""
+    import pandas as pd
+
+    parts = []
+    for name, gdf in frames:
+        if "zone_class" not in gdf.columns or not len(gdf):
+            continue
+        ids = gdf["zone_id"].astype(str).to_numpy() if "zone_id" in gdf.columns else np.arange(len(gdf)).astype(str)
+        parts.append(pd.DataFrame({"layer": name, "id": ids, "cls": gdf["zone_class"].astype(str).to_numpy(),
+                                   "geom": shapely.make_valid(gdf.to_crs(settings.area_crs).geometry.to_numpy())}))
+    if not parts:
+        return []
+    allf = pd.concat(parts, ignore_index=True)
+    geoms = allf["geom"].to_numpy()
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    keep = (a < b) & (allf["cls"].to_numpy()[a] != allf["cls"].to_numpy()[b])
+    a, b = a[keep], b[keep]
+    if not len(a):
+        return []
+    area = shapely.area(shapely.intersection(geoms[a], geoms[b]))
+    found = [(float(m2), i, j) for m2, i, j in zip(area, a, b) if m2 >= min_m2]
+    out = []
+    for m2, i, j in sorted(found, reverse=True)[:limit]:
+        x, y = allf.iloc[i], allf.iloc[j]
+        out.append(f"{x['layer']} {x['id']} ({x['cls']}) and {y['layer']} {y['id']} ({y['cls']}) overlap by "
+                   f"{m2 / 1e6:.4f} km²: the rules of both classes apply there (the strictest outcome counts)")
+    if len(found) > limit:
+        out.append(f"... and {len(found) - limit} more overlapping pair(s)")
+    return out
+
+
 def validate_pack(pack: Pack) -> PackReport:
     """Read and check every layer of ``pack`` and its rules catalogue."""
     report = PackReport(pack=str(pack.path), layers=[])
@@ -197,6 +237,7 @@ def validate_pack(pack: Pack) -> PackReport:
             tolerance = float(county_specs[0].positional_accuracy_m or 0.0)
         except ZoningError as exc:
             report.problems.append(str(exc))
+    zone_frames: list = []
     for spec in pack.layers:
         rep = LayerReport(spec.name, spec.kind, spec.accuracy, spec.provenance)
         report.layers.append(rep)
@@ -210,6 +251,9 @@ def validate_pack(pack: Pack) -> PackReport:
             continue
         rep.features = len(gdf)
         rep.problems.extend(check_layer(gdf, spec, counties, county_tolerance_m=tolerance))
+        if spec.kind in ZONE_KINDS:
+            zone_frames.append((spec.name, gdf))
+    report.warnings.extend(class_overlaps(zone_frames))
     from zoning.core.manifest import verify_rules
     from zoning.core.rules import load_rules
 

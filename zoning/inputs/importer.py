@@ -206,6 +206,10 @@ def prepare_layer(
     if not gdf.crs.equals(_pyproj_crs(pack_crs)):
         notes.append(f"reprojected from {gdf.crs.to_string()} to {pack_crs}")
         gdf = gdf.to_crs(pack_crs)
+    if kind in ZONE_CLASSES and "zone_class" in gdf.columns:
+        from zoning.core.validate import class_overlaps
+
+        notes.extend(class_overlaps([(source, gdf)]))
     return gdf, notes
 
 

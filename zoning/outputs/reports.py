@@ -441,9 +441,17 @@ class ResultWriter:
         zh = self.lang == "zh"
         s = _summary_display(self.summary(), self.lang)
         self._xlsx.table("按县汇总" if zh else "by county", s)
-        q = _quota_display(self.quota(), self.lang)
-        self._xlsx.table("供地计划" if zh else "quota", q)
+        from zoning.check import quota_status
+
+        quota = self.quota()
+        expired = quota_status(quota.attrs.get("quota", {}), self.lang)
+        q = _quota_display(quota, self.lang)
+        if expired:  # the sheet says so on its own first row, and its name too
+            q = pd.concat([pd.DataFrame({q.columns[0]: [expired]}), q], ignore_index=True)
+        self._xlsx.table(("供地计划" if zh else "quota") + ((" (已过期)" if zh else " (expired)") if expired else ""), q)
         lines = _header_lines(self.context, self.lang, self.notes)
+        if expired:
+            lines.append(expired)
         if self._xlsx_sheets > 1:
             lines.append(f"结果超过工作表行数上限 ({XLSX_MAX_ROWS - 1:,} 行), 续写在工作表 结果 (2)…结果 ({self._xlsx_sheets})"
                          if zh else f"the results pass a sheet's row limit ({XLSX_MAX_ROWS - 1:,} rows) and continue on "
@@ -724,7 +732,11 @@ def render_html_report(
     if len(quota):
         info = quota.attrs.get("quota", {})
         cap = f"{info.get('year', '')} {info.get('area_name', '')} {info.get('document', '')}"
+        from zoning.check import quota_status
+
+        expired = quota_status(info, lang)
         parts.append(f"<h2>{'供地计划对照' if zh else 'Land-supply quota'} ({html.escape(cap)})</h2>"
+                     + (f"<p class=\"warn\">{html.escape(expired)}</p>" if expired else "")
                      + _table_html(_quota_display(quota, lang)))
     map_note = None
     if sites is not None and len(sites):
