@@ -288,7 +288,7 @@ def _extent_answer(ctx: PackContext, row: pd.Series) -> ExtentAnswer:
     )
 
 
-def _quota_answer(ctx: PackContext, row: pd.Series, day: dt.date) -> QuotaAnswer:
+def _quota_answer(ctx: PackContext, row: pd.Series, day: dt.date, lang: str = "zh") -> QuotaAnswer:
     """The land-supply plan that covers the point on ``day`` — or that did, or may."""
     q = ctx.quota_info
     if q is None:
@@ -310,9 +310,11 @@ def _quota_answer(ctx: PackContext, row: pd.Series, day: dt.date) -> QuotaAnswer
     classes = [{"class": c, "ha": ha} for c, ha in q["classes"].items()]
     statement = f"{q['year']}年度{q['area_name']}国有建设用地供应计划 ({q['document']})"
     if not in_force:
-        statement += (f" — 已过期 ({period['valid_to']}), 数字仅供参考 / expired on {period['valid_to']}, "
-                      "figures kept for reference" if vt and day > vt else
-                      f" — 尚未生效 ({period['valid_from']}) / not yet in force ({period['valid_from']})")
+        zh = lang == "zh"
+        expired = vt is not None and day > vt
+        statement += ((f" — 已过期 ({period['valid_to']}), 数字仅供参考" if zh else
+                       f" — expired on {period['valid_to']}, figures kept for reference") if expired else
+                      (f" — 尚未生效 ({period['valid_from']})" if zh else f" — not yet in force ({period['valid_from']})"))
     return QuotaAnswer(
         applies=covered and in_force, year=q["year"], area_name=q["area_name"], document=q["document"],
         total_ha=q["total_ha"], classes=classes, principles=list(q["principles"]), statement=statement,
@@ -492,7 +494,7 @@ def query_point(
         date=day.isoformat(),
         county=_county_answer(ctx, row),
         extents=extents,
-        quota=_quota_answer(ctx, row, day),
+        quota=_quota_answer(ctx, row, day, lang),
         zones=zones,
         governing=[{"kind": k, "zone_class": c} for k, c in governing],
         rules=_rule_answers(evaluated),
