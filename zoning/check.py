@@ -274,7 +274,12 @@ def _county_columns(ctx: CheckContext, hits: Hits, cols: dict[str, np.ndarray], 
     nd = s["nearest_distance_m"].to_numpy(dtype=float)
     outside = s["outside_m2"].to_numpy(dtype=float)
     area = s["area_m2"].to_numpy(dtype=float)
-    for k in np.flatnonzero(s["present"].to_numpy(dtype=bool)):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        outside_share = np.where(area > 0, outside / np.where(area > 0, area, 1.0), 0.0)
+    present = s["present"].to_numpy(dtype=bool)
+    # only the sites that get a note or a problem are visited (most get neither)
+    todo = present & ((located & ~in_city) | near | ~located | (located & in_city & (outside_share >= 0.005)))
+    for k in np.flatnonzero(todo):
         if located[k] and not in_city[k]:
             cols["county_note"][k] = (f"outside 晋城市 (county layer): nearest county {nn[k]} ({nc[k]}) "
                                       f"{nd[k] / 1000:.2f} km away, within the layer's positional accuracy ({tol:.0f} m)")
@@ -282,8 +287,8 @@ def _county_columns(ctx: CheckContext, hits: Hits, cols: dict[str, np.ndarray], 
             other = f"; it may lie in {near_name[k]} ({near_code[k]})" if near_name[k] else "; it may lie outside 晋城市"
             cols["county_note"][k] = (f"within {tol:.0f} m of the county line (the county layer's positional "
                                       f"accuracy){other}")
-        if located[k] and in_city[k] and area[k] > 0 and outside[k] / area[k] >= 0.005:
-            cols["county_note"][k] = f"{100 * outside[k] / area[k]:.1f}% of the site lies outside 晋城市 (county layer)"
+        if located[k] and in_city[k] and outside_share[k] >= 0.005:
+            cols["county_note"][k] = f"{100 * outside_share[k]:.1f}% of the site lies outside 晋城市 (county layer)"
         if not located[k]:
             where = (f"nearest county {nn[k]} ({nc[k]}) {nd[k] / 1000:.2f} km away" if nn[k] is not None
                      else "no county within reach")

@@ -62,19 +62,47 @@ def neutralise_formulas(text: pd.Series) -> pd.Series:
     return s
 
 
+def _text_array(col: pd.Series, *, known: bool = False) -> Any:
+    """A column as Arrow text (None where empty). ``known``: a result column that holds text
+    already; other columns (the input's) may hold numbers or anything, shown as text."""
+    import pyarrow as pa
+
+    if isinstance(col.dtype, pd.StringDtype):  # already Arrow-backed (or pandas' own strings): no round trip
+        arr = pa.array(col.array)
+        return arr.cast(pa.string()) if arr.type != pa.string() else arr
+    values = col.to_numpy(dtype=object)
+    try:
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        if known:
+            raise
+        return pa.array([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values],
+                        type=pa.string())
+
+
 def _arrow_table(df: pd.DataFrame):
     """The frame as an Arrow table of numbers and strings, as pandas' to_csv would print it,
-    with formula-like text neutralised."""
+    with formula-like text neutralised (:func:`neutralise_formulas`, done in Arrow)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     arrays = []
     for i in range(df.shape[1]):
         col = df.iloc[:, i]
         if pd.api.types.is_float_dtype(col) or pd.api.types.is_integer_dtype(col):
             arrays.append(pa.array(col.to_numpy(), from_pandas=True))
-        else:
-            arrays.append(pa.array(neutralise_formulas(col), type=pa.string(), from_pandas=True))
+            continue
+        arr = _text_array(col)
+        risky = pc.fill_null(pc.match_substring_regex(arr, r"^[=+\-@\t\r]"), False)
+        if pc.any(risky).as_py():
+            idx = np.flatnonzero(risky.to_numpy(zero_copy_only=False))
+            values = arr.to_pylist()
+            for k, v in zip(idx, neutralise_formulas(pd.Series([values[k] for k in idx], dtype=object))):
+                values[k] = v
+            arr = pa.array(values, type=pa.string())
+        arrays.append(arr)
     return pa.table(arrays, names=[str(c) for c in df.columns])
+
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -129,30 +157,33 @@ def _tmp(path: Path) -> Path:
     return path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
 
 
+def _relabel(col: pd.Series, label_of: Any, empty: str | None = None) -> pd.Series:
+    """Values replaced by their labels, computed once per distinct value (a column of
+    100,000 verdicts has six); empty cells get ``empty``."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    table = np.array([label_of(u) for u in uniques] + [empty], dtype=object)
+    return pd.Series(table[codes], index=col.index, dtype=object)
+
+
 def _display_frame(results: pd.DataFrame, lang: str, *, for_sheet: bool = False) -> pd.DataFrame:
     """Result columns (no geometry) with labelled verdict/status/accuracy values and headers."""
     i = 0 if lang == "zh" else 1
     df = pd.DataFrame(results.drop(columns=[results.geometry.name] if hasattr(results, "geometry") else [], errors="ignore"))
-    verdict_labels = {v: verdict_label(v, lang) for v in vocab.ALL_VERDICTS}
     for c in ("verdict", *(f"verdict_{s}" for s in vocab.SUBJECTS)):
         if c in df.columns:
-            df[c] = df[c].map(verdict_labels).where(df[c].notna(), verdict_labels[NOT_CHECKED] if c == "verdict"
-                                                     else None)
+            df[c] = _relabel(df[c], lambda v: verdict_label(v, lang),
+                             verdict_label(NOT_CHECKED, lang) if c == "verdict" else None)
     if "status_code" in df.columns:
-        df["status_code"] = [STATUS_LABELS.get(v, (v, v))[i] for v in df["status_code"].to_numpy()]
+        df["status_code"] = _relabel(df["status_code"], lambda v: STATUS_LABELS.get(v, (v, v))[i])
     if "basis_accuracy" in df.columns:
-        df["basis_accuracy"] = [ACCURACY_LABELS.get(v, (v, v))[i] if v is not None else None
-                                for v in df["basis_accuracy"].to_numpy()]
+        df["basis_accuracy"] = _relabel(df["basis_accuracy"], lambda v: ACCURACY_LABELS.get(v, (v, v))[i])
     yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
     membership = {m: vocab.label(pair, lang) for m, pair in vocab.MEMBERSHIP_LABELS.items()}
     for c in ("in_planning_area", "in_central_city"):
         if c in df.columns:
-            df[c] = df[c].map(lambda v: membership.get(v, v) if isinstance(v, str) else
-                              (None if v is None or v != v else (yes if v else no)))
-    for c in ("demonstration_basis",):
-        if c in df.columns:
-            df[c] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else (yes if v else no)
-                     for v in df[c].to_numpy()]
+            df[c] = _relabel(df[c], lambda v: membership.get(v, v) if isinstance(v, str) else (yes if v else no))
+    if "demonstration_basis" in df.columns:
+        df["demonstration_basis"] = _relabel(df["demonstration_basis"], lambda v: yes if v else no)
     labels = _labels()
     df.columns = [labels[c][i] if c in labels else str(c) for c in df.columns]
     return df
@@ -354,38 +385,51 @@ class ResultWriter:
 
     # ----------------------------------------------------------------- gpkg
     def _write_gpkg(self, results: gpd.GeoDataFrame) -> None:
-        import pyogrio
+        """Append a chunk to the GeoPackage as an Arrow table of fixed field types: the
+        result columns by their declared type, the input's own columns as text (a type
+        guessed from one chunk could not hold the next), the verdict's label beside it."""
+        import pyarrow as pa
+        import shapely
+        from pyogrio.raw import write_arrow
 
         from zoning.check import BOOLEAN_COLUMNS, NUMERIC_COLUMNS, TEXT_COLUMNS
 
-        gdf = results.copy()
+        geom_name = results.geometry.name
         labels = {v: verdict_label(v, self.lang) for v in vocab.ALL_VERDICTS}
-        gdf.insert(gdf.columns.get_loc("verdict") + 1, "verdict_label",
-                   gdf["verdict"].map(labels).fillna(labels[NOT_CHECKED]).astype("string"))
-        for c in gdf.columns:
-            if c == gdf.geometry.name:
+        names: list[str] = []
+        arrays: list[Any] = []
+        for c in results.columns:
+            if c == geom_name:
                 continue
-            # the result columns have one type whatever a chunk holds (a column empty in the
-            # first chunk must not fix the layer's field type)
-            if c in TEXT_COLUMNS:
-                gdf[c] = gdf[c].astype("string")
+            col = results[c]
+            if c in NUMERIC_COLUMNS:
+                arr = pa.array(pd.to_numeric(col, errors="coerce").to_numpy(dtype=float), from_pandas=True)
             elif c in BOOLEAN_COLUMNS:
-                gdf[c] = gdf[c].astype("boolean")
-            elif c in NUMERIC_COLUMNS:
-                gdf[c] = pd.to_numeric(gdf[c], errors="coerce").astype(float)
-            elif c == "row" and pd.api.types.is_integer_dtype(gdf[c]):
-                continue
-            else:  # the input's own columns, as text: a type guessed from one chunk could not hold the next
-                s = gdf[c].astype(object).where(gdf[c].notna(), None)
-                gdf[c] = pd.Series([None if v is None else str(v) for v in s.to_numpy()], dtype="string",
-                                   index=gdf.index)
+                arr = pa.array(col.astype(object).where(col.notna(), None).to_numpy(), type=pa.bool_())
+            elif c == "row" and pd.api.types.is_integer_dtype(col):
+                arr = pa.array(col.to_numpy())
+            else:
+                arr = _text_array(col, known=c in TEXT_COLUMNS)
+            names.append(str(c))
+            arrays.append(arr)
+            if c == "verdict":
+                names.append("verdict_label")
+                arrays.append(pa.array(col.map(labels).fillna(labels[NOT_CHECKED]).to_numpy(dtype=object),
+                                       type=pa.string()))
+        geoms = results.geometry.to_numpy()
         if not self._gpkg_started:  # a typed layer where the first chunk allows (QGIS shows it as such)
-            types = set(gdf.geometry.dropna().geom_type)
-            self._gpkg_type = ("Point" if types == {"Point"} else
-                               "MultiPolygon" if types and types <= {"Polygon", "MultiPolygon"} else "Unknown")
-        pyogrio.write_dataframe(gdf, self._tmps["gpkg"], layer="sites", driver="GPKG", use_arrow=_HAS_ARROW,
-                                append=self._gpkg_started, promote_to_multi=self._gpkg_type == "MultiPolygon",
-                                geometry_type=self._gpkg_type)
+            types = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
+            self._gpkg_type = ("Point" if types == {0} else "MultiPolygon" if types and types <= {3, 6} else "Unknown")
+        if self._gpkg_type == "MultiPolygon":
+            single = shapely.get_type_id(geoms) == 3
+            if single.any():
+                geoms = geoms.copy()
+                geoms[single] = [shapely.MultiPolygon([g]) for g in geoms[single]]
+        names.append("geometry")
+        arrays.append(pa.array(shapely.to_wkb(geoms).tolist(), type=pa.binary()))
+        write_arrow(pa.table(arrays, names=names), self._tmps["gpkg"], layer="sites", driver="GPKG",
+                    geometry_name="geometry", geometry_type=self._gpkg_type, crs="EPSG:4490",
+                    append=self._gpkg_started)
         self._gpkg_started = True
 
     # ----------------------------------------------------------------- xlsx
