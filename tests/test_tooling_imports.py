@@ -153,3 +153,34 @@ def test_frykit_only_in_packbuild():
             if target == "frykit" or target.startswith("frykit."):
                 offenders.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
     assert not offenders, "frykit outside zoning/packbuild: " + "; ".join(offenders)
+
+
+def test_no_private_name_imported_across_modules():
+    """A module's private helpers (names starting with ``_``) stay in it: code that other
+    modules need is made public where it belongs."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "zoning").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("zoning"):
+                for alias in node.names:
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno}: from {node.module} import {alias.name}")
+    assert not found, "\n".join(found)
+
+
+def test_no_exception_class_outside_errors_module():
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "zoning").rglob("*.py")):
+        if path.name == "errors.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
+                if any(b.endswith(("Error", "Exception")) for b in bases):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: class {node.name}")
+    assert not found, "\n".join(found)

@@ -18,13 +18,13 @@ from zoning.core.manifest import (
     Accuracy,
     LayerSpec,
     Pack,
-    _open_manifest,
-    _read_cached,
     check_name,
+    clear_layer_cache,
     open_dir,
     pack_lock,
     read_file_layer,
     read_manifest_head,
+    read_manifest_now,
     tomllib,
     verify_rules,
     write_manifest,
@@ -126,7 +126,7 @@ def add_layer(pack: Pack, gdf: gpd.GeoDataFrame, spec: LayerSpec, *, replace: bo
         check_name(spec.table, "table name")
     with pack_lock(pack.path):
         manifest = pack.path / MANIFEST_NAME
-        current = _open_manifest.__wrapped__(manifest.resolve(), 0)  # the manifest as it is now, not cached
+        current = read_manifest_now(manifest)  # the manifest as it is now, not cached
         names = [s.name for s in current.layers]
         if spec.name in names and not replace:
             msg = f"pack {pack.path} already has a layer {spec.name!r}; pass replace (--replace) to swap it"
@@ -151,5 +151,5 @@ def add_layer(pack: Pack, gdf: gpd.GeoDataFrame, spec: LayerSpec, *, replace: bo
         else:
             layers.append(spec)
         write_manifest(pack.path, read_manifest_head(current), layers)
-    _read_cached.cache_clear()
+    clear_layer_cache()
     return open_pack(pack.path)

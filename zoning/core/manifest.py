@@ -241,6 +241,16 @@ def open_dir(path: str | Path) -> Pack:
     return _open_manifest(manifest.resolve(), manifest.stat().st_mtime_ns)
 
 
+def read_manifest_now(manifest: Path) -> Pack:
+    """The manifest as it is on disk now (not the cached copy)."""
+    return _open_manifest.__wrapped__(manifest.resolve(), 0)
+
+
+def clear_layer_cache() -> None:
+    """Forget the layers read so far (after the pack's files were rewritten)."""
+    _read_cached.cache_clear()
+
+
 @lru_cache(maxsize=8)
 def _open_manifest(manifest: Path, _mtime: int) -> Pack:
     try:
