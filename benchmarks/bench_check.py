@@ -79,8 +79,8 @@ def _scenario(name: str, tmp: Path) -> dict:
 
     from zoning.check import build_context, check_sites
     from zoning.core.layers import open_pack
-    from zoning.outputs.reports import ResultWriter
     from zoning.inputs.sites import iter_sites
+    from zoning.outputs.reports import ResultWriter
 
     pack = open_pack(REPO / "layers" / "jincheng")
     ctx = build_context(pack)  # reading the pack is not timed: a long-lived process reads it once

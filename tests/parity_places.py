@@ -59,7 +59,7 @@ def _points_on_boundary(geom_m, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.array(out)
 
 
-def parity_places(features: "pd.DataFrame", counties: "pd.DataFrame", *, seed: int = 20261130,
+def parity_places(features: pd.DataFrame, counties: pd.DataFrame, *, seed: int = 20261130,
                   per_class: int = 12, per_edge: int = 40, n_county: int = 24, n_random: int = 40,
                   tolerance_m: float = 750.0) -> pd.DataFrame:
     """Places (lon, lat, category), CGCS2000, for the parity tests.

@@ -7,11 +7,10 @@ import math
 import pandas as pd
 import pytest
 
-from zoning.core import vocab
-
 from zoning.check import build_context, check_sites
 from zoning.cli.check import check
 from zoning.cli.main import ZoningGroup
+from zoning.core import vocab
 from zoning.core.errors import InputFileError
 from zoning.outputs.reports import COLUMN_LABELS, ResultWriter, verdict_label, write_results
 

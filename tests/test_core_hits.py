@@ -35,7 +35,7 @@ def square(lon: float, lat: float, half_m: float = 1.0) -> shapely.Polygon:
     return shapely.transform(sq, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
 
 
-def sites_frame(geoms: list) -> "pd.DataFrame":
+def sites_frame(geoms: list) -> pd.DataFrame:
     import geopandas as gpd
 
     return gpd.GeoDataFrame({"site_name": [f"s{i}" for i in range(len(geoms))]}, geometry=geoms, crs="EPSG:4490")

@@ -12,13 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
-from pg_fixture import pg_dsn, pg_server, require, synthetic_sites  # noqa: F401  (session fixtures)
-
-from zoning import engines
-from zoning.core import postgis
-from zoning.check import build_context, check_sites
 
 from conftest import PACK_DIR, REPO
+from pg_fixture import pg_dsn, pg_server, require, synthetic_sites  # noqa: F401  (session fixtures)
+from zoning import engines
+from zoning.check import build_context, check_sites
+from zoning.core import postgis
 
 DAY = dt.date(2025, 6, 1)
 

@@ -173,7 +173,7 @@ def test_english_text(pack):
 def test_query_points_matches_query_point(ctx, pack):
     rng = np.random.default_rng(7)
     lons, lats = [], []
-    for spec, gdf in ctx.zones:
+    for _spec, gdf in ctx.zones:
         for geom in gdf.geometry.iloc[:5]:
             p = geom.representative_point()
             lons.append(p.x)

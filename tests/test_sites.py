@@ -9,10 +9,9 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
+from test_jzd import BAD, GOOD, HEADER
 from zoning.core.errors import InputFileError, UnknownCRSError
 from zoning.inputs.sites import detect_text_encoding, map_site_fields, read_sites
-
-from test_jzd import BAD, GOOD, HEADER
 
 CSV_TEXT = """序号,项目名称,经度,纬度,建设性质,总投资(万元),用地面积(亩),用地类别
 1,示例项目1,112.85,35.50,新建,1000,30,住宅用地

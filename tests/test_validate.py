@@ -6,7 +6,7 @@ import pyogrio
 import shapely
 from shapely.geometry import Polygon
 
-from zoning.core.layers import LayerSpec, open_pack, read_layer, write_manifest, read_manifest_head
+from zoning.core.layers import LayerSpec, open_pack, read_layer, read_manifest_head, write_manifest
 from zoning.core.validate import check_layer, validate_pack
 
 
