@@ -60,10 +60,19 @@ def governing_key(code: int) -> tuple[tuple[str, str], ...]:
     prot = (code >> 2) & ((1 << _PROT_BITS) - 1)
     ctrl = code >> (2 + _PROT_BITS)
     if prot:
-        key.append((vocab.PROTECTION, vocab.class_by_rank(vocab.PROTECTION, prot)))  # type: ignore[arg-type]
+        key.append((vocab.PROTECTION, _class_of_rank(vocab.PROTECTION, prot, code)))
     elif ctrl:
-        key.append((vocab.CONTROL, vocab.class_by_rank(vocab.CONTROL, ctrl)))  # type: ignore[arg-type]
+        key.append((vocab.CONTROL, _class_of_rank(vocab.CONTROL, ctrl, code)))
     return tuple(key)
+
+
+def _class_of_rank(kind: str, rank: int, code: int) -> str:
+    """The class of a rank packed into a governing code (:func:`places` packs only ranks of classes)."""
+    cls = vocab.class_by_rank(kind, rank)
+    if cls is None:
+        msg = f"governing code {code} holds {kind} rank {rank}, which no class has"
+        raise ValueError(msg)
+    return cls
 
 
 def _top(table: pd.DataFrame, kind: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -96,7 +105,6 @@ def _memberships(ctx: PackContext, hits: Hits, planning: np.ndarray, central: np
     the drawn 规划区 edge, membership of 规划区 is uncertain; the drawn 中心城区 is a lower
     bound inside 规划区 ("中心城区包括中心城市规划区范围内的城区、开发区、泽州县部分区域"), so a site
     possibly in 规划区 but outside the drawn 中心城区 may lie in 中心城区."""
-    n = len(planning)
     pm = np.where(planning, vocab.YES, vocab.NO).astype(object)
     cm = np.where(central, vocab.YES, vocab.NO).astype(object)
     spec = ctx.extents_spec

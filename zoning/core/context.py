@@ -270,8 +270,9 @@ class PackContext:
         self.__dict__.update(state)
 
 
-def load_context(pack: Pack | str | Path | None = None) -> PackContext:
-    """The context of ``pack`` (default: the shipped pack), read once per manifest version."""
+def load_context(pack: Pack | PackContext | str | Path | None = None) -> PackContext:
+    """The context of ``pack`` (default: the shipped pack), read once per manifest version;
+    a context is returned as it is."""
     if isinstance(pack, PackContext):
         return pack
     if not isinstance(pack, Pack):

@@ -176,6 +176,24 @@ def _pyproj_crs(canonical: str) -> pyproj.CRS:
     return pyproj.CRS.from_user_input(canonical)
 
 
+def _gk_origin(crs: pyproj.CRS) -> tuple[float, float] | None:
+    """(central meridian, false easting) of a Transverse Mercator with scale factor 1 (a
+    Gauss–Krüger projection), else None."""
+    op = crs.coordinate_operation
+    if op is None or op.method_name != "Transverse Mercator":
+        return None
+    # pyproj's stub types Param.value as str; a Transverse Mercator's parameters are numbers
+    params: dict[str, object] = {p.name: p.value for p in op.params}
+    cm = params.get("Longitude of natural origin")
+    fe = params.get("False easting")
+    k = params.get("Scale factor at natural origin")
+    if not (isinstance(cm, (int, float)) and isinstance(fe, (int, float)) and isinstance(k, (int, float))):
+        return None
+    if abs(k - 1.0) > 1e-12:
+        return None
+    return float(cm), float(fe)
+
+
 @lru_cache(maxsize=256)
 def _base_cached(key: str, label: str) -> _Base:
     if key in ("", "none"):
@@ -216,34 +234,27 @@ def _base_cached(key: str, label: str) -> _Base:
             f"accepted are {_aliases_text()}"
         )
     family = crs.name.split(" / ")[0] if " / " in crs.name else None
-    op = crs.coordinate_operation
-    cm = fe = None
-    if op is not None and op.method_name == "Transverse Mercator":
-        params = {p.name: p.value for p in op.params}
-        cm = params.get("Longitude of natural origin")
-        fe = params.get("False easting")
-        k = params.get("Scale factor at natural origin")
-        if k is None or abs(k - 1.0) > 1e-12 or cm is None or fe is None:
-            cm = fe = None
-    if cm is None:
+    origin = _gk_origin(crs)
+    if origin is None:
         return _Base("projected", canonical, label, family=family)
-    prefix = None
-    width = None
+    cm, fe = origin
+    prefix: int | None = None
+    gk_width: int | None = None
     if fe == 500000.0:
         if "3-degree" in crs.name:
-            width = 3
+            gk_width = 3
         elif "Gauss-Kruger" in crs.name:
-            width = 6
+            gk_width = 6
     elif fe > 1e6 and (fe - 500000.0) % 1e6 == 0:
         prefix = int(fe // 1e6)
         if cm == 3 * prefix:
-            width = 3
+            gk_width = 3
         elif cm == 6 * prefix - 3:
-            width = 6
+            gk_width = 6
     else:  # a GK with an unusual false easting (local system): no prefix logic
         return _Base("projected", canonical, label, family=family)
     return _Base(
-        "projected", canonical, label, width=width, gk_cm=cm, gk_prefix=prefix, family=family
+        "projected", canonical, label, width=gk_width, gk_cm=cm, gk_prefix=prefix, family=family
     )
 
 
@@ -451,6 +462,7 @@ def _resolve_gk(e: float, b: _Base) -> tuple[str, list[str]]:
     if b.gk_prefix is not None:  # the CRS wants a zone-prefixed easting
         p = b.gk_prefix
         if cls == "prefixed":
+            assert q is not None
             if q == p:
                 return b.canonical, []
             code = _gk_code(b.family, b.width, q, True) if b.width else None
@@ -681,7 +693,7 @@ def _convert(xs, ys, crs, order: str, check_city: bool) -> _Batch:
             f = _gcj_to_wgs if rc == GCJ02 else _bd_to_wgs
             for i in idx:
                 lon[i], lat[i] = f(float(gx[i]), float(gy[i]))
-            extra = f"{rc} converted to WGS 84 with prcoords (precise inverse), taken as CGCS2000"
+            extra: str | None = f"{rc} converted to WGS 84 with prcoords (precise inverse), taken as CGCS2000"
         else:
             lo, la = _transformer(rc, TARGET_CRS).transform(gx[ii], gy[ii], errcheck=False)
             lon[ii], lat[ii] = lo, la
@@ -693,7 +705,9 @@ def _convert(xs, ys, crs, order: str, check_city: bool) -> _Batch:
     for i in range(n):
         if errors[i] is not None:
             continue
-        first, second = inputs[i]  # type: ignore[misc]
+        pair, row_crs = inputs[i], crss[i]
+        assert pair is not None and row_crs is not None  # a row without an error has both
+        first, second = pair
         if not (math.isfinite(lon[i]) and math.isfinite(lat[i])):
             errors[i] = CoordinateError(
                 f"x={_fmt(first)}, y={_fmt(second)} cannot be transformed from {crss[i]}: "
@@ -701,7 +715,7 @@ def _convert(xs, ys, crs, order: str, check_city: bool) -> _Batch:
             )
         elif check_city and not _in_box(lon[i], lat[i]):
             errors[i] = _outside_error(
-                float(lon[i]), float(lat[i]), first, second, crss[i], gx[i], gy[i]  # type: ignore[arg-type]
+                float(lon[i]), float(lat[i]), first, second, row_crs, gx[i], gy[i]
             )
         if errors[i] is not None:
             lon[i] = lat[i] = np.nan
@@ -750,13 +764,15 @@ def parse_point(
     r = _convert([x], [y], crs, order, check_city)
     if r.errors[0] is not None:
         raise r.errors[0]
-    first, second = r.inputs[0]  # type: ignore[misc]
+    pair, input_crs = r.inputs[0], r.crs[0]
+    assert pair is not None and input_crs is not None  # a row without an error has both
+    first, second = pair
     return ParsedPoint(
         lon=float(r.lon[0]),
         lat=float(r.lat[0]),
         input_x=first,
         input_y=second,
-        input_crs=r.crs[0],  # type: ignore[arg-type]
+        input_crs=input_crs,
         notes=r.notes[0],
     )
 

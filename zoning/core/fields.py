@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from zoning.core.errors import InputFileError
 from zoning.core import vocab
+from zoning.core.errors import InputFileError
 from zoning.core.vocab import ZONE_CLASSES
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def normalise_county(values: pd.Series, counties: gpd.GeoDataFrame) -> tuple[pd.
             out.append(None)
             bad.append(i)
             continue
-        codes = []
+        codes: list[str] = []
         for part in re.split(r"[,，、;；/]", str(value)):
             part = part.strip()
             if re.fullmatch(r"\d+(\.0)?", part):

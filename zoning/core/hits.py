@@ -161,7 +161,9 @@ def point_hits(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: boo
     n = len(lon)
     present = np.isfinite(lon) & np.isfinite(lat)
     loc = _locate(ctx, np.where(present, lon, 0.0), np.where(present, lat, 0.0), exact=exact)
-    sites = _frame({"present": present, "geom_type": np.where(present, "Point", None).astype(object),
+    geom_type = np.full(n, None, dtype=object)
+    geom_type[present] = "Point"
+    sites = _frame({"present": present, "geom_type": geom_type,
                           "lon": lon, "lat": lat, "area_m2": np.full(n, np.nan)})
     sites = pd.concat([sites, loc], axis=1)
     sites["outside_m2"] = np.nan
@@ -183,8 +185,13 @@ def point_hits(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: boo
     return Hits(sites=sites[list(SITE_COLUMNS)], table=table.reset_index(drop=True))
 
 
-def _area_hits(ctx: PackContext, geoms: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """Overlaps of non-point sites with the features and with the counties (equal-area CRS)."""
+# (site index, target index, overlap m² (NaN for a line), share of the site's area)
+_Overlaps = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _area_hits(ctx: PackContext, geoms: np.ndarray) -> tuple[_Overlaps, _Overlaps, np.ndarray]:
+    """Overlaps of non-point sites with the features and with the counties (equal-area CRS);
+    the area of each site (NaN unless polygonal)."""
     from zoning.core.overlay import to_area_crs
 
     gm = to_area_crs(geoms)
@@ -204,7 +211,7 @@ def _area_hits(ctx: PackContext, geoms: np.ndarray) -> tuple[pd.DataFrame, pd.Da
     ci, cc, cov = overlaps(ctx.counties_tree_m, ctx.counties_m)
     cshare = np.where(polygonal[ci] & (area[ci] > 0), cov / np.where(area[ci] > 0, area[ci], 1.0), 1.0)
     cnty = (ci, cc, np.where(polygonal[ci], cov, np.nan), cshare)
-    return feats, cnty, np.where(polygonal, area, np.nan)  # type: ignore[return-value]
+    return feats, cnty, np.where(polygonal, area, np.nan)
 
 
 def site_hits(ctx: PackContext, geoms: np.ndarray, *, exact: bool = False) -> Hits:

@@ -123,13 +123,13 @@ class CountyIndex:
                     other &= shapely.contains_xy(g, lon[cand], lat[cand])
                     if not other.any():
                         continue
-                    if exact:  # the nearest neighbour where several are within tolerance
+                    if pts is not None:  # exact: the nearest neighbour where several are within tolerance
                         d = np.full(len(cand), np.inf)
                         d[other] = shapely.distance(pts[other], self.geoms_m[j])
                         other = d < best
                         best[other] = d[other]
                     near_idx[cand[other]] = j
-                if exact:
+                if pts is not None:  # exact
                     bdist[cand] = shapely.distance(pts, self.boundaries_m[county[cand]])
 
         nearest_idx = np.full(n, -1, dtype=np.int64)

@@ -22,19 +22,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Union
-
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from typing import Any
 
 from zoning.core import vocab
 from zoning.core.errors import RuleError
@@ -298,10 +292,10 @@ class Predicate:
 
 @dataclass(frozen=True)
 class AnyOf:
-    groups: tuple[tuple[Union["Predicate", "AnyOf"], ...], ...]
+    groups: tuple[tuple[Predicate | AnyOf, ...], ...]
 
 
-Condition = Union[Predicate, AnyOf]
+Condition = Predicate | AnyOf
 
 
 @dataclass(frozen=True)

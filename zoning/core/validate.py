@@ -7,6 +7,7 @@ on each layer, then checks the rules catalogue.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -124,8 +125,7 @@ def check_layer(
 
     ids = _feature_ids(gdf, spec)
     if spec.id_field and spec.id_field in gdf.columns:
-        seen: set[str] = set()
-        dupes = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+        dupes = sorted(i for i, count in Counter(ids).items() if count > 1)
         if dupes:
             problems.append(f"duplicate {spec.id_field}: {', '.join(dupes[:10])}")
 

@@ -17,9 +17,19 @@ from dataclasses import dataclass
 
 from zoning.core.rules import Rule, RuleVerdict, evaluate_rule, validate_project
 from zoning.core.vocab import (
+    CLEAR,
+    CONDITIONAL,
+    CONTROL,
+    CONTROL_RANK,
     MEMBERSHIP_ATTRIBUTES,
-    CLEAR, CONDITIONAL, CONTROL, CONTROL_RANK, NEEDS_CONFIRMATION, OBLIGATIONS, PROHIBITED, PROTECTION,
-    PROTECTION_RANK, STATUS_LABELS, VERDICT_LABELS, VERDICTS,
+    NEEDS_CONFIRMATION,
+    OBLIGATIONS,
+    PROHIBITED,
+    PROTECTION,
+    PROTECTION_RANK,
+    STATUS_LABELS,
+    VERDICT_LABELS,
+    VERDICTS,
 )
 
 __all__ = ["CONTROL_RANK", "PROTECTION_RANK", "STATUS_LABELS", "VERDICTS", "VERDICT_LABELS", "Evaluated",
@@ -82,7 +92,9 @@ def applicable_rules(rules: Iterable[Rule], classes: Iterable[tuple[str, str]]) 
     return out + citywide
 
 
-def _membership(project: dict | None, uncertain: Iterable[tuple[str, str]]) -> tuple[list, list]:
+def _membership(
+    project: dict | None, uncertain: Iterable[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Split the classes a place may lie in into those the project settles (its own
     statement, e.g. ``in_central_area=true``) and those still uncertain."""
     settled_in: list[tuple[str, str]] = []
@@ -125,17 +137,17 @@ def evaluate_place(
     rules = list(rules)
     proj = validate_project(project) if project else project
     certain = [h for h in dict.fromkeys(hits)]
-    for kind, cls in list(certain):  # a stated "not in" settles an outline the layer draws
-        attr = MEMBERSHIP_ATTRIBUTES.get(cls)
+    for hit in list(certain):  # a stated "not in" settles an outline the layer draws
+        attr = MEMBERSHIP_ATTRIBUTES.get(hit[1])
         if attr and (proj or {}).get(attr) is False:
-            certain.remove((kind, cls))
+            certain.remove(hit)
     settled, maybe = _membership(proj, [u for u in uncertain if u not in certain])
     certain += settled
     out = [Evaluated(rule, evaluate_rule(rule, project, on_date), kind, cls)
            for rule, kind, cls in applicable_rules(rules, certain)]
     seen = {e.rule.id for e in out}
     for rule, kind, cls in applicable_rules(rules, maybe):
-        if rule.id in seen or kind is None:
+        if rule.id in seen or kind is None or cls is None:  # city-wide rules: (rule, None, None)
             continue
         seen.add(rule.id)
         out.append(Evaluated(rule, _possibly(evaluate_rule(rule, project, on_date), rule, cls), kind, cls))
