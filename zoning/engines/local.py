@@ -58,7 +58,7 @@ def hits_frames(site_rows: list[tuple], hit_rows: list[tuple], first: int) -> Hi
     """:class:`zoning.core.hits.Hits` from rows fetched from a database: ``site_rows`` are
     ``(sid, *SITE_COLUMNS)`` for sites ``first, first + 1, ...`` (in that order), and
     ``hit_rows`` ``(sid, *HIT_COLUMNS[1:])``; ``site`` becomes ``sid - first``."""
-    cols = list(zip(*site_rows)) if site_rows else [[] for _ in range(len(SITE_COLUMNS) + 1)]
+    cols = list(zip(*site_rows)) if site_rows else [() for _ in range(len(SITE_COLUMNS) + 1)]
     sites: dict[str, Any] = {}
     for name, values in zip(SITE_COLUMNS, cols[1:]):
         if name in SITE_FLAGS:
@@ -67,7 +67,7 @@ def hits_frames(site_rows: list[tuple], hit_rows: list[tuple], first: int) -> Hi
             sites[name] = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
         else:
             sites[name] = _objects(list(values))
-    hcols = list(zip(*hit_rows)) if hit_rows else [[] for _ in range(len(HIT_COLUMNS))]
+    hcols = list(zip(*hit_rows)) if hit_rows else [() for _ in range(len(HIT_COLUMNS))]
     table = pd.DataFrame({
         "site": np.asarray(hcols[0], dtype=np.int64) - first,
         "kind": _objects(list(hcols[1])),

@@ -30,6 +30,7 @@ result rows back into a table with ``COPY``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,7 +218,15 @@ def _push_sites(conn: psycopg.Connection, S: Any, key: str, geom: str, inputs: l
         CREATE TEMP TABLE _ba ON COMMIT DROP AS SELECT sid, gm, polytype, area_m2 FROM _b WHERE is_area;
         CREATE INDEX ON _ba USING GIST (gm); ANALYZE _ba;
     """).format(key=sql.Identifier(key), g=g_expr, gc=gc, S=S, attrs=attrs, names=names))
-    return int(conn.execute("SELECT count(*) FROM _b").fetchone()[0])
+    return int(_single(conn.execute("SELECT count(*) FROM _b").fetchone()))
+
+
+def _single(row: tuple[Any, ...] | None) -> Any:
+    """The value of a query that returns exactly one row (``count(*)``, ``to_regclass``)."""
+    if row is None:
+        msg = "the database returned no row where one is always returned"
+        raise EngineError(msg)
+    return row[0]
 
 
 def _locate_points(conn: psycopg.Connection, tol: float) -> None:
@@ -376,7 +385,7 @@ def _resolve(conn: psycopg.Connection, sites_dsn: str, key: str | None, geom: st
         raise EngineError(msg)
     schema, table = _split_table(parts["table"], parts.get("schema"))
     regclass = f'"{schema}"."{table}"'
-    if conn.execute("SELECT to_regclass(%s)", (regclass,)).fetchone()[0] is None:
+    if _single(conn.execute("SELECT to_regclass(%s)", (regclass,)).fetchone()) is None:
         msg = f"{pg.redact(sites_dsn)}: table {schema}.{table} not found"
         raise EngineError(msg)
     cols = {r[0]: r[1] for r in conn.execute(
@@ -480,7 +489,7 @@ def database_hits(
 
 def _result_rows(page: HitsPage, res: pd.DataFrame) -> Iterator[tuple]:
     """The result rows of a page as plain Python values (missing: None), column-wise."""
-    columns = []
+    columns: list[list[Any]] = []
     for c in DATABASE_COLUMNS:
         src = res if c in res.columns else page.attrs if c in page.attrs.columns else None
         if src is None:
@@ -490,7 +499,7 @@ def _result_rows(page: HitsPage, res: pd.DataFrame) -> Iterator[tuple]:
         missing = pd.isna(values)
         if c in _FLOAT_COLUMNS:
             numbers = np.where(missing, np.nan, values).astype(float)
-            columns.append(np.where(np.isnan(numbers), None, numbers).tolist())
+            columns.append([None if math.isnan(x) else x for x in numbers.tolist()])
         elif c in _BOOL_COLUMNS:
             columns.append([None if m else bool(v) for v, m in zip(values, missing)])
         else:
