@@ -182,12 +182,12 @@ def read_jzd(text: str, *, source: str = "") -> JzdFile:
         if current is None:
             problems.append(f"line {lineno}: {line[:60]!r} comes before any parcel line (ending in @); ignored")
             continue
-        if len(f) >= 4 and nums[2] is not None and nums[3] is not None:
-            name, ring_txt, x, y = f[0], f[1], nums[2], nums[3]
-        elif len(f) == 3 and nums[1] is not None and nums[2] is not None:
-            name, ring_txt, x, y = f[0], "1", nums[1], nums[2]
-        elif len(f) == 2 and nums[0] is not None and nums[1] is not None:
-            name, ring_txt, x, y = "", "1", nums[0], nums[1]
+        if len(f) >= 4 and (x := nums[2]) is not None and (y := nums[3]) is not None:
+            name, ring_txt = f[0], f[1]
+        elif len(f) == 3 and (x := nums[1]) is not None and (y := nums[2]) is not None:
+            name, ring_txt = f[0], "1"
+        elif len(f) == 2 and (x := nums[0]) is not None and (y := nums[1]) is not None:
+            name, ring_txt = "", "1"
         else:
             current.problems.append(f"line {lineno}: point line {line[:60]!r} is not 'name,ring,X,Y'")
             current.point_lines += 1
@@ -197,7 +197,7 @@ def read_jzd(text: str, *, source: str = "") -> JzdFile:
         if ring is None or ring < 1:
             current.problems.append(f"line {lineno}: ring number {ring_txt!r} is not 1, 2, ...")
             ring = 1
-        current.rings.setdefault(ring, []).append((name, float(x), float(y)))  # type: ignore[arg-type]
+        current.rings.setdefault(ring, []).append((name, float(x), float(y)))
         current.point_lines += 1
     if not parcels:
         msg = f"{source or 'text'}: no parcel line (ending in @) found: not a 界址点坐标 file"
