@@ -9,6 +9,7 @@ rewritten with each layer's provenance and accuracy.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -239,7 +240,8 @@ def build_groundwater_layers(pack_dir: Path) -> list[LayerSpec]:
     return specs
 
 
-BUILDERS = [
+# each builds its layer(s) in the pack directory and returns their spec(s)
+BUILDERS: list[Callable[[Path], LayerSpec | list[LayerSpec]]] = [
     build_counties_layer,
     build_extents_layer,
     build_quota_layer,

