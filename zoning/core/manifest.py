@@ -16,6 +16,8 @@ The manifest::
     title = "晋城市 zoning layer pack"
     crs = "EPSG:4490"            # CRS every vector layer is stored in
     rules = "rules"              # directory of the rules catalogue
+    version = "2026.1"           # the pack's version (optional; zoning.core.version)
+    released = 2026-11-25        # its release date (optional)
     [pack.rule_files]            # every file of the catalogue with its SHA-256: a pack is valid
     "jsf_2021_3.toml" = "9f2c..."  # only with exactly these rules (verify_rules)
 
@@ -171,6 +173,17 @@ class Pack:
 
     def file_path(self, spec: LayerSpec) -> Path:
         return (self.path / spec.file).resolve()
+
+    @property
+    def version(self) -> str | None:
+        """The manifest's ``[pack] version`` (None if it states none)."""
+        value = self.meta.get("version")
+        return None if value is None or value == "" else str(value)
+
+    @property
+    def released(self) -> dt.date | None:
+        """The manifest's ``[pack] released`` date (None if it states none)."""
+        return _as_date(self.meta.get("released"), "[pack] released")
 
 
 def _as_date(value: Any, where: str) -> dt.date | None:
