@@ -735,7 +735,7 @@ def _sites_from_jzd(path: Path, *, crs, encoding) -> gpd.GeoDataFrame:
 
 def _expand(path: Path) -> list[Path]:
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and (p.suffix.lower() in TABLE_SUFFIXES | VECTOR_SUFFIXES | {".jzd"}))
+        files = sorted(p for p in path.iterdir() if p.is_file() and (p.suffix.lower() in TABLE_SUFFIXES | VECTOR_SUFFIXES | {".jzd", ".dxf"}))
         if not files:
             msg = f"{path}: the folder holds no site file (.csv .xlsx .txt .shp .gpkg .geojson)"
             raise InputFileError(msg)
@@ -782,13 +782,17 @@ def iter_sites(
         elif suffix in (".xlsx", ".xlsm"):
             df, numbers = _frame_from_rows(_read_excel_rows(file, sheet), file)
             yield sites_from_frame(df, crs=crs, order=order, fields=fields, source=str(file), rows=numbers)
+        elif suffix in (".dxf", ".dwg"):  # CAD red lines (zoning.inputs.dxf); DWG: one line advising DXF
+            from zoning.inputs.dxf import read_dxf_sites
+
+            yield read_dxf_sites(file, crs=crs, layer=layer)
         elif suffix in VECTOR_SUFFIXES:
             yield _sites_from_vector(file, crs=crs, order=order, fields=fields, layer=layer, encoding=encoding)
         elif suffix == ".xls":
             msg = f"{file}: old Excel .xls is not read; save it as .xlsx"
             raise InputFileError(msg)
         else:
-            msg = f"{file}: unsupported site file {suffix!r}; expected .csv .xlsx .txt (界址点) .shp .gpkg .geojson"
+            msg = f"{file}: unsupported site file {suffix!r}; expected .csv .xlsx .txt (界址点) .shp .gpkg .geojson .dxf"
             raise InputFileError(msg)
 
 
