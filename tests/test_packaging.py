@@ -77,7 +77,7 @@ STDLIB_SINCE: dict[str, tuple[int, int]] = {
 
 # TEMPORARY, to empty: files of other engineers that still carry a fallback for a Python older than
 # the declared minimum (dead code). Remove an entry once its file drops the fallback.
-PENDING_FALLBACKS: set[str] = {"zoning/core/rules.py"}
+PENDING_FALLBACKS: set[str] = set()
 
 
 def _declared_minimum() -> tuple[int, int]:
