@@ -73,6 +73,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "articles", "missing_attributes", "rule_ids",
     "basis_accuracy", "demonstration_basis", "basis_layers",
     "land_use", "quota_class", "area_ha_stated", "quota_area_ha",
+    "nearest_zones", "nearest_zone_m", "near_zone",
 )
 
 #: Chinese and English labels of the result columns (headers of every report).
@@ -117,6 +118,9 @@ RESULT_LABELS: dict[str, tuple[str, str]] = {
     "quota_class": ("供地计划类别", "quota class"),
     "area_ha_stated": ("申报面积(公顷)", "stated area (ha)"),
     "quota_area_ha": ("计入供地计划面积(公顷)", "area counted to the quota (ha)"),
+    "nearest_zones": ("最近分区(类别 距离 方位)", "nearest zones (class distance direction)"),
+    "nearest_zone_m": ("距最近分区(米)", "distance to the nearest zone (m)"),
+    "near_zone": ("邻近分区(--near)", "near a zone (--near)"),
     "input_crs": ("输入坐标系", "input CRS"),
     "input_notes": ("输入说明", "input notes"),
     "other_fields": ("其他输入字段", "other input fields"),
@@ -147,6 +151,9 @@ class CheckContext:
     context: PackContext
     on_date: dt.date
     defaults: dict[str, Any]
+    #: with a distance (m), the nearest zone of each class a site lies outside is measured and
+    #: ``near_zone`` flags sites within it of one (zoning.core.nearest); None: not measured
+    near_m: float | None = None
     verdicts: Verdicts = field(init=False, repr=False)
     _values: dict = field(default_factory=dict, repr=False)
 
@@ -163,7 +170,7 @@ class CheckContext:
         return self.context.quota_info
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"context": self.context, "on_date": self.on_date, "defaults": self.defaults}
+        return {"context": self.context, "on_date": self.on_date, "defaults": self.defaults, "near_m": self.near_m}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -176,8 +183,10 @@ def build_context(
     *,
     project_defaults: dict | None = None,
     on_date: dt.date | None = None,
+    near_m: float | None = None,
 ) -> CheckContext:
     """A check run over the pack's one context (read once, shared with ``zoning query``).
+    ``near_m``: measure the distance to the nearest zone of each class and flag sites within it.
 
     Raises
     ------
@@ -185,7 +194,8 @@ def build_context(
         If ``project_defaults`` holds an unknown attribute or value.
     """
     defaults = validate_project(dict(project_defaults or {}))
-    return CheckContext(context=load_context(pack), on_date=on_date or dt.date.today(), defaults=defaults)
+    return CheckContext(context=load_context(pack), on_date=on_date or dt.date.today(), defaults=defaults,
+                        near_m=near_m)
 
 
 def match_land_use(value: Any, classes: Iterable[str]) -> str | None:
@@ -429,8 +439,8 @@ def _quota_columns(ctx: CheckContext, sites: pd.DataFrame, hits: Hits, pl: pd.Da
 #: unknown); the others hold text. Writers type their columns from these, whatever a chunk holds.
 NUMERIC_COLUMNS = frozenset({"lon", "lat", "site_area_ha", "site_area_mu", "planning_area_pct", "central_city_pct",
                              "protection_ha", "protection_pct", "control_ha", "control_pct", "quota_area_ha",
-                             "area_ha_stated"})
-BOOLEAN_COLUMNS = frozenset({"demonstration_basis"})
+                             "area_ha_stated", "nearest_zone_m"})
+BOOLEAN_COLUMNS = frozenset({"demonstration_basis", "near_zone"})
 #: Columns holding a membership: yes, no or uncertain (vocab.MEMBERSHIP_LABELS).
 MEMBERSHIP_COLUMNS = frozenset({"in_planning_area", "in_central_city"})
 TEXT_COLUMNS = frozenset(c for c in RESULT_COLUMNS if c not in NUMERIC_COLUMNS | BOOLEAN_COLUMNS | {"row"})
@@ -463,6 +473,10 @@ def assemble(ctx: CheckContext, sites: pd.DataFrame, hits: Hits) -> pd.DataFrame
     _zone_columns(ctx, hits, pl, cols)
     _verdict_columns(ctx, sites, hits, pl, cols, problems)
     _quota_columns(ctx, sites, hits, pl, cols)
+    if ctx.near_m is not None and hasattr(sites, "geometry"):
+        from zoning.core.nearest import near_columns
+
+        near_columns(ctx.context, sites.geometry.to_numpy(), hits, ctx.near_m, cols)
     located = s["located"].to_numpy(dtype=bool)
     status = np.array(["ok" if not p else "；".join(p) for p in problems], dtype=object)
     cols["status"] = status

@@ -34,6 +34,17 @@ def _formats_handler(ctx, param, value):
     return fmts
 
 
+def _pieces_formats(ctx, param, value):
+    from zoning.outputs.pieces import PIECE_FORMATS
+
+    fmts = [f.strip().lower() for f in (value or "").split(",") if f.strip()]
+    bad = [f for f in fmts if f not in PIECE_FORMATS]
+    if bad or not fmts:
+        raise click.BadParameter(f"{value!r}: expected a comma-separated list of {', '.join(PIECE_FORMATS)}",
+                                 ctx=ctx, param=param)
+    return fmts
+
+
 def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: list[str] | None) -> dict[str, Path]:
     from zoning.outputs.reports import FORMATS
 
@@ -186,6 +197,14 @@ def _check_scheduler(address: str) -> None:
     help="dask: an existing scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace -o files that exist (--out DIR files are always rewritten).")
+@click.option("--pieces", is_flag=True, help="Also write each site's overlap pieces (压占图斑) and the remainder that "
+              "conflicts with no zone (see --pieces-format).")
+@click.option("--pieces-format", "pieces_fmts", default="gpkg,jzd", show_default=True, metavar="LIST",
+              callback=_pieces_formats,
+              help="--pieces formats: gpkg (layers pieces, remainder), geojson, shp, dxf, jzd (界址点 file).")
+@click.option("--near", "near_m", type=click.FloatRange(min=0), default=None, metavar="METRES",
+              help="Measure the distance and direction to the nearest zone of each class a site lies outside, "
+              "and flag sites within METRES of one (columns nearest_zones, nearest_zone_m, near_zone).")
 @options.lang_opt
 def check(
     sites,
@@ -208,6 +227,9 @@ def check(
     workers,
     scheduler,
     overwrite,
+    pieces,
+    pieces_fmts,
+    near_m,
     lang,
 ) -> None:
     """Check every site in SITES against the control zones and planning extents.
@@ -258,7 +280,7 @@ def check(
             options.output_file(f, "-o", overwrite=overwrite)
     if engine == "dask" and scheduler:
         _check_scheduler(scheduler)
-    ctx = build_context(pack, project_defaults=attrs, on_date=on_date.date() if on_date else None)
+    ctx = build_context(pack, project_defaults=attrs, on_date=on_date.date() if on_date else None, near_m=near_m)
     if is_dsn(sites):
         if engine not in (None, "postgis"):
             raise UsageError("a postgresql:// SITES table is checked in the database (--engine postgis)")
@@ -279,6 +301,12 @@ def check(
 
         bar = tqdm(unit=" sites", desc="check", file=sys.stderr, leave=False)
     writer = ResultWriter(outputs, lang=lang, context=ctx, inputs=[sites_path])
+    piece_writer = None
+    if pieces:  # the overlap pieces and the remainder (zoning.outputs.pieces), beside the results
+        from zoning.outputs.pieces import PiecesWriter, pieces_outputs
+
+        stem = sites_path.stem if sites_path.is_file() else sites_path.name
+        piece_writer = PiecesWriter(pieces_outputs(outputs, stem, pieces_fmts), ctx, lang)
     try:
         read = dict(
             crs=crs, order=order, fields=fields, layer=layer_name, sheet=sheet, encoding=encoding, chunksize=chunksize
@@ -290,12 +318,21 @@ def check(
                 if bar is not None:
                     bar.update(len(res))
                 writer.write(res)
+                if piece_writer is not None:
+                    piece_writer.write(res)
         else:
             for chunk in iter_sites(sites_path, **read):
-                writer.write(check_sites(chunk, context=ctx, progress=bar))
+                checked = check_sites(chunk, context=ctx, progress=bar)
+                writer.write(checked)
+                if piece_writer is not None:
+                    piece_writer.write(checked)
         written = writer.close()
+        if piece_writer is not None:
+            written.update({f"pieces {k}": v for k, v in piece_writer.close().items()})
     except BaseException:
         writer.abort()
+        if piece_writer is not None:
+            piece_writer.abort()
         raise
     finally:
         if bar is not None:

@@ -130,6 +130,28 @@ def class_by_rank(kind: str, rank: int) -> str | None:
     return None
 
 
+# ------------------------------------------------------------------- directions
+
+#: The eight compass points, clockwise from north, for the direction to the nearest zone.
+COMPASS_POINTS: tuple[tuple[str, str, str], ...] = (
+    ("N", "北", "north"), ("NE", "东北", "north-east"), ("E", "东", "east"), ("SE", "东南", "south-east"),
+    ("S", "南", "south"), ("SW", "西南", "south-west"), ("W", "西", "west"), ("NW", "西北", "north-west"),
+)
+
+
+def compass_point(bearing_deg: float) -> str:
+    """The compass point (``N``, ``NE``...) of a bearing in degrees clockwise from north."""
+    return COMPASS_POINTS[int(((bearing_deg % 360.0) + 22.5) // 45.0) % 8][0]
+
+
+def compass_label(code: str, lang: str = "zh") -> str:
+    """A compass point in words: ``东北`` (zh) or ``north-east`` (en)."""
+    for c, zh, en in COMPASS_POINTS:
+        if c == code:
+            return zh if lang == "zh" else en
+    return code
+
+
 # ------------------------------------------------------------------- accuracy
 
 OFFICIAL = "official"

@@ -1,0 +1,137 @@
+"""压占 outputs as files: `zoning check --pieces` (GeoPackage, GeoJSON, shapefile, DXF, 界址点)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from pyproj import Transformer
+
+from zoning.check import build_context, check_sites
+from zoning.cli.main import main_group
+from zoning.core.context import load_context
+from zoning.inputs.jzd import jzd_to_gdf, read_jzd
+from zoning.outputs.pieces import jzd_text, pieces_frames
+
+ezdxf = pytest.importorskip("ezdxf")
+
+PROJECT = {"construction": "new", "discharges_pollutants": True}
+
+
+def _sites() -> gpd.GeoDataFrame:
+    f = load_context().features
+    out = []
+    for cls, half in (("一级管控区", 0.02), ("二级保护区", 0.01), ("一级保护区", 0.004)):
+        k = int(np.flatnonzero(f["zone_class"].to_numpy() == cls)[0])
+        c = f.geometry.iloc[k].representative_point()
+        out.append(shapely.box(c.x - half, c.y - half, c.x + half, c.y + half))
+    return gpd.GeoDataFrame({"site_id": ["A", "B", "C"], "site_name": ["甲,项目", "乙", "=1+2"]}, geometry=out,
+                            crs="EPSG:4490")
+
+
+@pytest.fixture(scope="module")
+def frames():
+    ctx = build_context(project_defaults=PROJECT)
+    res = check_sites(_sites(), context=ctx)
+    return res, *pieces_frames(res, ctx)
+
+
+def test_jzd_round_trip_to_the_millimetre(frames):
+    _res, _pieces, remainder = frames
+    text, notes = jzd_text(remainder)
+    parsed = read_jzd(text)
+    kept = remainder[remainder["remainder"] == "non_conflicting"]
+    assert len(parsed.parcels) >= len(kept[kept["area_ha"] > 0])
+    assert parsed.header["带号"] == "38"
+    tr = Transformer.from_crs("EPSG:4490", "EPSG:4526", always_xy=True)
+    back = jzd_to_gdf(parsed)
+    assert back["input_problem"].isna().all(), back["input_problem"].tolist()  # closed rings, counts and areas agree
+    for parcel, geom in zip(parsed.parcels, back.geometry):
+        # the polygon read back, projected again, has the written points as its vertices, to the millimetre
+        pts = np.array([(y, x) for ring in parcel.rings.values() for _, x, y in ring])
+        gk = shapely.transform(geom, lambda a: np.column_stack(tr.transform(a[:, 0], a[:, 1])))
+        verts = shapely.get_coordinates(gk)
+        gap = np.hypot(verts[:, None, 0] - pts[None, :, 0], verts[:, None, 1] - pts[None, :, 1]).min(axis=1)
+        assert gap.max() < 0.0005
+        back_pts = np.hypot(pts[:, None, 0] - verts[None, :, 0], pts[:, None, 1] - verts[None, :, 1]).min(axis=1)
+        assert back_pts.max() < 0.0005
+        plane = shapely.Polygon([(y, x) for _, x, y in parcel.rings[1]],
+                                [[(y, x) for _, x, y in parcel.rings[k]] for k in sorted(parcel.rings) if k > 1])
+        assert f"{plane.area / 10_000:.4f}" == f"{parcel.stated_area_ha:.4f}"
+        assert gk.area == pytest.approx(plane.area, rel=1e-7)
+    # and the same polygon, area for area, as the remainder in the equal-area CRS (within the GK scale)
+    by_site: dict[str, float] = {}
+    for r in back.itertuples():
+        key = str(r.site_id).split("-")[0]
+        by_site[key] = by_site.get(key, 0) + r.plane_area_ha
+    for sid, ha in zip(kept["site_id"], kept["area_ha"]):
+        if ha > 0:
+            assert by_site[sid] == pytest.approx(ha, rel=5e-4)
+    assert "甲 项目" in text  # a comma in a name cannot break the layout
+
+
+def test_check_pieces_every_format(tmp_path, runner):
+    src = tmp_path / "红线.geojson"
+    _sites().to_file(src, driver="GeoJSON")
+    out = tmp_path / "out"
+    result = runner.invoke(main_group, [
+        "check", str(src), "--out", str(out), "--format", "csv,gpkg", "--set", "construction=new",
+        "--set", "discharges_pollutants=true", "--pieces", "--pieces-format", "gpkg,geojson,shp,dxf,jzd",
+        "--near", "2000", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    gpkg = out / "红线_check.gpkg"
+    layers = {name for name, _ in pyogrio.list_layers(gpkg)}
+    assert {"sites", "pieces", "remainder"} <= layers
+    pieces = gpd.read_file(gpkg, layer="pieces")
+    remainder = gpd.read_file(gpkg, layer="remainder")
+    sites = gpd.read_file(gpkg, layer="sites")
+    assert pieces.crs.to_epsg() == 4490 and set(pieces["site_id"]) == {"A", "B", "C"}
+    assert (pieces["accuracy"] == "demonstration").all()  # the demonstration zones say so on every piece
+    res = pd.read_csv(out / "红线_check.csv", encoding="utf-8-sig")
+    assert "最近分区(类别 距离 方位)" in res.columns and res["邻近分区(--near)"].notna().all()
+    # the pieces' areas sum to the overlap columns
+    for sid, prot, ctrl in zip(sites["site_id"], sites["protection_class"], sites["control_level"]):
+        for cls, col in ((prot, "protection_ha"), (ctrl, "control_ha")):
+            if isinstance(cls, str):
+                got = pieces.loc[(pieces["site_id"] == sid) & (pieces["zone_class"] == cls), "area_ha"].sum()
+                assert got == pytest.approx(float(sites.loc[sites["site_id"] == sid, col].iat[0]), abs=1e-4)
+    # pieces plus remainder make the site (zones of one kind do not overlap here)
+    for sid in ("A", "B", "C"):
+        gw = pieces[(pieces["site_id"] == sid) & pieces["kind"].str.startswith("groundwater")]["area_ha"].sum()
+        rest = remainder[(remainder["site_id"] == sid) & (remainder["remainder"] == "outside_groundwater")]
+        assert gw + rest["area_ha"].iat[0] == pytest.approx(rest["site_ha"].iat[0], rel=1e-4)
+    gj = gpd.read_file(out / "红线_pieces.geojson")
+    shp = gpd.read_file(out / "红线_pieces.shp")
+    assert len(gj) == len(shp) == len(pieces)
+    assert shp["zone_class"].tolist() == pieces["zone_class"].tolist()  # UTF-8 with its .cpg
+    assert len(gpd.read_file(out / "红线_pieces_remainder.shp")) == len(remainder)
+    assert (out / "红线_remainder.txt").exists() and (out / "红线_remainder_outside_groundwater.txt").exists()
+    # the GeoPackage opens in GDAL's own tool where it is installed (Debian gdal-bin)
+    if shutil.which("ogrinfo"):
+        info = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(gpkg)], capture_output=True, text=True, check=True)
+        assert "Layer name: pieces" in info.stdout and "Layer name: remainder" in info.stdout
+        assert "ERROR" not in info.stderr
+    # the drawing passes ezdxf's audit and reads back as red lines of the same areas
+    doc = ezdxf.readfile(out / "红线_pieces.dxf")
+    auditor = doc.audit()
+    assert not auditor.has_errors, [str(e) for e in auditor.errors]
+    from zoning.inputs.dxf import read_dxf_sites
+
+    drawn = read_dxf_sites(out / "红线_pieces.dxf", layer="remainder_non_conflicting", crs="gk3")
+    assert drawn["input_problem"].isna().all()
+    kept = remainder[(remainder["remainder"] == "non_conflicting") & (remainder["area_ha"] > 0)]
+    area = drawn.to_crs("EPSG:4526").area.sum() / 10_000
+    assert area == pytest.approx(kept["area_ha"].sum(), rel=5e-4)
+
+
+def test_pieces_need_a_known_format(tmp_path, runner):
+    src = tmp_path / "s.geojson"
+    _sites().to_file(src, driver="GeoJSON")
+    result = runner.invoke(main_group, ["check", str(src), "--out", str(tmp_path), "--pieces", "--pieces-format", "kml"])
+    assert result.exit_code == 2 and "gpkg, geojson, shp, dxf, jzd" in result.output
