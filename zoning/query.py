@@ -217,6 +217,8 @@ class QueryResult:
     pack: str = ""
     #: the verdict of each subject (groundwater, land, approval, water) beside the overall one
     subject_verdicts: dict[str, str | None] = field(default_factory=dict)
+    #: the nearest zone of each class the point lies outside (zoning.core.nearest.point_nearest)
+    nearest: list[dict[str, Any]] = field(default_factory=list)
     lang: str = "zh"
     schema: str = "zoning.query/1"
 

@@ -78,9 +78,12 @@ def _load_project_file(path: str) -> dict:
 @click.option(
     "--radius", "radius_km", type=float, default=5.0, show_default=True, help="Radius for nearby key projects, km."
 )
+@click.option("--near", "near_m", type=click.FloatRange(min=0), default=None, metavar="METRES",
+              help="Flag the zones of the classes the point lies outside that are within METRES of it "
+              "(the nearest zone of each class, distance and direction, is always given).")
 @options.format_opt
 @options.lang_opt
-def query(x, y, crs, order, pack, on_date, project_file, attrs, radius_km, fmt, lang) -> None:
+def query(x, y, crs, order, pack, on_date, project_file, attrs, radius_km, near_m, fmt, lang) -> None:
     """What applies at the point X Y (longitude latitude by default): county, planning
     extents, land-supply quota, groundwater zones and the articles that apply, nearby key
     projects, and the accuracy of every layer the answer rests on.
@@ -114,7 +117,14 @@ def query(x, y, crs, order, pack, on_date, project_file, attrs, radius_km, fmt, 
         radius_m=radius_km * 1000,
         lang=lang,
     )
+    if result.county.located:  # the nearest zone of each class the point lies outside (zoning.core.nearest)
+        from zoning.core.context import load_context
+        from zoning.core.nearest import format_nearest_lines, point_nearest
+
+        result.nearest = point_nearest(load_context(pack), result.lon, result.lat, near_m=near_m, lang=lang)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(result.to_text(lang))
+        if result.county.located:
+            click.echo(format_nearest_lines(result.nearest, near_m, lang))
