@@ -177,11 +177,43 @@ def test_page_receives_the_vocabulary_rules_and_attributes(offline_map, pack):
 
     used = {a for r in config["rules"] for a in read(r["conditions"])}
     used |= {a for r in config["rules"] for x in r["exceptions"] for a in read(x["conditions"])}
-    assert set(attrs) == used
+    # ...and those that settle a membership the indicative extents leave uncertain
+    assert set(attrs) == used | set(vocab.MEMBERSHIP_ATTRIBUTES.values())
     assert attrs["construction"]["values"][0] == ["new", "新建"]
     for name, a in attrs.items():
         assert [v for v, _label in a["values"]] == list(PROJECT_ATTRIBUTES[name].allowed)
         assert a["label"] == PROJECT_ATTRIBUTES[name].zh
+    assert attrs["activity"]["accept"]["打井"] == "well_drilling"  # the words validate_project accepts
+    assert attrs["industry"]["free_text"] and not attrs["construction"]["free_text"]
+    # every rule says what it answers, so the page gives a verdict per subject
+    assert {r["subject"] for r in config["rules"]} <= set(vocab.SUBJECTS)
+    assert set(config["vocab"]["subjects"]) == set(vocab.SUBJECTS)
+
+
+def test_page_resolves_industries_from_a_table_made_by_validate_project(offline_map):
+    """Every code, name and word a planner may type maps to what validate_project gives."""
+    from zoning.core.industries import groups, standard
+    from zoning.core.rules import validate_project
+
+    table = offline_map._zoning_app.config["industries"]
+    assert len(table["codes"]) == len(standard()) == 237
+    assert len(table["words"]) >= len(groups()) * 3
+    for code, (t, name) in table["codes"].items():
+        assert table["groups"][t] == list(validate_project({"industry": code})["industry"])
+        assert name == standard()[code].name
+    for word, t in table["words"].items():
+        assert table["groups"][t] == list(validate_project({"industry": word})["industry"]), word
+    assert table["groups"][table["codes"]["C"][0]][0].startswith("?")  # a 门类: groups only possible
+    assert table["sections"]["26"] == "C"
+    assert len(json_for_script(table).encode("utf-8")) < 20_000
+
+
+def test_layers_carry_their_accuracy_in_words_and_their_period(offline_map):
+    counties = _layer(offline_map, "counties")
+    assert counties["acc_text"] == vocab.layer_accuracy_label("official", "zh", 750.0)
+    assert "750" in counties["acc_text"] and "概化" in counties["acc_text"]
+    quota = _layer(offline_map, "land_supply_quota")
+    assert (quota["valid_from"], quota["valid_to"]) == ("2025-01-01", "2025-12-31")
 
 
 def test_page_script_spells_no_class_verdict_or_label():

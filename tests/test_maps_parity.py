@@ -1,12 +1,18 @@
 """The map's click query gives what ``query_point`` gives: parity in real headless Chromium.
 
 The offline map of the shipped pack is opened with the network blocked. For a fixed
-subset of the parity places (every category of :func:`parity_places.parity_places`) and
-several project descriptions and dates, ``ZoningMap.query`` in the page and
-:func:`zoning.query.query_point` in Python must give the same county adcode, near-line
-flag, planning extents, zone classes, governing classes, verdict, producing rules and
-attributes to confirm. A handful of the places are also clicked with the mouse, with the
-project described through the panel's form, and the panel is read.
+subset of the parity places (every category of :func:`parity_places.parity_places`, plus
+places in the 泽州县 part of the indicative 中心城市规划区 outside the drawn 中心城区, whose
+membership of 中心城区 is uncertain) and several project descriptions and dates,
+``ZoningMap.query`` in the page and :func:`zoning.query.query_point` in Python must give
+the same county adcode, near-line flag, planning extents and their membership (yes / no /
+uncertain), zone classes, governing classes, verdict, the verdict of each subject,
+producing rules, attributes to confirm and the land-supply plan's standing. The projects
+include industries given as GB/T 4754-2017 codes and standard names (resolved in the page
+from a table precomputed in Python), the proviso of 124号 第十条 (an exception that may
+apply), 打井 with and without its authorisation, and stated membership of 中心城区. A
+handful of the places are also clicked with the mouse, with the project described
+through the panel's form, and the panel is read.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from parity_places import parity_places
 from test_maps_browser import CHROMIUM_FLAGS, chromium_path, sync_playwright  # noqa: F401  (fixtures)
@@ -29,6 +36,8 @@ from zoning.query import query_point
 DATE = dt.date(2025, 6, 1)
 #: before 123号/124号 and the 2025 documents were in force: those rules must not count
 EARLY = dt.date(2023, 6, 1)
+#: after the 2025 land-supply plan ran out (its layer's valid_to is 2025-12-31)
+LATE = dt.date(2026, 3, 1)
 CHEMICAL = {"construction": "new", "industry": "chemical"}
 #: every attribute the groundwater and city-wide rules read, answered
 _DESCRIBED = {"activity": "none", "water_supply_related": False, "may_pollute_groundwater": False,
@@ -39,6 +48,9 @@ _DESCRIBED = {"activity": "none", "water_supply_related": False, "may_pollute_gr
               "land_supply_method": "allocation", "key_groundwater_discharger": False,
               "soil_key_supervision_unit": False, "toxic_substances": False,
               "underground_storage_tank": False}
+#: 124号 第十条's proviso: a provincial key project approved by the province's water authority
+PROVISO = {"construction": "new", "water_supply_related": False, "key_project_level": "provincial",
+           "provincial_water_approval": True, "industry": "other", "activity": "none"}
 CASES = [  # (name, project, date)
     ("none", None, DATE),
     ("empty", {}, DATE),
@@ -49,7 +61,23 @@ CASES = [  # (name, project, date)
     ("existing-approved", {**_DESCRIBED, "construction": "existing", "industry": "other", "municipal_approval": True,
                            "works_type": "equipment", "total_investment_wan": 300, "in_annual_plan": True}, DATE),
     ("chemical-2023", CHEMICAL, EARLY),
+    ("chemical-2026", CHEMICAL, LATE),
+    # industries as planners' tables give them: GB/T 4754-2017 codes and standard names
+    ("industry-2710", {"construction": "new", "industry": "2710"}, DATE),
+    ("industry-name-26", {"construction": "new", "industry": "化学原料和化学制品制造业"}, DATE),
+    ("industry-section-C", {"construction": "new", "industry": "C"}, DATE),  # possible groups only
+    ("industry-name-06", {**_DESCRIBED, "construction": "new", "industry": "煤炭开采和洗选业"}, DATE),
+    ("proviso", PROVISO, DATE),
+    ("proviso-unknown", {k: v for k, v in PROVISO.items() if k != "provincial_water_approval"}, DATE),
+    ("well", {"construction": "other", "activity": "打井"}, DATE),
+    ("well-authorised", {"construction": "other", "activity": "打井", "activity_authorised": True}, DATE),
+    ("well-unauthorised", {"construction": "other", "activity": "打井", "activity_authorised": False}, DATE),
+    ("central-yes", {**CHEMICAL, "in_central_area": True}, DATE),
+    ("central-no", {**CHEMICAL, "in_central_area": False}, DATE),
 ]
+#: 泽州县: the county whose part of 中心城市规划区 is not drawn as 中心城区 (a lower bound)
+ZEZHOU = "140525"
+N_BAND = 4
 PER_CATEGORY = 6
 SUBSET_SEED = 4490
 
@@ -71,7 +99,30 @@ def places(pack, counties) -> pd.DataFrame:
     subset = every.loc[picked].reset_index(drop=True)
     assert len(subset) >= 60
     assert set(subset["category"]) == set(every["category"])
-    return subset
+    band = _zezhou_band(features, counties.to_crs("EPSG:4490"), rng)
+    return pd.concat([subset, band], ignore_index=True)
+
+
+def _zezhou_band(features, counties, rng) -> pd.DataFrame:
+    """Places in the 泽州县 part of the drawn 中心城市规划区 outside the drawn 中心城区, 50 m or
+    more from any zone edge or county line (so the map's display geometry decides alike)."""
+    from parity_places import AREA_CRS
+
+    fm = features.to_crs(AREA_CRS)
+    cm = counties.to_crs(AREA_CRS)
+    planning = fm[fm["zone_class"] == vocab.PLANNING_AREA].union_all()
+    central = fm[fm["zone_class"] == vocab.CENTRAL_AREA].union_all()
+    zezhou = cm[cm["adcode"].astype(str) == ZEZHOU].union_all()
+    band = planning.difference(central).intersection(zezhou).buffer(-50)
+    edges = shapely.union_all([*shapely.boundary(fm.geometry.to_numpy()), *shapely.boundary(cm.geometry.to_numpy())])
+    minx, miny, maxx, maxy = band.bounds
+    pts = []
+    while len(pts) < N_BAND:
+        p = shapely.Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
+        if band.contains(p) and p.distance(edges) >= 50:
+            pts.append(p)
+    ll = gpd.GeoSeries(pts, crs=AREA_CRS).to_crs("EPSG:4490")
+    return pd.DataFrame({"lon": ll.x.to_numpy(), "lat": ll.y.to_numpy(), "category": "zezhou_band"})
 
 
 def _expected(pack, lon: float, lat: float, project, day: dt.date) -> dict:
@@ -81,11 +132,19 @@ def _expected(pack, lon: float, lat: float, project, day: dt.date) -> dict:
         "near_line": bool(r.county.near_line),
         "in_planning_area": bool(r.extents.in_planning_area),
         "in_central_area": bool(r.extents.in_central_area),
+        "planning_membership": r.extents.planning_membership,
+        "central_membership": r.extents.central_membership,
         "zone_classes": sorted(z.zone_class for z in r.zones),
         "governing": sorted([g["kind"], g["zone_class"]] for g in r.governing),
         "verdict": r.verdict,
+        "subject_verdicts": dict(r.subject_verdicts),
         "verdict_rules": list(r.verdict_rules),
         "to_confirm": list(r.to_confirm),
+        "rules": [[ra.id, ra.status] for ra in r.rules],
+        "quota": {"applies": r.quota.applies, "possibly": r.quota.possibly, "in_force": r.quota.in_force},
+        # the project as read: an industry becomes the groups it belongs to ("?" = possible)
+        "project": None if r.project is None else {k: list(v) if isinstance(v, tuple) else v
+                                                   for k, v in r.project.items()},
     }
 
 
@@ -95,11 +154,17 @@ def _got(answer: dict) -> dict:
         "near_line": answer["near_line"],
         "in_planning_area": answer["in_planning_area"],
         "in_central_area": answer["in_central_area"],
+        "planning_membership": answer["planning_membership"],
+        "central_membership": answer["central_membership"],
         "zone_classes": answer["zone_classes"],
         "governing": sorted(answer["governing"]),
         "verdict": answer["verdict"],
+        "subject_verdicts": answer["subject_verdicts"],
         "verdict_rules": answer["verdict_rules"],
         "to_confirm": answer["to_confirm"],
+        "rules": answer["rules"],
+        "quota": answer["quota"],
+        "project": answer["project"],
     }
 
 
@@ -183,6 +248,45 @@ def test_parity_reaches_every_verdict_zone_and_line(answers):
     early = [a for a in answers if a["date"] == EARLY.isoformat()]
     assert early and all(not rid.startswith("JSH-2023") for a in early for rid in a["verdict_rules"])
     assert any(status == "not_in_force" for a in early for _rid, status in a["rules"])
+    assert all(a["errors"] == [] for a in answers)  # every value was read
+
+
+def _of(places, answers, case: str, category: str | None = None) -> list[dict]:
+    names = [name for name, _p, _d in CASES]
+    k = names.index(case)
+    rows = range(len(places)) if category is None else np.flatnonzero(places["category"].to_numpy() == category)
+    return [answers[i * len(CASES) + k] for i in rows]
+
+
+def test_parity_reaches_the_new_semantics(places, answers):
+    """The cases exercise what changed: possible industry groups, the proviso, the well's
+    authorisation, an uncertain 中心城区 settled by the project, subjects and the plan's period."""
+    industry = "industry"
+    # a 门类 leaves its narrower groups possible: the industry is to confirm somewhere
+    assert any(g.startswith("?") for g in _of(places, answers, "industry-section-C")[0]["project"][industry])
+    assert any(industry in a["to_confirm"] for a in _of(places, answers, "industry-section-C"))
+    assert _of(places, answers, "industry-2710")[0]["project"][industry] == ["pharmaceutical", "pharmaceutical_api"]
+    # the proviso: with the province's approval the exception holds; without, it waits on it
+    spring = "in:泉域重点保护区"
+    assert any(a["verdict"] == vocab.CONDITIONAL for a in _of(places, answers, "proviso", spring))
+    assert any("provincial_water_approval" in a["to_confirm"] for a in _of(places, answers, "proviso-unknown", spring))
+    wells = {case: {a["verdict"] for a in _of(places, answers, case, spring)}
+             for case in ("well", "well-authorised", "well-unauthorised")}
+    assert vocab.PROHIBITED in wells["well-unauthorised"] and vocab.PROHIBITED not in wells["well"]
+    assert any("activity_authorised" in a["to_confirm"] for a in _of(places, answers, "well", spring))
+    # 泽州县 inside the planning area, outside the drawn 中心城区: uncertain until the project says
+    band = _of(places, answers, "chemical", "zezhou_band")
+    assert band and all(a["central_membership"] == vocab.UNCERTAIN and a["county_adcode"] == ZEZHOU for a in band)
+    assert all(a["quota"]["possibly"] and not a["quota"]["applies"] for a in band)
+    assert any(vocab.MEMBERSHIP_ATTRIBUTES[vocab.CENTRAL_AREA] in a["to_confirm"] for a in band)
+    settled = _of(places, answers, "central-yes", "zezhou_band")
+    assert all(vocab.MEMBERSHIP_ATTRIBUTES[vocab.CENTRAL_AREA] not in a["to_confirm"] for a in settled)
+    outside = _of(places, answers, "central-no", "zezhou_band")
+    for yes, no in zip(settled, outside):  # 中心城区's own rules bind only when the project says it lies there
+        assert {rid for rid, _s in no["rules"]} < {rid for rid, _s in yes["rules"]}
+    # a verdict per subject, and the 2025 plan expired in 2026
+    assert {v for a in answers for v in a["subject_verdicts"].values()} >= set(vocab.VERDICTS)
+    assert any(a["quota"] and a["quota"]["in_force"] is False for a in _of(places, answers, "chemical-2026"))
 
 
 def _centre_and_wait(page, lat: float, lon: float, zoom: int) -> tuple[float, float] | None:
@@ -219,6 +323,8 @@ def _describe_in_form(page, project: dict) -> None:
         form.locator("summary").click()
     for select in form.locator("select[data-attr]").all():
         select.select_option("")
+    for box in form.locator("input[data-attr]").all():
+        box.fill("")
     for name, value in project.items():
         control = form.locator(f"[data-attr={name}]")
         text = "true" if value is True else "false" if value is False else str(value)
@@ -232,9 +338,10 @@ def _describe_in_form(page, project: dict) -> None:
 def test_clicks_show_what_query_point_gives(page, pack, places):
     """Real mouse clicks on the map at places of several categories; the panel is read."""
     wanted = ["in:一级保护区", "in:一级管控区", "in:二级管控区", "in:中心城区", "county_line", "edge_out",
-              "in:泉域重点保护区", "city_beyond_tol"]
+              "in:泉域重点保护区", "city_beyond_tol", "zezhou_band"]
     clicked = []
-    for project in (CHEMICAL, {}):
+    typed = {"construction": "new", "industry": "2710", "activity": "well_drilling"}  # a code typed in the form
+    for project in (CHEMICAL, {}, typed):
         _describe_in_form(page, project)
         for cat in wanted:
             for _, r in places[places["category"] == cat].iterrows():
@@ -257,7 +364,10 @@ def test_clicks_show_what_query_point_gives(page, pack, places):
                     "zone_classes": json.loads(box.get_attribute("data-zone-classes")),
                     "governing": sorted(json.loads(box.get_attribute("data-governing"))),
                     "verdict": verdict,
+                    "subject_verdicts": json.loads(box.get_attribute("data-subject-verdicts")),
                 }
+                planning, central = json.loads(box.get_attribute("data-membership"))
+                got["planning_membership"], got["central_membership"] = planning, central
                 full = _expected(pack, lon, lat, project, DATE)
                 want = {k: full[k] for k in got}
                 assert got == want, f"click at {cat} ({lon:.6f}, {lat:.6f}) {project}: {_diff(want, got)}"
@@ -272,7 +382,13 @@ def test_clicks_show_what_query_point_gives(page, pack, places):
                     assert adcode in text
                 if want["near_line"]:
                     assert box.locator(".zm-caution").count() >= 1
+                if central == vocab.UNCERTAIN:  # said in words, with the attribute that settles it
+                    assert box.locator(".zm-membership").count() == 1
+                    assert vocab.label(vocab.MEMBERSHIP_LABELS[vocab.UNCERTAIN]) in text
+                for s_ in vocab.SUBJECTS:
+                    if verdict:
+                        assert vocab.label(vocab.SUBJECT_LABELS[s_]) in text
                 clicked.append(cat)
                 break
-    assert len(clicked) >= 10, clicked
+    assert len(clicked) >= 15 and "zezhou_band" in clicked, clicked
     assert page.attempted == [] and page.errors == []

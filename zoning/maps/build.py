@@ -16,7 +16,7 @@ from zoning.core.errors import ZoningError
 from zoning.core.layers import read_layer
 from zoning.maps.geometry import COORD_DECIMALS, feature_collection, scalar, to_display
 from zoning.maps.page import FIELD_LABELS, Lang, add_group, app_of, field_labels, keep_controls_last, set_assets, t
-from zoning.maps.payload import attributes_payload, rules_payload
+from zoning.maps.payload import attributes_payload, industries_payload, rules_payload
 from zoning.maps.sites import add_sites
 
 if TYPE_CHECKING:
@@ -169,6 +169,10 @@ def _layer_meta(spec: LayerSpec, lang: Lang) -> dict[str, Any]:
         "honesty": _honesty(spec.accuracy, lang),
         "source": " · ".join(source_bits),
         "positional_m": spec.positional_accuracy_m,
+        # what the accuracy means, in words (an official but generalised source says so)
+        "acc_text": vocab.layer_accuracy_label(spec.accuracy, lang, spec.positional_accuracy_m),
+        "valid_from": spec.valid_from.isoformat() if spec.valid_from else None,
+        "valid_to": spec.valid_to.isoformat() if spec.valid_to else None,
     }
 
 
@@ -427,6 +431,7 @@ def build_map(
     app.config["today"] = today.isoformat()
     app.config["rules"] = rules_payload(rules, lang)
     app.config["attributes"] = attributes_payload(rules, lang)
+    app.config["industries"] = industries_payload(lang)
     shown_kinds = {s.kind for s in specs}
     app.config["missing_kinds"] = [k for k in _ANSWER_KINDS
                                    if pack.by_kind(k) and k not in shown_kinds]

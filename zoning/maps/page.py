@@ -100,6 +100,25 @@ UI: dict[str, tuple[str, str]] = {
     "no": ("否", "no"),
     "accuracy_warning": ("分区图层为非官方数据，结论仅供参考", "the zone layers are not official outlines: "
                          "the verdict is illustrative only"),
+    # {cls}: a class name from the vocabulary; {attr}: the label of its membership attribute
+    "membership_uncertain": ("{cls}为示意范围，此点是否属于{cls}待确认：适用于{cls}的条款按“可能适用”评价"
+                             "（在项目描述中填写“{attr}”即可确定）",
+                             "{cls} is an indicative outline and whether this point lies in it is uncertain: "
+                             "its rules are evaluated as possibly applying (settle it with \u201c{attr}\u201d "
+                             "in the project description)"),
+    "possibly": ("可能适用", "possibly applying"),
+    "by_subject": ("分项结论", "By subject"),
+    "quota_plan": ("{year}年度{area}国有建设用地供应计划（{doc}），合计 {total} 公顷",
+                   "{year} state construction-land supply plan of {area} ({doc}), total {total} ha"),
+    "quota_expired": ("已过期（{to}），数字仅供参考", "expired on {to}: figures kept for reference"),
+    "quota_not_yet": ("尚未生效（{from}）", "not yet in force ({from})"),
+    "quota_if": ("若此点属于{cls}：", "if the point lies in {cls}: "),
+    "quota_none": ("无公布的供应计划覆盖此点", "no published land-supply quota covers this point"),
+    "basis": ("结论所依据的图层", "Layers the answer rests on"),
+    "bad_value": ("无法识别，按未知处理", "not recognised, taken as unknown"),
+    "industry_hint": ("GB/T 4754-2017 代码或名称，或行业词，如 2710、化工", "a GB/T 4754-2017 code or name, or a word, e.g. 2710"),
+    "industry_read": ("识别为", "read as"),
+    "industry_possible": ("可能属于", "possibly"),
 }
 
 
@@ -211,6 +230,7 @@ def _make_app_class():
                 "today": None,
                 "rules": [],
                 "attributes": [],
+                "industries": {},
                 "missing_kinds": [],
                 "layers": [],
                 "legend_notes": [],

@@ -509,13 +509,10 @@ var ZoningMap = (function () {
 
   /* zoning.core.verdicts.governing_classes: planning extents all apply; of the zone kinds (in
    * the vocabulary's order: protection before control) only the first one present governs,
-   * with its highest-ranked class (the strictest protection class; the highest control level). */
+   * with its highest-ranked class (the strictest protection class; the highest control level).
+   * For display: the rules of every class the place lies in are evaluated. */
   function governingClasses(vocab, hits) {
-    var seen = {}, uniq = [];
-    hits.forEach(function (h) {
-      var key = h[0] + "\u0000" + h[1];
-      if (!seen[key]) { seen[key] = true; uniq.push([h[0], h[1]]); }
-    });
+    var uniq = uniquePairs(hits);
     var out = uniq.filter(function (h) { return vocab.zone_kinds.indexOf(h[0]) < 0; });
     for (var k = 0; k < vocab.zone_kinds.length; k++) {
       var kind = vocab.zone_kinds[k], best = null;
@@ -529,13 +526,82 @@ var ZoningMap = (function () {
     return out;
   }
 
-  /* zoning.core.verdicts.applicable_rules: rules of the governing zones, then city-wide rules */
-  function applicableRules(rules, governing) {
+  function uniquePairs(pairs) {
+    var seen = {}, out = [];
+    pairs.forEach(function (h) {
+      var key = h[0] + "\u0000" + h[1];
+      if (!seen[key]) { seen[key] = true; out.push([h[0], h[1]]); }
+    });
+    return out;
+  }
+
+  function hasPair(pairs, p) { return pairs.some(function (q) { return q[0] === p[0] && q[1] === p[1]; }); }
+
+  /* zoning.core.answer._memberships: yes / no / uncertain for the two planning extents. With an
+   * indicative extents layer, within its positional accuracy of the drawn edge of the planning
+   * area its membership is uncertain; the drawn central area is a lower bound, so a point
+   * possibly in the planning area but outside the drawn central area may lie in it. */
+  function memberships(cfg, hits, located, lng, lat) {
+    var M = cfg.codes.membership, ext = cfg.extent_classes, E = cfg.extent_kind;
+    var inP = hasPair(hits, [E, ext.planning]), inC = hasPair(hits, [E, ext.central]);
+    var out = { planning: inP ? M.yes : M.no, central: inC ? M.yes : M.no };
+    var layers = layersOfKind(cfg, E);
+    if (!layers.length || layers[0].accuracy === cfg.codes.official || !located) { return out; }
+    var tol = Number(layers[0].positional_m) || 0;
+    if (!inC && tol > 0) {
+      var d = Infinity;
+      layers.forEach(function (l) {
+        l.data.features.forEach(function (f) {
+          if (String(f.properties[l.class_field]) === ext.planning) { d = Math.min(d, boundaryDistance(f.geometry, lng, lat)); }
+        });
+      });
+      if (d <= tol) { out.planning = M.uncertain; }
+    }
+    if (out.planning !== M.no && !inC) { out.central = M.uncertain; }
+    return out;
+  }
+
+  /* zoning.core.answer._class_keys: every zone class the point lies in and the extents by
+   * membership (certain), and the extents it may lie in (uncertain), in the vocabulary's order */
+  function classKeys(cfg, hits, member) {
+    var M = cfg.codes.membership, ext = cfg.extent_classes, E = cfg.extent_kind;
+    var byClass = { certain: [], uncertain: [] };
+    var zones = uniquePairs(hits.filter(function (h) { return cfg.vocab.zone_kinds.indexOf(h[0]) >= 0; }));
+    Object.keys(cfg.vocab.classes).forEach(function (cls) {
+      var kind = cfg.vocab.classes[cls].kind;
+      if (kind === E) {
+        var m = cls === ext.planning ? member.planning : cls === ext.central ? member.central : M.no;
+        if (m === M.yes) { byClass.certain.push([kind, cls]); }
+        else if (m === M.uncertain) { byClass.uncertain.push([kind, cls]); }
+      } else if (hasPair(zones, [kind, cls])) { byClass.certain.push([kind, cls]); }
+    });
+    return byClass;
+  }
+
+  /* zoning.core.verdicts._strictest_first: protection (strictest first), control (highest
+   * first), then the rest in their order */
+  function strictestFirst(vocab, classes) {
+    var order = {};
+    vocab.zone_kinds.forEach(function (k, i) { order[k] = i; });
+    var rest = vocab.zone_kinds.length;
+    return uniquePairs(classes).map(function (c, i) { return [c, i]; }).sort(function (a, b) {
+      var oa = order[a[0][0]] === undefined ? rest : order[a[0][0]], ob = order[b[0][0]] === undefined ? rest : order[b[0][0]];
+      if (oa !== ob) { return oa - ob; }
+      var ra = oa < rest && vocab.classes[a[0][1]] ? vocab.classes[a[0][1]].rank : 0;
+      var rb = ob < rest && vocab.classes[b[0][1]] ? vocab.classes[b[0][1]].rank : 0;
+      return ra !== rb ? rb - ra : a[1] - b[1];
+    }).map(function (x) { return x[0]; });
+  }
+
+  /* zoning.core.verdicts.applicable_rules: the rules of every class (each rule once, with the
+   * strictest of its classes there), then the city-wide rules */
+  function applicableRules(vocab, rules, classes) {
+    var ordered = strictestFirst(vocab, classes);
     var out = [], city = [];
     rules.forEach(function (rule) {
       if (!rule.applies_to.length) { city.push({ rule: rule, kind: null, cls: null }); return; }
-      for (var i = 0; i < governing.length; i++) {
-        var g = governing[i];
+      for (var i = 0; i < ordered.length; i++) {
+        var g = ordered[i];
         var hit = rule.applies_to.some(function (s) { return s.kind === g[0] && s.classes.indexOf(g[1]) >= 0; });
         if (hit) { out.push({ rule: rule, kind: g[0], cls: g[1] }); break; }
       }
@@ -543,11 +609,104 @@ var ZoningMap = (function () {
     return out.concat(city);
   }
 
+  /* zoning.core.verdicts._possibly: a rule that binds only if the place lies in cls, which it may */
+  function possibly(cfg, v, cls) {
+    var S = cfg.codes.status;
+    var attr = cfg.vocab.membership_attributes[cls] || cls;
+    if (v.status === S.not_applicable || v.status === S.not_in_force || v.status === S.information) { return v; }
+    var missing = v.missing.slice();
+    if (missing.indexOf(attr) < 0) { missing.push(attr); }
+    return { status: S.unknown, missing: missing, possibly: true };
+  }
+
+  /* zoning.core.verdicts.evaluate_place: every applicable rule evaluated; the rules of a class the
+   * place may lie in are possibly applying; the project's statement of membership settles it */
+  function evaluatePlace(cfg, classes, proj, day) {
+    var attrs = cfg.vocab.membership_attributes;
+    function stated(cls) { return proj && attrs[cls] ? proj[attrs[cls]] : undefined; }
+    var certain = uniquePairs(classes.certain).filter(function (c) { return stated(c[1]) !== false; });
+    var maybe = [];
+    uniquePairs(classes.uncertain).forEach(function (c) {
+      if (hasPair(certain, c)) { return; }
+      var s = stated(c[1]);
+      if (s === true) { certain.push(c); } else if (s === undefined || s === null) { maybe.push(c); }
+    });
+    var seen = {};
+    var out = applicableRules(cfg.vocab, cfg.rules, certain).map(function (a) {
+      seen[a.rule.id] = true;
+      var v = evaluateRule(cfg, a.rule, proj, day);
+      return { rule: a.rule, kind: a.kind, cls: a.cls, status: v.status, missing: v.missing, possibly: false };
+    });
+    applicableRules(cfg.vocab, cfg.rules, maybe).forEach(function (a) {
+      if (seen[a.rule.id] || a.kind === null) { return; }
+      seen[a.rule.id] = true;
+      var v = possibly(cfg, evaluateRule(cfg, a.rule, proj, day), a.cls);
+      out.push({ rule: a.rule, kind: a.kind, cls: a.cls, status: v.status, missing: v.missing, possibly: !!v.possibly });
+    });
+    return out;
+  }
+
   var TRUE_WORDS = ["true", "yes", "y", "1", "t"], FALSE_WORDS = ["false", "no", "n", "0", "f"];
 
-  /* a project description with its values normalised (a light zoning.core.rules.validate_project);
-   * null for no project (the rules as they stand, and no verdict) */
-  function normaliseProject(cfg, project) {
+  function normText(v) {
+    var s = String(v);
+    if (s.normalize) { s = s.normalize("NFKC"); }
+    return s.replace(/\s+/g, " ").trim();
+  }
+
+  /* The groups an industry belongs to, as zoning.core.rules.validate_project gives them: from the
+   * table the configuration carries (cfg.industries, precomputed in Python). A GB/T 4754-2017
+   * code at any level (also with its section letter, or with its name), a standard name, or a group
+   * word; a code more specific than the table takes its nearest listed ancestor. null when the
+   * value is none of these. */
+  function resolveIndustry(cfg, value) {
+    var T = cfg.industries || {}, codes = T.codes || {}, words = T.words || {};
+    if (!T._names) {
+      T._names = {};
+      Object.keys(codes).forEach(function (c) {
+        var n = codes[c][1], prev = T._names[n];
+        if (prev === undefined || c.length > prev.length) { T._names[n] = c; }
+      });
+    }
+    function fromCode(code) {
+      if (codes[code]) { return code; }
+      for (var n = code.length - 1; n > 1; n--) { if (codes[code.slice(0, n)]) { return code.slice(0, n); } }
+      return null;
+    }
+    function groupsOf(code) { return code === null ? null : T.groups[codes[code][0]].slice(); }
+    var v = normText(value), up = v.toUpperCase();
+    if (!v) { return null; }
+    if (/^(?:[A-T]|\d{2,4})$/.test(up)) { return groupsOf(fromCode(up)); }
+    var m = /^([A-T])\s*(\d{2,4})$/.exec(up);
+    if (m) {
+      var code = fromCode(m[2]);
+      if (code === null || (T.sections && T.sections[code.slice(0, 2)] !== m[1])) { return null; }
+      return groupsOf(code);
+    }
+    if (T._names[v] !== undefined) { return groupsOf(T._names[v]); }
+    if (words[v.toLowerCase()] !== undefined) { return T.groups[words[v.toLowerCase()]].slice(); }
+    m = /^(?:[A-T]\s*)?(\d{2,4}|[A-T])(?=[^\dA-Za-z])[\s:：、.．-]*(.+)$/.exec(v);
+    var pair = m ? [m[1], m[2].trim()] : null;
+    if (!m) {
+      var m2 = /^(.+?)\s*[（(]\s*(?:[A-T]\s*)?(\d{2,4}|[A-T])\s*[）)]$/.exec(v);
+      if (m2) { pair = [m2[2], m2[1].trim()]; }
+    }
+    if (pair && pair[1]) {
+      var c2 = fromCode(pair[0].toUpperCase());
+      if (c2 === null) { return null; }
+      var exact = c2 === pair[0].toUpperCase();
+      if (exact && codes[c2][1] !== pair[1]) { return null; }
+      var named = T._names[pair[1]];
+      if (!exact && named !== undefined && !(c2.indexOf(named) === 0 || (T.sections || {})[c2.slice(0, 2)] === named)) { return null; }
+      return groupsOf(c2);
+    }
+    return null;
+  }
+
+  /* a project description with its values normalised (zoning.core.rules.validate_project);
+   * null for no project (the rules as they stand, and no verdict). A value that cannot be
+   * read is left out (unknown) and named in errors. */
+  function normaliseProject(cfg, project, errors) {
     if (project === null || project === undefined) { return null; }
     var specs = {};
     cfg.attributes.forEach(function (a) { specs[a.name] = a; });
@@ -555,31 +714,46 @@ var ZoningMap = (function () {
     Object.keys(project).forEach(function (name) {
       var v = project[name];
       if (v === null || v === undefined || (typeof v === "string" && !v.trim())) { return; }
-      var spec = specs[name];
+      var spec = specs[name], bad = false;
       if (spec && spec.type === "bool" && typeof v !== "boolean") {
         var w = String(v).trim().toLowerCase();
         if (TRUE_WORDS.indexOf(w) >= 0 || w === cfg.ui.yes) { v = true; }
         else if (FALSE_WORDS.indexOf(w) >= 0 || w === cfg.ui.no) { v = false; }
-        else { throw new Error("project attribute " + name + ": value " + v + " is not true/false"); }
+        else { bad = true; }
       } else if (spec && spec.type === "number" && typeof v !== "number") {
         var n = parseFloat(String(v).replace(/[,，]/g, ""));
-        if (!isFinite(n)) { throw new Error("project attribute " + name + ": value " + v + " is not a number"); }
-        v = n;
+        if (isFinite(n)) { v = n; } else { bad = true; }
+      } else if (spec && spec.free_text) {
+        var groups = Array.isArray(v) ? v.slice() : resolveIndustry(cfg, v);
+        if (groups === null) { bad = true; } else {
+          v = groups.filter(function (g, i) { return groups.indexOf(g) === i; }).sort();
+        }
       } else if (spec && spec.type === "enum") {
         var s = String(v).trim(), found = null;
-        spec.values.forEach(function (pair) { if (s === pair[0] || s.toLowerCase() === pair[0] || s === pair[1]) { found = pair[0]; } });
-        if (found === null) { throw new Error("project attribute " + name + ": value " + v + " is not allowed"); }
-        v = found;
+        spec.values.forEach(function (pair) { if (s === pair[0] || s.toLowerCase() === pair[0]) { found = pair[0]; } });
+        if (found === null && spec.accept && Object.prototype.hasOwnProperty.call(spec.accept, s)) { found = spec.accept[s]; }
+        if (found === null) { bad = true; } else { v = found; }
       }
+      if (bad) { if (errors) { errors.push([name, String(project[name])]); } return; }
       out[name] = v;
     });
     return out;
   }
 
-  /* zoning.core.rules._eval_pred: null when the project does not give the attribute */
-  function evalPred(p, project) {
+  /* zoning.core.rules._eval_pred: null when the project does not give the attribute; a value in
+   * several groups (an industry) matches when a certain group does, and is unknown when only a
+   * possible one (marked cfg.codes.possible) does */
+  function evalPred(C, p, project) {
     if (!Object.prototype.hasOwnProperty.call(project, p.attr)) { return null; }
     var v = project[p.attr];
+    if (Array.isArray(v)) {
+      var P = C.possible;
+      var listed = (p.op === "in" || p.op === "not_in") ? p.value : [p.value];
+      var hit = v.some(function (x) { return x.indexOf(P) !== 0 && listed.indexOf(x) >= 0; });
+      var maybe = v.some(function (x) { return x.indexOf(P) === 0 && listed.indexOf(x.slice(P.length)) >= 0; });
+      if (p.op === "eq" || p.op === "in") { return hit ? true : (maybe ? null : false); }
+      return hit ? false : (maybe ? null : true);
+    }
     switch (p.op) {
       case "eq": return v === p.value;
       case "ne": return v !== p.value;
@@ -594,17 +768,17 @@ var ZoningMap = (function () {
   }
 
   /* zoning.core.rules._eval_all: three-valued AND -> {result: true|false|null, missing, false} */
-  function evalAll(conds, project) {
+  function evalAll(C, conds, project) {
     var missing = [], falses = [];
     conds.forEach(function (c) {
       if (c.any_of) {
-        var groups = c.any_of.map(function (g) { return evalAll(g, project); });
+        var groups = c.any_of.map(function (g) { return evalAll(C, g, project); });
         if (groups.some(function (g) { return g.result === true; })) { return; }
         if (groups.every(function (g) { return g.result === false; })) { falses.push("any_of"); return; }
         groups.forEach(function (g) { if (g.result === null) { missing = missing.concat(g.missing); } });
         return;
       }
-      var r = evalPred(c, project);
+      var r = evalPred(C, c, project);
       if (r === null) { missing.push(c.attr); } else if (r === false) { falses.push(c.attr); }
     });
     missing = missing.filter(function (m, i) { return missing.indexOf(m) === i; });
@@ -612,27 +786,37 @@ var ZoningMap = (function () {
     return { result: missing.length ? null : true, missing: missing, falses: falses };
   }
 
-  /* zoning.core.rules.evaluate_rule -> {status, missing} (codes: cfg.codes) */
-  function evaluateRule(C, rule, project, day) {
+  /* zoning.core.rules.evaluate_rule -> {status, missing}: an exception that holds gives its
+   * effect; one that may hold (its attributes unknown) and would change the effect leaves the
+   * rule unknown (the proviso waits on them); one that would not keeps the effect */
+  function evaluateRule(cfg, rule, project, day) {
+    var C = cfg.codes;
     if (!inForce(rule, day)) { return { status: C.status.not_in_force, missing: [] }; }
     if (project === null) { return { status: rule.effect, missing: [] }; }
-    var res = evalAll(rule.conditions, project);
+    var res = evalAll(C, rule.conditions, project);
     if (res.result === false) { return { status: C.status.not_applicable, missing: [] }; }
     if (res.result === null) { return { status: C.status.unknown, missing: res.missing }; }
-    var maybe = [];
+    var maybe = [], changes = false;
     for (var i = 0; i < rule.exceptions.length; i++) {
-      var x = evalAll(rule.exceptions[i].conditions, project);
+      var x = evalAll(C, rule.exceptions[i].conditions, project);
       if (x.result === true) { return { status: rule.exceptions[i].effect, missing: [], exception: i }; }
-      if (x.result === null) { maybe = maybe.concat(x.missing); }
+      if (x.result === null) {
+        maybe = maybe.concat(x.missing);
+        if (rule.exceptions[i].effect !== rule.effect) { changes = true; }
+      }
     }
     maybe = maybe.filter(function (m, k) { return maybe.indexOf(m) === k; });
+    if (maybe.length && changes) { return { status: C.status.unknown, missing: maybe }; }
     return { status: rule.effect, missing: maybe };
   }
 
-  /* zoning.core.verdicts.overall_verdict over [{rule, status, missing}] -> [verdict, producing] */
-  function overallVerdict(C, evaluated) {
+  /* zoning.core.verdicts.overall_verdict over [{rule, status, missing}] -> [verdict, producing],
+   * of one subject or (subject null) of all */
+  function overallVerdict(C, evaluated, subject) {
     var V = C.verdict, S = C.status, E = C.effect;
-    var counted = evaluated.filter(function (e) { return e.rule.addressee === C.to_project; });
+    var counted = evaluated.filter(function (e) {
+      return e.rule.addressee === C.to_project && (!subject || e.rule.subject === subject);
+    });
     function withStatus(statuses, effects) {
       return counted.filter(function (e) {
         return statuses.indexOf(e.status) >= 0 && (!effects || effects.indexOf(e.rule.effect) >= 0);
@@ -649,32 +833,54 @@ var ZoningMap = (function () {
     return [V.clear, []];
   }
 
+  /* zoning.query._quota_answer: the land-supply plan that covers the point on the date — or
+   * that did (expired), or may (the point may lie in its area) */
+  function quotaAt(cfg, lng, lat, located, member, day) {
+    var layer = layersOfKind(cfg, cfg.quota_kind)[0];
+    if (!layer) { return null; }
+    var f = located ? featuresAt(layer, lng, lat)[0] : undefined;
+    var covered = !!f;
+    var maybe = !covered && located && member.central === cfg.codes.membership.uncertain;
+    var vf = layer.valid_from, vt = layer.valid_to;
+    var inForceNow = (!vf || vf <= day) && (!vt || day <= vt);
+    if (!covered && !maybe) { return { applies: false, possibly: false, in_force: inForceNow, layer: layer, props: null }; }
+    var props = f ? f.properties : (layer.data.features[0] || {}).properties || {};
+    return { applies: covered && inForceNow, possibly: maybe, in_force: inForceNow, layer: layer, props: props,
+             expired: !!(vt && day > vt), not_yet: !!(vf && day < vf) };
+  }
+
   /* everything the panel shows and ZoningMap.query returns, for one point */
   function answerAt(cfg, lng, lat, project, day) {
     var county = countyAt(cfg, lng, lat);
     var hits = zoneHits(cfg, lng, lat);
     var governing = governingClasses(cfg.vocab, hits);
     var inside = county.adcode !== null;
-    var proj = normaliseProject(cfg, project);
-    var evaluated = inside ? applicableRules(cfg.rules, governing).map(function (a) {
-      var v = evaluateRule(cfg.codes, a.rule, proj, day);
-      return { rule: a.rule, kind: a.kind, cls: a.cls, status: v.status, missing: v.missing };
-    }) : [];
-    var verdict = null, producing = [];
-    if (proj !== null && inside && !cfg.missing_kinds.length) {
-      var ov = overallVerdict(cfg.codes, evaluated);
+    var errors = [];
+    var proj = normaliseProject(cfg, project, errors);
+    var member = memberships(cfg, hits, inside, lng, lat);
+    var classes = classKeys(cfg, hits, member);
+    var evaluated = inside ? evaluatePlace(cfg, classes, proj, day) : [];
+    var verdict = null, producing = [], subjects = {};
+    var judged = proj !== null && inside && !cfg.missing_kinds.length;
+    if (judged) {
+      var ov = overallVerdict(cfg.codes, evaluated, null);
       verdict = ov[0]; producing = ov[1];
     }
+    Object.keys(cfg.vocab.subjects).forEach(function (s) {
+      subjects[s] = judged ? overallVerdict(cfg.codes, evaluated, s)[0] : null;
+    });
     var toConfirm = [];
     producing.forEach(function (e) { e.missing.forEach(function (m) { if (toConfirm.indexOf(m) < 0) { toConfirm.push(m); } }); });
     var ext = cfg.extent_classes;
     return {
-      lng: lng, lat: lat, date: day, project: proj,
+      lng: lng, lat: lat, date: day, project: proj, errors: errors,
       county: county, hits: hits, governing: governing, evaluated: evaluated,
-      in_planning_area: hits.some(function (h) { return h[0] === cfg.extent_kind && h[1] === ext.planning; }),
-      in_central_area: hits.some(function (h) { return h[0] === cfg.extent_kind && h[1] === ext.central; }),
+      classes: classes, membership: member,
+      in_planning_area: hasPair(hits, [cfg.extent_kind, ext.planning]),
+      in_central_area: hasPair(hits, [cfg.extent_kind, ext.central]),
       zones: hits.filter(function (h) { return cfg.vocab.zone_kinds.indexOf(h[0]) >= 0; }),
-      verdict: verdict, producing: producing, to_confirm: toConfirm
+      quota: quotaAt(cfg, lng, lat, inside, member, day),
+      verdict: verdict, producing: producing, to_confirm: toConfirm, subject_verdicts: subjects
     };
   }
 
@@ -687,12 +893,20 @@ var ZoningMap = (function () {
       neighbour_adcode: a.county.neighbour ? a.county.neighbour.adcode : null,
       in_planning_area: a.in_planning_area,
       in_central_area: a.in_central_area,
+      planning_membership: a.membership.planning,
+      central_membership: a.membership.central,
+      classes: a.classes.certain.map(function (c) { return c[1]; }),
+      uncertain: a.classes.uncertain.map(function (c) { return c[1]; }),
       zone_classes: a.zones.map(function (h) { return h[1]; }).sort(),
       governing: a.governing.map(function (g) { return [g[0], g[1]]; }),
       verdict: a.verdict,
+      subject_verdicts: a.subject_verdicts,
       verdict_rules: a.producing.map(function (e) { return e.rule.id; }),
       to_confirm: a.to_confirm.slice(),
-      rules: a.evaluated.map(function (e) { return [e.rule.id, e.status]; })
+      rules: a.evaluated.map(function (e) { return [e.rule.id, e.status]; }),
+      quota: a.quota ? { applies: a.quota.applies, possibly: a.quota.possibly, in_force: a.quota.in_force } : null,
+      project: a.project,
+      errors: a.errors.slice()
     };
   }
 
@@ -711,6 +925,39 @@ var ZoningMap = (function () {
 
   function cfg_colon(head) { return /[\u3000-\u9fff]$/.test(head) ? "：" : ": "; }
 
+  /* the land-supply plan at the point: its figures, and whether it is in force on the date */
+  function quotaLine(cfg, q) {
+    var text;
+    if (!q.props) { text = cfg.ui.quota_none; } else {
+      var p = q.props;
+      text = (q.possibly ? fill(cfg.ui.quota_if, { cls: cfg.extent_classes.central }) : "") +
+        fill(cfg.ui.quota_plan, { year: p.year, area: p.area_name, doc: p.document, total: p.total_ha });
+      if (q.expired) { text += (cfg.lang === "zh" ? "\uff1a" : ": ") + fill(cfg.ui.quota_expired, { to: q.layer.valid_to }); }
+      else if (q.not_yet) { text += (cfg.lang === "zh" ? "\uff1a" : ": ") + fill(cfg.ui.quota_not_yet, { from: q.layer.valid_from }); }
+    }
+    var d = line("zm-a-quota" + (q.props && !q.in_force ? " zm-expired" : ""), cfg.vocab.kinds[cfg.quota_kind], text);
+    d.setAttribute("data-in-force", String(q.in_force));
+    return d;
+  }
+
+  /* the layers the answer rests on, each with what its accuracy means (vocab.layer_accuracy_label) */
+  function basisNodes(cfg) {
+    var kinds = [cfg.county_kind, cfg.extent_kind, cfg.quota_kind].concat(cfg.vocab.zone_kinds);
+    var d = el("details", "zm-basis");
+    d.appendChild(el("summary", null, cfg.ui.basis));
+    var ul = el("ul");
+    var seen = {};
+    cfg.layers.forEach(function (l) {
+      if (kinds.indexOf(l.kind) < 0 || seen[l.name]) { return; }
+      seen[l.name] = true;
+      var li = el("li");
+      add(li, el("span", null, (cfg.vocab.kinds[l.kind] || l.kind) + " \u00b7 " + l.name + ": "), el("span", "zm-acc zm-acc-" + l.accuracy, l.acc_text));
+      ul.appendChild(li);
+    });
+    d.appendChild(ul);
+    return d;
+  }
+
   function answerNodes(cfg, a) {
     var box = el("section", "zm-answer");
     var plain = plainAnswer(a);
@@ -719,6 +966,8 @@ var ZoningMap = (function () {
     box.setAttribute("data-verdict", plain.verdict === null ? "" : plain.verdict);
     box.setAttribute("data-governing", JSON.stringify(plain.governing));
     box.setAttribute("data-zone-classes", JSON.stringify(plain.zone_classes));
+    box.setAttribute("data-membership", JSON.stringify([plain.planning_membership, plain.central_membership]));
+    box.setAttribute("data-subject-verdicts", JSON.stringify(plain.subject_verdicts));
     box.setAttribute("data-lat", String(a.lat));
     box.setAttribute("data-lng", String(a.lng));
     box.appendChild(el("div", "zm-q-head", cfg.ui.answer + " · " + cfg.ui.date + " " + a.date));
@@ -734,13 +983,18 @@ var ZoningMap = (function () {
       if (c.neighbour) { msg += (cfg.lang === "zh" ? "；" : "; ") + cfg.ui.may_be_in + " " + c.neighbour.name + " (" + c.neighbour.adcode + ")"; }
       box.appendChild(el("div", "zm-caution", msg));
     }
-    // planning extents
-    var ext = cfg.extent_classes;
-    var extText = [ext.planning, ext.central].map(function (cls, k) {
-      var yes = k === 0 ? a.in_planning_area : a.in_central_area;
-      return cfg.vocab.classes[cls].label + " " + (yes ? cfg.ui.inside : cfg.ui.outside);
-    }).join(cfg.lang === "zh" ? "；" : "; ");
-    box.appendChild(line("zm-a-extents", cfg.vocab.kinds[cfg.extent_kind], extText));
+    // planning extents: yes / no / uncertain (an indicative outline), and the land-supply plan
+    var ext = cfg.extent_classes, semi = cfg.lang === "zh" ? "\uff1b" : "; ";
+    var members = [[ext.planning, a.membership.planning], [ext.central, a.membership.central]];
+    box.appendChild(line("zm-a-extents", cfg.vocab.kinds[cfg.extent_kind], members.map(function (m) {
+      return cfg.vocab.classes[m[0]].label + " " + (cfg.vocab.membership[m[1]] || m[1]);
+    }).join(semi)));
+    members.forEach(function (m) {
+      var attr = cfg.vocab.membership_attributes[m[0]];
+      if (m[1] !== cfg.codes.membership.uncertain || (a.project && a.project[attr] !== undefined)) { return; }
+      box.appendChild(el("div", "zm-caution zm-membership", fill(cfg.ui.membership_uncertain, { cls: m[0], attr: attrLabel(cfg, attr) })));
+    });
+    if (a.quota) { box.appendChild(quotaLine(cfg, a.quota)); }
     // zones
     var zones = a.zones.map(function (h) {
       var p = h[3].properties;
@@ -766,6 +1020,17 @@ var ZoningMap = (function () {
       badge.style.backgroundColor = cfg.vocab.verdict_colours[a.verdict] || "#777777";
       add(v, el("span", "zm-a-head", cfg.ui.verdict + cfg_colon(cfg.ui.verdict)), badge);
       box.appendChild(v);
+      var subj = el("div", "zm-subjects");
+      subj.appendChild(el("span", "zm-a-head", cfg.ui.by_subject + cfg_colon(cfg.ui.by_subject)));
+      Object.keys(cfg.vocab.subjects).forEach(function (sj) {
+        var sv = a.subject_verdicts[sj];
+        var chip = el("span", "zm-subject", cfg.vocab.subjects[sj] + " " + (cfg.vocab.verdict_labels[sv] || sv));
+        chip.style.borderColor = cfg.vocab.verdict_colours[sv] || "#777777";
+        chip.setAttribute("data-subject", sj);
+        chip.setAttribute("data-verdict", sv);
+        subj.appendChild(chip);
+      });
+      box.appendChild(subj);
       if (a.producing.length) {
         box.appendChild(el("div", "zm-a-head", cfg.ui.by_articles));
         var ul = el("ul", "zm-rules zm-producing");
@@ -787,6 +1052,10 @@ var ZoningMap = (function () {
         box.appendChild(el("div", "zm-honesty", cfg.vocab.accuracy[worst] + " — " + cfg.ui.accuracy_warning));
       }
     }
+    a.errors.forEach(function (e) {
+      box.appendChild(el("div", "zm-caution zm-bad-value", attrLabel(cfg, e[0]) + " \u201c" + e[1] + "\u201d: " + cfg.ui.bad_value));
+    });
+    box.appendChild(basisNodes(cfg));
     // every applicable rule with its status
     if (a.evaluated.length) {
       var d = el("details", "zm-rule-status");
@@ -794,13 +1063,56 @@ var ZoningMap = (function () {
       var all = el("ul", "zm-rules");
       a.evaluated.forEach(function (e) {
         var li = ruleItem(cfg, e.rule.id, e.status, a.date);
-        li.insertBefore(el("span", "zm-muted", (e.cls ? (cfg.vocab.classes[e.cls] || {}).label || e.cls : cfg.ui.city_wide) + " · "), li.firstChild);
+        var where = (e.cls ? (cfg.vocab.classes[e.cls] || {}).label || e.cls : cfg.ui.city_wide) + (e.possibly ? ", " + cfg.ui.possibly : "");
+        li.insertBefore(el("span", "zm-muted", where + " · "), li.firstChild);
+        if (e.possibly) { li.classList.add("zm-possibly"); }
         all.appendChild(li);
       });
       d.appendChild(all);
       box.appendChild(d);
     }
     return box;
+  }
+
+  /* the industry: typed as a GB/T 4754-2017 code or name or a word, with a list to pick from, and
+   * what it is read as (the groups, certain and possible) shown under it */
+  function industryInput(cfg, a) {
+    var T = cfg.industries || {};
+    var input = el("input");
+    input.type = "text";
+    input.className = "zm-industry";
+    input.placeholder = cfg.ui.industry_hint;
+    var list = el("datalist");
+    list.id = "zm-industries-" + api.configs.length;
+    Object.keys(T.codes || {}).sort().forEach(function (code) {
+      var opt = el("option", null, code + " " + T.codes[code][1]);
+      opt.value = code;
+      list.appendChild(opt);
+    });
+    (T.suggest || []).forEach(function (w) { var opt = el("option"); opt.value = w; list.appendChild(opt); });
+    input.setAttribute("list", list.id);
+    var labels = {};
+    a.values.forEach(function (v) { labels[v[0]] = v[1]; });
+    var out = el("div", "zm-muted zm-industry-read");
+    var hint = {
+      node: el("div"),
+      update: function () {
+        out.textContent = "";
+        if (!input.value.trim()) { return; }
+        var groups = input._groups && input.value === input._groups.join(",") ? input._groups : resolveIndustry(cfg, input.value);
+        if (groups === null) { out.textContent = cfg.ui.bad_value; return; }
+        var P = cfg.codes.possible;
+        var sure = groups.filter(function (g) { return g.indexOf(P) !== 0; }).map(function (g) { return labels[g] || g; });
+        var maybe = groups.filter(function (g) { return g.indexOf(P) === 0; }).map(function (g) { return labels[g.slice(P.length)] || g; });
+        var text = cfg.ui.industry_read + " " + (sure.join(", ") || "\u2014");
+        if (maybe.length) { text += (cfg.lang === "zh" ? "\uff1b" : "; ") + cfg.ui.industry_possible + " " + maybe.join(", "); }
+        out.textContent = text;
+      }
+    };
+    add(hint.node, list, out);
+    input._hint = hint;
+    input.addEventListener("input", hint.update);
+    return { input: input, hint: hint };
   }
 
   function projectForm(cfg, onChange) {
@@ -827,11 +1139,16 @@ var ZoningMap = (function () {
     row(cfg.ui.date, date);
     cfg.attributes.forEach(function (a) {
       var control;
+      var hint = null;
       if (a.type === "number") {
         control = el("input");
         control.type = "number";
         control.step = "any";
         control.placeholder = a.unit || "";
+      } else if (a.free_text) {
+        control = industryInput(cfg, a);
+        hint = control.hint;
+        control = control.input;
       } else {
         control = el("select");
         var opts = [["", cfg.ui.unknown_value]];
@@ -846,7 +1163,9 @@ var ZoningMap = (function () {
       control.setAttribute("data-attr", a.name);
       control.setAttribute("data-type", a.type);
       control.addEventListener("change", onChange);
-      row(a.label + (a.unit ? " (" + a.unit + ")" : ""), control);
+      var cell = control;
+      if (hint) { cell = el("div"); add(cell, control, hint.node); }
+      row(a.label + (a.unit ? " (" + a.unit + ")" : ""), cell);
     });
     d.appendChild(table);
     L.DomEvent.disableClickPropagation(d);
@@ -857,15 +1176,22 @@ var ZoningMap = (function () {
         table.querySelectorAll("[data-attr]").forEach(function (c) {
           if (c.value === "") { return; }
           var type = c.getAttribute("data-type");
-          p[c.getAttribute("data-attr")] = type === "bool" ? c.value === "true" : type === "number" ? parseFloat(c.value) : c.value;
+          var v = type === "bool" ? c.value === "true" : type === "number" ? parseFloat(c.value) : c.value;
+          if (c._groups && c.value === c._groups.join(",")) { v = c._groups.slice(); }
+          p[c.getAttribute("data-attr")] = v;
         });
         return p;
       },
       date: function () { return date.value || cfg.today; },
       set: function (project, day) {
+        var norm = normaliseProject(cfg, project || {}, []);
         table.querySelectorAll("[data-attr]").forEach(function (c) {
-          var v = project ? project[c.getAttribute("data-attr")] : undefined;
-          c.value = v === undefined || v === null ? "" : String(v);
+          var name = c.getAttribute("data-attr");
+          var raw = project ? project[name] : undefined;
+          var v = c.tagName === "SELECT" && norm[name] !== undefined ? norm[name] : raw;
+          c._groups = Array.isArray(v) ? v.slice() : null;
+          c.value = v === undefined || v === null ? "" : Array.isArray(v) ? v.join(",") : String(v);
+          if (c._hint) { c._hint.update(); }
         });
         if (day) { date.value = day; }
       }
