@@ -19,13 +19,16 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: venv
+	bash scripts/install_report_deps.sh
 	$(VENV)/bin/zoning layers validate layers/jincheng
 	$(VENV)/bin/zoning query 112.8500 35.4900
 	$(VENV)/bin/zoning query 38396465.71 3928409.18 --crs gk3 --lang en
 	$(VENV)/bin/zoning map --offline -o maps/jincheng.html --overwrite
 	$(VENV)/bin/zoning check examples/sites_demo.csv --out out/check --format csv,xlsx,gpkg,html --no-progress
 	$(VENV)/bin/zoning derive layers/jincheng/derive_demo/config.toml --out out/derive --map --overwrite
-	@echo "outputs: maps/jincheng.html, out/check/ (sites_demo_check.csv/.xlsx/.gpkg/.html), out/derive/"
+	# the review report (审查报告) of one example red line, in Word and PDF
+	$(VENV)/bin/zoning check examples/review_site.geojson --out out/review --format csv,docx,pdf --no-progress
+	@echo "outputs: maps/jincheng.html, out/check/ (sites_demo_check.csv/.xlsx/.gpkg/.html), out/derive/, out/review/"
 
 # ruff (rules in pyproject.toml [tool.ruff]) and mypy on the package ([tool.mypy]); `make test` runs it first
 lint: venv
@@ -40,6 +43,7 @@ format: venv
 
 test: venv lint
 	bash scripts/install_chromium.sh
+	bash scripts/install_report_deps.sh
 	bash scripts/install_postgis.sh
 	$(PY) -m pytest -q
 
@@ -50,6 +54,7 @@ bench: venv
 	$(PY) benchmarks/bench_query.py
 	$(PY) benchmarks/bench_check.py
 	$(PY) benchmarks/bench_derive.py
+	$(PY) benchmarks/bench_review.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

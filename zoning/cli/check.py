@@ -22,14 +22,16 @@ _FAIL_ON = {
 
 def _formats_handler(ctx, param, value):
     from zoning.outputs.reports import FORMATS
+    from zoning.outputs.review import REVIEW_FORMATS
 
     if value is None:
         return None
     fmts = [f.strip().lower() for f in value.split(",") if f.strip()]
-    bad = [f for f in fmts if f not in FORMATS]
+    bad = [f for f in fmts if f not in (*FORMATS, *REVIEW_FORMATS)]
     if bad:
         raise click.BadParameter(
-            f"{', '.join(bad)}: expected a comma-separated list of {', '.join(FORMATS)}", ctx=ctx, param=param
+            f"{', '.join(bad)}: expected a comma-separated list of {', '.join((*FORMATS, *REVIEW_FORMATS))}", ctx=ctx,
+            param=param,
         )
     return fmts
 
@@ -130,14 +132,21 @@ def _check_scheduler(address: str) -> None:
     "out_files",
     multiple=True,
     metavar="FILE",
-    help="An output file; its suffix (.csv .xlsx .gpkg .html) chooses the format (repeatable).",
+    help="An output file; its suffix (.csv .xlsx .gpkg .html, or .docx .pdf: one review volume) chooses the format "
+    "(repeatable).",
 )
 @click.option(
     "--format",
     "fmts",
     callback=_formats_handler,
     metavar="LIST",
-    help="Comma-separated formats for --out: csv,xlsx,gpkg,html (default csv,xlsx).",
+    help="Comma-separated formats for --out: csv,xlsx,gpkg,html (default csv,xlsx), and docx,pdf: the review "
+    "report (审查报告) of every site, in DIR/<SITES>_review/.",
+)
+@click.option(
+    "--report-volume",
+    is_flag=True,
+    help="docx/pdf: one document for the whole batch (a summary table first) instead of one per site.",
 )
 @click.option(
     "--fail-on",
@@ -215,6 +224,7 @@ def check(
     out_dir,
     out_files,
     fmts,
+    report_volume,
     fail_on,
     fields,
     attrs,
@@ -293,7 +303,15 @@ def check(
     if engine == "postgis":
         raise UsageError("--engine postgis needs SITES as postgresql://...?table=NAME")
     sites_path = Path(sites)
-    outputs = _outputs(sites_path, out_dir, out_files, fmts)
+    from zoning.outputs.review import review_targets
+
+    review = review_targets(sites_path, out_dir, out_files, fmts, volume=report_volume)
+    if review is not None:  # the review report's formats are written by its own writer
+        from zoning.outputs.review import REVIEW_FORMATS
+
+        out_files = tuple(f for f in out_files if Path(f).suffix.lower().lstrip(".") not in REVIEW_FORMATS)
+        fmts = [f for f in fmts if f not in REVIEW_FORMATS] if fmts else fmts
+    outputs = {} if review is not None and not out_files and not fmts else _outputs(sites_path, out_dir, out_files, fmts)
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
     if show:
@@ -307,6 +325,11 @@ def check(
 
         stem = sites_path.stem if sites_path.is_file() else sites_path.name
         piece_writer = PiecesWriter(pieces_outputs(outputs, stem, pieces_fmts), ctx, lang)
+    reviews = None
+    if review is not None:  # the review reports (zoning.outputs.review), from the same result rows
+        from zoning.outputs.review import ReviewWriter
+
+        reviews = ReviewWriter(ctx, lang=lang, inputs=[sites_path], progress=show, **review)
     try:
         read = dict(
             crs=crs, order=order, fields=fields, layer=layer_name, sheet=sheet, encoding=encoding, chunksize=chunksize
@@ -320,17 +343,25 @@ def check(
                 writer.write(res)
                 if piece_writer is not None:
                     piece_writer.write(res)
+                if reviews is not None:
+                    reviews.write(res)
         else:
             for chunk in iter_sites(sites_path, **read):
                 checked = check_sites(chunk, context=ctx, progress=bar)
                 writer.write(checked)
                 if piece_writer is not None:
                     piece_writer.write(checked)
+                if reviews is not None:
+                    reviews.write(checked)
         written = writer.close()
         if piece_writer is not None:
             written.update({f"pieces {k}": v for k, v in piece_writer.close().items()})
+        if reviews is not None:
+            reviews.close()
     except BaseException:
         writer.abort()
+        if reviews is not None:
+            reviews.abort()
         if piece_writer is not None:
             piece_writer.abort()
         raise
@@ -354,6 +385,10 @@ def check(
         )
     for fmt, path in written.items():
         click.echo(f"  {fmt}: {path}")
+    if reviews is not None:
+        click.echo(f"  {'审查报告' if zh else 'review reports'}: {len(reviews.written)} -> {reviews.where()}")
+        for key, err in reviews.failures:
+            click.echo(f"  {'审查报告未能生成' if zh else 'review report failed'}: {key}: {err}", err=True)
     if getattr(writer, "map_note", None):
         click.echo(f"  html: {writer.map_note}")
     if fail_on:

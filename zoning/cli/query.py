@@ -81,9 +81,13 @@ def _load_project_file(path: str) -> dict:
 @click.option("--near", "near_m", type=click.FloatRange(min=0), default=None, metavar="METRES",
               help="Flag the zones of the classes the point lies outside that are within METRES of it "
               "(the nearest zone of each class, distance and direction, is always given).")
-@options.format_opt
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "docx", "pdf"]), default="text", show_default=True,
+              help="Output format; docx and pdf write the review report (审查报告) of the point to -o FILE.")
+@click.option("-o", "--output", "out_file", metavar="FILE", help="The report file of --format docx/pdf.")
+@click.option("--overwrite", is_flag=True, help="Replace the -o file if it exists.")
 @options.lang_opt
-def query(x, y, crs, order, pack, on_date, project_file, attrs, radius_km, near_m, fmt, lang) -> None:
+def query(x, y, crs, order, pack, on_date, project_file, attrs, radius_km, near_m, fmt, out_file, overwrite,
+          lang) -> None:
     """What applies at the point X Y (longitude latitude by default): county, planning
     extents, land-supply quota, groundwater zones and the articles that apply, nearby key
     projects, and the accuracy of every layer the answer rests on.
@@ -106,6 +110,13 @@ def query(x, y, crs, order, pack, on_date, project_file, attrs, radius_km, near_
     if project_file or attrs:
         project = _load_project_file(project_file) if project_file else {}
         project.update(attrs)
+    if fmt in ("docx", "pdf") or out_file:  # the review report of the point (zoning.outputs.review)
+        from zoning.outputs.review import write_point_review
+
+        path = write_point_review(x, y, crs, fmt=fmt, path=out_file, order=order, pack=pack, project=project,
+                                  on_date=on_date.date() if on_date else None, lang=lang, overwrite=overwrite)
+        click.echo(path)
+        return
     result = query_point(
         x,
         y,

@@ -1,0 +1,737 @@
+"""The content of a 建设项目用地合规性审查报告 (review report), built once per site.
+
+:func:`build_review` turns one result row of :func:`zoning.check.check_sites` (the row the
+CSV writes), the site's zone hits and the pack context into a :class:`Review`: plain
+labelled text and figures in the report's language, which the Word and PDF renderers
+(:mod:`zoning.outputs.review.word`, :mod:`zoning.outputs.review.pdf`) lay out without
+deciding anything themselves. Figures are printed with the digits the CSV shows (公顷 4
+decimals, 亩 2, % 1), so a reader can hold the report beside the CSV row.
+
+:func:`provenance` is the one place that says where an answer came from (pack, manifest
+and rules hashes, evaluation date, tool version, input hash); :func:`answer_id` a stable
+id of one site's answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from zoning.core import settings, vocab
+
+if TYPE_CHECKING:
+    from zoning.check import CheckContext
+    from zoning.core.context import PackContext
+
+__all__ = ["Article", "Review", "answer_id", "build_review", "build_reviews", "file_sha256", "provenance", "zone_rows"]
+
+#: Rows of :func:`zone_rows`: one per (site, zone) with the overlap in m² (NaN for a point).
+ZONE_ROW_COLUMNS = ("site", "kind", "zone_class", "zone_id", "zone_name", "overlap_m2")
+
+
+def t(lang: str, zh: str, en: str) -> str:
+    """The text of the report's language."""
+    return zh if lang == "zh" else en
+
+
+@dataclass
+class Article:
+    """An article quoted in the opinion."""
+
+    citation: str
+    document: str
+    document_title: str
+    article: str
+    text: str
+    effect: str
+    subject: str
+    #: the English summary of the article (shown beside the quote in English reports)
+    summary_en: str = ""
+
+
+@dataclass
+class Review:
+    """Everything one site's report says, as labelled text (see module docstring)."""
+
+    lang: str
+    title: str
+    number: str
+    date: str
+    site_label: str
+    #: (label, value) rows of the project facts
+    project: list[tuple[str, str]]
+    geometry: Any
+    is_point: bool
+    verdict: str
+    verdict_label: str
+    #: (subject label, verdict label) rows
+    subject_verdicts: list[tuple[str, str]]
+    #: overlap per zone class: header + rows
+    class_header: list[str]
+    class_rows: list[list[str]]
+    #: overlap per zone: header + rows
+    zone_header: list[str]
+    zone_rows: list[list[str]]
+    #: planning extents and counties: header + rows
+    extent_header: list[str]
+    extent_rows: list[list[str]]
+    county_header: list[str]
+    county_rows: list[list[str]]
+    articles: list[Article]
+    #: (attribute label, why) rows of what must be confirmed
+    to_confirm: list[tuple[str, str]]
+    opinion: list[str]
+    #: notes on the input and the county line
+    notes: list[str]
+    #: accuracy: the first-page statement (empty when every layer is official) and a row per layer
+    accuracy_statement: list[str]
+    accuracy_header: list[str]
+    accuracy_rows: list[list[str]]
+    #: (kind label, accuracy label) for the map's note, one per layer drawn
+    map_accuracy: list[tuple[str, str]]
+    provenance: list[tuple[str, str]]
+    signature: list[str]
+    demonstration: bool
+    status: str
+    labels: dict[str, str] = field(default_factory=dict)
+    #: the result row's verdict code and figures, for summaries
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file (a folder: of its files' names and hashes, in name order)."""
+    p = Path(path)
+    if p.is_dir():
+        h = hashlib.sha256()
+        for f in sorted(q for q in p.iterdir() if q.is_file()):
+            h.update(f.name.encode("utf-8") + b"\0" + file_sha256(f).encode("ascii") + b"\n")
+        return h.hexdigest()
+    return _file_sha256(str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size)
+
+
+@lru_cache(maxsize=64)
+def _file_sha256(path: str, _mtime: int, _size: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("zoning")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def provenance(
+    context: PackContext,
+    *,
+    on_date: dt.date,
+    input_file: str | Path | None = None,
+    input_text: str | None = None,
+) -> dict[str, str]:
+    """Where an answer comes from, as ordered ``key: value`` text (the one place to grow).
+
+    Keys: ``pack`` (name), ``pack_title``, ``pack_version`` (the manifest's ``version``, or
+    its build date while packs carry none), ``manifest_sha256`` (of manifest.toml),
+    ``rules_version`` (a hash of the manifest's rule-file hashes, with their count),
+    ``as_of`` (the date the rules are read on), ``tool_version``, ``input`` and
+    ``input_sha256`` (of the input file, or of ``input_text`` for a typed-in point).
+    """
+    pack = context.pack
+    manifest = Path(pack.path) / "manifest.toml"
+    manifest_hash = file_sha256(manifest) if manifest.is_file() else "—"
+    rule_files = dict(pack.meta.get("rule_files") or {})
+    rules_hash = hashlib.sha256(
+        "".join(f"{name}={digest}\n" for name, digest in sorted(rule_files.items())).encode("utf-8")
+    ).hexdigest()
+    version = getattr(pack, "version", None) or pack.meta.get("version")
+    released = getattr(pack, "released", None) or pack.meta.get("built")
+    out = {
+        "pack": pack.name,
+        "pack_title": pack.title,
+        "pack_version": (f"{version}" if version else "—") + (f" ({released})" if released else ""),
+        "manifest_sha256": manifest_hash,
+        "rules_version": f"{rules_hash[:16]} ({len(rule_files)} files)",
+        "as_of": on_date.isoformat(),
+        "tool_version": f"zoning {_tool_version()}",
+    }
+    if input_file is not None:
+        out["input"] = str(input_file)
+        out["input_sha256"] = file_sha256(input_file)
+    elif input_text is not None:
+        out["input"] = input_text
+        out["input_sha256"] = hashlib.sha256(input_text.encode("utf-8")).hexdigest()
+    return out
+
+
+def answer_id(prov: dict[str, str], row: pd.Series | dict[str, Any], project: dict[str, Any]) -> str:
+    """A stable id of one site's answer: the hash of the pack and rules hashes, the date,
+    the input's hash, the row, its geometry and its project attributes (16 hex digits)."""
+    geom = row.get("geometry")
+    wkb = geom.wkb_hex if geom is not None and hasattr(geom, "wkb_hex") else ""
+    parts = [
+        prov.get("manifest_sha256", ""),
+        prov.get("rules_version", ""),
+        prov.get("as_of", ""),
+        prov.get("input_sha256", ""),
+        str(row.get("row", "")),
+        wkb,
+        repr(sorted((str(k), str(v)) for k, v in project.items())),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- zone hits
+
+
+def zone_rows(context: PackContext, geometries: Any) -> pd.DataFrame:
+    """The zones each geometry touches (:data:`ZONE_ROW_COLUMNS`), from the one hits table
+    (:func:`zoning.core.hits.site_hits`) the check's CSV columns are assembled from."""
+    from zoning.core.hits import site_hits
+
+    h = site_hits(context, np.asarray(geometries))
+    tab = h.table
+    z = tab[tab["kind"].isin(vocab.ZONE_KINDS).to_numpy()]
+    names = context.features["zone_name"].to_numpy(dtype=object)[z["feature"].to_numpy()] if len(z) else []
+    return pd.DataFrame(
+        {
+            "site": z["site"].to_numpy(),
+            "kind": z["kind"].to_numpy(),
+            "zone_class": z["zone_class"].to_numpy(),
+            "zone_id": z["zone_id"].to_numpy(),
+            "zone_name": pd.Series(names, dtype=object),
+            "overlap_m2": z["overlap_m2"].to_numpy(dtype=float),
+        }
+    )
+
+
+def build_reviews(
+    ctx: CheckContext,
+    results: Any,
+    prov: dict[str, str],
+    *,
+    lang: str = "zh",
+    errors: list[tuple[str, str]] | None = None,
+) -> list[Review]:
+    """The review of every row of a chunk of check results (one hits computation for the chunk).
+
+    With ``errors``, a row whose review cannot be built is left out and its (row, problem)
+    appended there, so one bad site never sinks the batch; without, the error is raised."""
+    zones = zone_rows(ctx.context, results.geometry.to_numpy())
+    by_site = {int(k): g for k, g in zones.groupby("site", sort=False)} if len(zones) else {}
+    empty = zones.iloc[0:0]
+    out = []
+    for k in range(len(results)):
+        row = results.iloc[k]
+        try:
+            out.append(build_review(ctx, row, by_site.get(k, empty), prov, lang=lang))
+        except Exception as exc:  # noqa: BLE001 - reported per site when asked to
+            if errors is None:
+                raise
+            errors.append((f"{row.get('row')} {row.get('site_name')}", f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _txt(v: Any, empty: str = "—") -> str:
+    if _missing(v):
+        return empty
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def ha(m2_or_ha: float, *, from_m2: bool = False) -> str:
+    v = m2_or_ha / settings.SQM_PER_HA if from_m2 else m2_or_ha
+    return f"{v:.4f}"
+
+
+def mu(m2: float) -> str:
+    return f"{m2 / settings.SQM_PER_MU:.2f}"
+
+
+def _industry(value: Any, lang: str) -> str:
+    if _missing(value):
+        return "—"
+    from zoning.core.errors import RuleError
+    from zoning.core.industries import resolve_industry
+
+    raw = str(value)
+    try:
+        ind = resolve_industry(raw)
+    except RuleError:
+        return raw + t(lang, " (未能对应 GB/T 4754-2017 代码)", " (no GB/T 4754-2017 code matches)")
+    std = f"{ind.code} {ind.name}" if ind.code else ind.name
+    return f"{raw} → GB/T 4754-2017 {std}" if std != raw else f"GB/T 4754-2017 {std}"
+
+
+def _attribute_names(text: Any) -> list[str]:
+    """The project attributes named in a result row's ``missing_attributes`` cell."""
+    from zoning.core.rules import PROJECT_ATTRIBUTES
+
+    if _missing(text):
+        return []
+    found = re.findall(r"([a-z][a-z0-9_]*)(?= \()", str(text))
+    return [a for a in dict.fromkeys(found) if a in PROJECT_ATTRIBUTES] or [
+        s.strip() for s in str(text).split("、") if s.strip()
+    ]
+
+
+def _condition_attrs(conditions: Any) -> set[str]:
+    out: set[str] = set()
+    for c in conditions or ():
+        if hasattr(c, "attr"):
+            out.add(c.attr)
+        for group in getattr(c, "groups", ()):
+            out |= _condition_attrs(group)
+    return out
+
+
+def _rule_attrs(rule: Any) -> set[str]:
+    attrs = _condition_attrs(rule.conditions)
+    for exc in rule.exceptions:
+        attrs |= _condition_attrs(exc.conditions)
+    return attrs
+
+
+def _attr_value(attr: str, value: Any, lang: str) -> str:
+    """A project attribute's value in words (``new`` → 新建, ``True`` → 是)."""
+    from zoning.core.errors import RuleError
+    from zoning.core.rules import PROJECT_ATTRIBUTES, validate_project
+
+    spec = PROJECT_ATTRIBUTES.get(attr)
+    if _missing(value) or spec is None:
+        return _txt(value)
+    try:
+        norm = validate_project({attr: value}).get(attr, value)
+    except RuleError:
+        return _txt(value)
+    if spec.type == "bool" and isinstance(norm, bool):
+        return t(lang, "是", "yes") if norm else t(lang, "否", "no")
+    for v in spec.values:
+        if v.value == norm:
+            return v.zh if lang == "zh" else v.en
+    if isinstance(norm, tuple):
+        return "、".join(map(str, norm))
+    return _txt(value if not isinstance(value, tuple) else "、".join(map(str, value)))
+
+
+def _membership(v: Any, lang: str) -> str:
+    pair = vocab.MEMBERSHIP_LABELS.get(str(v)) if not _missing(v) else None
+    return vocab.label(pair, lang) if pair else "—"
+
+
+# --------------------------------------------------------------------------- the review
+
+
+def build_review(
+    ctx: CheckContext,
+    row: pd.Series,
+    zones: pd.DataFrame,
+    prov: dict[str, str],
+    *,
+    lang: str = "zh",
+) -> Review:
+    """The content of one site's report.
+
+    Parameters
+    ----------
+    ctx
+        The check run's context (pack, date, project defaults).
+    row
+        The site's result row from :func:`zoning.check.check_sites` (with ``geometry``).
+    zones
+        The site's rows of :func:`zone_rows`.
+    prov
+        :func:`provenance` of the run.
+    """
+    from zoning.core.rules import PROJECT_ATTRIBUTES
+
+    zh = lang == "zh"
+    L = lambda a, b: t(lang, a, b)  # noqa: E731
+    geom = row.get("geometry")
+    area_ha = row.get("site_area_ha")
+    is_point = _missing(area_ha)
+    area_m2 = float(area_ha) * settings.SQM_PER_HA if not is_point else float("nan")
+    from zoning.check import RESULT_COLUMNS
+
+    project = {
+        a: row.get(a)
+        for a in PROJECT_ATTRIBUTES
+        if a in row.index and a not in RESULT_COLUMNS and not _missing(row.get(a))
+    }
+    project = {**{k: v for k, v in ctx.defaults.items()}, **project}
+    aid = answer_id(prov, row, project)
+    day = prov.get("as_of", ctx.on_date.isoformat())
+    number = f"JC-ZS-{day.replace('-', '')}-{aid[:8].upper()}"
+    verdict = str(row.get("verdict")) if not _missing(row.get("verdict")) else vocab.NOT_CHECKED
+    name = _txt(row.get("site_name"), L("（未命名）", "(unnamed)"))
+
+    def spec_label(attr: str) -> str:
+        spec = PROJECT_ATTRIBUTES.get(attr)
+        return (spec.zh if zh else spec.en) if spec else attr
+
+    # ---- project facts
+    stated = row.get("area_ha_stated")
+    if not is_point:
+        area = L(
+            f"{ha(float(area_ha))} 公顷 / {float(row.get('site_area_mu')):.2f} 亩 (红线面积)",
+            f"{ha(float(area_ha))} ha / {float(row.get('site_area_mu')):.2f} 亩 (red line)",
+        )
+    else:
+        area = L("点位, 无红线面积", "a point, no red-line area")
+    if not _missing(stated):
+        s = float(stated)
+        area += L(
+            f"; 申报 {s:.4f} 公顷 / {s * settings.SQM_PER_HA / settings.SQM_PER_MU:.2f} 亩",
+            f"; stated {s:.4f} ha / {s * settings.SQM_PER_HA / settings.SQM_PER_MU:.2f} 亩",
+        )
+    county = _txt(row.get("county"))
+    if not _missing(row.get("county_adcode")):
+        county += f" ({row.get('county_adcode')})"
+    inv = row.get("total_investment_wan")
+    where = (
+        L(
+            f"经度 {float(row['lon']):.6f}, 纬度 {float(row['lat']):.6f} (CGCS2000)",
+            f"lon {float(row['lon']):.6f}, lat {float(row['lat']):.6f} (CGCS2000)",
+        )
+        if not _missing(row.get("lon"))
+        else "—"
+    )
+    facts = [
+        (L("项目名称", "Project"), name),
+        (L("项目编号", "Identifier"), _txt(row.get("site_id"))),
+        (spec_label("construction"), _attr_value("construction", project.get("construction"), lang)),
+        (L("行业 (GB/T 4754-2017)", "Industry (GB/T 4754-2017)"), _industry(row.get("industry"), lang)),
+        (L("总投资 (万元)", "Investment (万元)"), _txt(inv)),
+        (L("用地面积", "Site area"), area),
+        (L("用地类别", "Land-use class"), _txt(row.get("land_use"))),
+        (L("所在县(市、区)", "County"), county),
+        (L("位置", "Location"), where),
+        (L("建设地点", "Address"), _txt(row.get("location"))),
+        (
+            L("输入文件及行号", "Input file and row"),
+            f"{_txt(row.get('source'))}, {L('第', 'row ')}{_txt(row.get('row'))}" + L("行", ""),
+        ),
+    ]
+    shown = {"construction", "industry", "total_investment_wan"}
+    for attr, value in project.items():
+        if attr not in shown:
+            facts.append((spec_label(attr), _attr_value(attr, value, lang)))
+
+    # ---- overlaps per class
+    pct_h = "%"
+    if is_point:
+        class_header = [L("分区类别", "Zone class"), L("是否位于", "Contains the point")]
+        zone_header = [
+            L("分区类别", "Zone class"),
+            L("名称", "Name"),
+            L("编号", "Id"),
+            L("是否位于", "Contains the point"),
+        ]
+    else:
+        class_header = [
+            L("分区类别", "Zone class"),
+            L("重叠面积 (公顷)", "Overlap (ha)"),
+            L("重叠面积 (亩)", "Overlap (亩)"),
+            L("占项目用地 %", "% of the site"),
+        ]
+        zone_header = [
+            L("分区类别", "Zone class"),
+            L("名称", "Name"),
+            L("编号", "Id"),
+            L("公顷", "ha"),
+            L("亩", "亩"),
+            pct_h,
+        ]
+    class_rows: list[list[str]] = []
+    zone_rows_out: list[list[str]] = []
+    yes = vocab.label(vocab.MEMBERSHIP_LABELS[vocab.YES], lang)
+    order = {c: i for i, c in enumerate(vocab.ZONE_CLASSES_BY_NAME)}
+    z = zones.assign(_o=zones["zone_class"].map(order)).sort_values(["_o", "zone_id"], kind="stable")
+    for cls, g in z.groupby("zone_class", sort=False):
+        label = vocab.class_label(str(cls), lang)
+        if is_point:
+            class_rows.append([label, yes])
+        else:
+            m2 = float(g["overlap_m2"].sum())
+            class_rows.append([label, ha(m2, from_m2=True), mu(m2), f"{100 * m2 / area_m2:.1f}"])
+        for _, r in g.iterrows():
+            base = [label, _txt(r["zone_name"]), _txt(r["zone_id"])]
+            if is_point:
+                zone_rows_out.append([*base, yes])
+            else:
+                m2 = float(r["overlap_m2"])
+                zone_rows_out.append([*base, ha(m2, from_m2=True), mu(m2), f"{100 * m2 / area_m2:.1f}"])
+    # the strictest classes as the CSV gives them (protection_ha, control_ha)
+    strictest = []
+    for cls_col, ha_col, pct_col in (
+        ("protection_class", "protection_ha", "protection_pct"),
+        ("control_level", "control_ha", "control_pct"),
+    ):
+        if not _missing(row.get(cls_col)):
+            if is_point:
+                strictest.append(vocab.class_label(str(row[cls_col]), lang))
+            else:
+                h = float(row[ha_col])
+                strictest.append(
+                    L(
+                        f"{row[cls_col]} {h:.4f} 公顷 / {h * settings.SQM_PER_HA / settings.SQM_PER_MU:.2f} 亩 / "
+                        f"{float(row[pct_col]):.1f}%",
+                        f"{vocab.class_label(str(row[cls_col]), lang)} {h:.4f} ha / "
+                        f"{h * settings.SQM_PER_HA / settings.SQM_PER_MU:.2f} 亩 / {float(row[pct_col]):.1f}%",
+                    )
+                )
+
+    # ---- extents and counties
+    extent_header = [L("范围", "Extent"), L("是否位于", "Within"), L("占项目用地 %", "% of the site")]
+    extent_rows = [
+        [vocab.PLANNING_AREA, _membership(row.get("in_planning_area"), lang), _txt(row.get("planning_area_pct"))],
+        [vocab.CENTRAL_AREA, _membership(row.get("in_central_city"), lang), _txt(row.get("central_city_pct"))],
+    ]
+    for r in extent_rows:
+        if r[2] != "—":
+            r[2] = f"{float(r[2]):.1f}"
+    county_header = [L("县(市、区)", "County"), L("占项目用地 %", "% of the site")]
+    county_rows: list[list[str]] = []
+    shares = row.get("county_shares")
+    if not _missing(shares):
+        for part in str(shares).split("；"):
+            bits = part.rsplit(" ", 1)
+            county_rows.append([bits[0], bits[1].rstrip("%") if len(bits) > 1 else "—"])
+    elif not _missing(row.get("county")):
+        county_rows.append([str(row["county"]), "100.0" if not is_point else L("点位所在", "contains the point")])
+    county_note = row.get("county_note")
+
+    # ---- the opinion
+    rules = {r.id: r for r in ctx.context.rules}
+    ids = [s.strip() for s in str(row.get("rule_ids") or "").split(",") if s.strip()]
+    quoted = [rules[i] for i in ids if i in rules]
+    articles = [
+        Article(
+            citation=r.citation,
+            document=r.document,
+            document_title=r.document_title,
+            article=r.article,
+            text=r.text,
+            summary_en="" if zh else (r.summary_en or ""),
+            effect=vocab.label(vocab.EFFECT_LABELS.get(r.effect, (r.effect, r.effect)), lang),
+            subject=vocab.label(vocab.SUBJECT_LABELS[r.subject], lang) if r.subject in vocab.SUBJECT_LABELS else "—",
+        )
+        for r in quoted
+    ]
+    to_confirm = []
+    for attr in _attribute_names(row.get("missing_attributes")):
+        by = [r.citation for r in quoted if attr in _rule_attrs(r)]
+        why = (
+            (L("条款 ", "needed by ") + "、".join(dict.fromkeys(by)) + L(" 的适用取决于此项", ""))
+            if by
+            else L("结论取决于此项", "the verdict depends on it")
+        )
+        to_confirm.append((f"{spec_label(attr)} ({attr})", why))
+    vlabel = vocab.verdict_label(verdict, lang)
+    subject_verdicts = [
+        (vocab.label(vocab.SUBJECT_LABELS[s], lang), vocab.verdict_label(row.get(f"verdict_{s}"), lang))
+        for s in vocab.SUBJECTS
+        if f"verdict_{s}" in row.index
+    ]
+    opinion: list[str] = []
+    notes: list[str] = []
+    status = _txt(row.get("status"), "ok")
+    if verdict == vocab.NOT_CHECKED:
+        opinion.append(L(f"本项目未能审查: {status}", f"The site could not be checked: {status}"))
+    else:
+        where_txt = (
+            L("涉及: " + "；".join(strictest), "touches: " + "; ".join(strictest))
+            if strictest
+            else L(
+                "不涉及地下水保护类或管控类区域 (一般区)",
+                "touches no groundwater protection or control zone (general area)",
+            )
+        )
+        opinion.append(
+            L(
+                f"经对照图层包 {prov.get('pack')} 与 {day} 有效的规则审查, 本项目用地{where_txt}。",
+                f"Checked against pack {prov.get('pack')} and the rules in force on {day}, the site {where_txt}.",
+            )
+        )
+        opinion.append(L(f"审查结论: {vlabel}。", f"Verdict: {vlabel}."))
+        if status != "ok":
+            notes.append(L(f"输入说明: {status}", f"Input note: {status}"))
+    if not _missing(county_note):
+        notes.append(L(f"县界说明: {county_note}", f"County note: {county_note}"))
+
+    # ---- accuracy
+    accuracy_rows = []
+    map_accuracy = []
+    non_official = []
+    for lu in ctx.context.layers_used:
+        kind = vocab.label(vocab.KIND_LABELS.get(lu.kind, (lu.kind, lu.kind)), lang)
+        acc = vocab.layer_accuracy_label(lu.accuracy, lang, lu.positional_accuracy_m)
+        accuracy_rows.append([lu.name, kind, acc, lu.source])
+        if lu.kind in (*vocab.CLASSED_KINDS, vocab.COUNTIES):
+            map_accuracy.append((kind, acc))
+        if lu.accuracy != vocab.OFFICIAL:
+            non_official.append((lu, kind))
+    demonstration = bool(row.get("demonstration_basis")) or any(
+        lu.accuracy == vocab.DEMONSTRATION and lu.kind in vocab.CLASSED_KINDS for lu, _ in non_official
+    )
+    statement = []
+    if non_official:
+        for lu, kind in non_official:
+            acc = vocab.label(vocab.ACCURACY_LABELS[lu.accuracy], lang)
+            if lu.accuracy == vocab.DEMONSTRATION:
+                statement.append(
+                    L(
+                        f"{kind} ({lu.name}) 为{acc}: 仅为演示而构造, 不是官方公布的界线。",
+                        f"{kind} ({lu.name}) is {acc} data: constructed for demonstration, not the "
+                        "officially published outlines.",
+                    )
+                )
+            else:
+                statement.append(
+                    L(
+                        f"{kind} ({lu.name}) 为{acc}范围: 依公开文件按说明的方法绘制, 边界附近的归属需核实。",
+                        f"{kind} ({lu.name}) is an {acc} outline drawn from the published documents by a "
+                        "stated method: membership near its edges must be verified.",
+                    )
+                )
+        if demonstration:
+            statement.insert(
+                0,
+                L(
+                    "重要提示: 本报告的结论依据演示数据, 不能作为审批依据; 请导入官方图层后重新审查。",
+                    "IMPORTANT: this report's verdict rests on demonstration data and must not be used "
+                    "for approval; load the official layers and check again.",
+                ),
+            )
+        else:
+            statement.insert(
+                0,
+                L(
+                    "提示: 本报告所依据的部分图层不是官方界线, 结论须结合官方图件核实。",
+                    "Note: some layers of this report are not official outlines; verify the verdict "
+                    "against the official maps.",
+                ),
+            )
+
+    prov_labels = {
+        "pack": L("图层包", "Pack"),
+        "pack_title": L("图层包名称", "Pack title"),
+        "pack_version": L("图层包版本", "Pack version"),
+        "manifest_sha256": L("清单哈希 (SHA-256)", "Manifest SHA-256"),
+        "rules_version": L("规则版本", "Rules version"),
+        "as_of": L("规则评价日期", "Rules as of"),
+        "tool_version": L("软件版本", "Tool version"),
+        "input": L("输入", "Input"),
+        "input_sha256": L("输入文件哈希 (SHA-256)", "Input SHA-256"),
+    }
+    prov_rows = [(prov_labels.get(k, k), v) for k, v in prov.items()]
+    prov_rows.append((L("答复编号", "Answer id"), aid))
+    return Review(
+        lang=lang,
+        title=L("建设项目用地合规性审查报告", "Compliance review of a construction-project site"),
+        number=number,
+        date=dt.date.today().isoformat(),
+        site_label=name,
+        project=facts,
+        geometry=geom,
+        is_point=is_point,
+        verdict=verdict,
+        verdict_label=vlabel,
+        subject_verdicts=subject_verdicts,
+        class_header=class_header,
+        class_rows=class_rows,
+        zone_header=zone_header,
+        zone_rows=zone_rows_out,
+        extent_header=extent_header,
+        extent_rows=extent_rows,
+        county_header=county_header,
+        county_rows=county_rows,
+        articles=articles,
+        to_confirm=to_confirm,
+        opinion=opinion,
+        notes=notes,
+        accuracy_statement=statement,
+        accuracy_header=[L("图层", "Layer"), L("类别", "Kind"), L("精度", "Accuracy"), L("来源", "Source")],
+        accuracy_rows=accuracy_rows,
+        map_accuracy=map_accuracy,
+        provenance=prov_rows,
+        signature=[L("审查人", "Reviewed by"), L("复核人", "Checked by"), L("日期", "Date")],
+        demonstration=demonstration,
+        status=status,
+        labels={
+            "number": L("报告编号", "Report no."),
+            "date": L("出具日期", "Date"),
+            "verdict": L("审查结论", "Verdict"),
+            "s_project": L("一、项目概况", "1. The project"),
+            "s_map": L("二、项目位置图", "2. Site map"),
+            "map_caption": L(
+                "图 1  项目用地与管控分区、规划范围及县界的位置关系",
+                "Figure 1  The site over the zones, planning extents and county lines",
+            ),
+            "s_overlap": L("三、压占分析", "3. Overlaps"),
+            "t_class": L("表 1  按分区类别", "Table 1  By zone class"),
+            "t_zone": L("表 2  按分区图斑", "Table 2  By zone"),
+            "t_extent": L("表 3  规划范围", "Table 3  Planning extents"),
+            "t_county": L("表 4  所在县(市、区)", "Table 4  Counties"),
+            "no_zone": L(
+                "不涉及地下水保护类或管控类区域 (一般区)。", "No groundwater protection or control zone (general area)."
+            ),
+            "s_opinion": L("四、审查意见", "4. Opinion"),
+            "t_subject": L("分项结论", "Verdict by subject"),
+            "subject": L("事项", "Subject"),
+            "articles": L("依据条款", "Articles"),
+            "confirm": L("须确认的事项", "To be confirmed"),
+            "confirm_attr": L("项目信息", "Project fact"),
+            "confirm_why": L("原因", "Why"),
+            "articles_intro": L(
+                "得出该结论的条款原文摘录如下 (文号及条次):",
+                "The articles that produce the verdict, quoted (document and article):",
+            ),
+            "confirm_intro": L(
+                "以下项目信息未提供, 须在审批前确认 (未提供的信息不视为“否”):",
+                "These project facts were not given and must be confirmed before approval (a missing "
+                "fact is never taken as no):",
+            ),
+            "s_accuracy": L("五、数据精度说明", "5. Accuracy of the data"),
+            "accuracy_first": L("数据精度声明", "Accuracy statement"),
+            "all_official": L("本报告所依据的图层均为官方数据。", "Every layer of this report is official."),
+            "s_provenance": L("六、数据来源与可追溯信息", "6. Provenance"),
+            "s_signature": L("七、审查签字", "7. Signatures"),
+            "page": L("第", "page "),
+            "of": L("页 共", " of "),
+            "pages": L("页", ""),
+        },
+        summary={
+            "verdict": verdict,
+            "county": _txt(row.get("county")),
+            "row": _txt(row.get("row")),
+            "site_id": _txt(row.get("site_id")),
+            "name": name,
+            "area": (f"{float(area_ha):.4f}" if not is_point else "—"),
+            "answer_id": aid,
+        },
+    )
