@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-o", "--output", type=Path, default=REPO / "maps" / "screenshot.png")
     ap.add_argument("--click", default=None, help="LON,LAT to click (the query panel shows it)")
     ap.add_argument("--project", default=None,
-                    help="project attributes for the verdict, e.g. construction=new,industry=chemical")
+                    help="project attributes for the verdict, e.g. construction=new,industry=2710 "
+                         "(an industry as a GB/T 4754-2017 code or name, or a word)")
     ap.add_argument("--date", default=None, help="date the rules are read on (default: the map's date)")
     ap.add_argument("--zoom", type=int, default=None)
     ap.add_argument("--size", default="1280x800")
