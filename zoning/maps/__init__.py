@@ -15,9 +15,14 @@ What a map carries
 - a click-anywhere query computed in the page, with no server, that gives what
   :func:`zoning.query.query_point` gives: the county (with the near-line caution), the
   planning extents, the zones, the governing classes, the applicable rules and the
-  verdict for the project a planner describes in the panel's form, with the producing
-  articles and the attributes to confirm. ``ZoningMap.query(lat, lng, project, date)``
-  returns the same as a plain object.
+  verdict for the project a planner describes in the panel's form (and the verdict of each
+  subject), with the producing articles and the attributes to confirm; the planning
+  extents as yes / no / uncertain (an indicative outline: the rules of a class the point
+  may lie in are possibly applying until the project states its membership); the
+  land-supply plan and whether it is in force on the date; each layer's accuracy in words.
+  The industry is typed as a GB/T 4754-2017 code or name or a word, and read from a table
+  :func:`zoning.maps.payload.industries_payload` precomputes with ``validate_project``.
+  ``ZoningMap.query(lat, lng, project, date)`` returns the same as a plain object.
 
 One vocabulary: the page's script spells no zone class, verdict or label. It receives
 :func:`zoning.core.vocab.for_script`, the rules as JSON (:mod:`zoning.maps.payload`) and
