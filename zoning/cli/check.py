@@ -214,6 +214,9 @@ def _check_scheduler(address: str) -> None:
 @click.option("--near", "near_m", type=click.FloatRange(min=0), default=None, metavar="METRES",
               help="Measure the distance and direction to the nearest zone of each class a site lies outside, "
               "and flag sites within METRES of one (columns nearest_zones, nearest_zone_m, near_zone).")
+@click.option("--against", "against", metavar="OLD_PACK", default=None,
+              help="Also check against an older pack (directory or DSN): columns 变化/changed, 变化原因/change_cause "
+              "(the layer feature, rule or quota figure behind each difference), verdict_before, zone_ids_before.")
 @options.lang_opt
 def check(
     sites,
@@ -240,6 +243,7 @@ def check(
     pieces,
     pieces_fmts,
     near_m,
+    against,
     lang,
 ) -> None:
     """Check every site in SITES against the control zones and planning extents.
@@ -291,6 +295,15 @@ def check(
     if engine == "dask" and scheduler:
         _check_scheduler(scheduler)
     ctx = build_context(pack, project_defaults=attrs, on_date=on_date.date() if on_date else None, near_m=near_m)
+    old_ctx = diff_result = None
+    n_changed = 0
+    if against is not None:  # the answer before and why it changed (zoning.versions.recheck)
+        if engine == "dask" or is_dsn(sites):
+            raise UsageError("--against re-checks in process: give a sites file, without --engine dask")
+        from zoning.versions.diff import diff_packs
+
+        old_ctx = build_context(against, project_defaults=attrs, on_date=ctx.on_date, near_m=near_m)
+        diff_result = diff_packs(old_ctx.pack, ctx.pack)
     if is_dsn(sites):
         if engine not in (None, "postgis"):
             raise UsageError("a postgresql:// SITES table is checked in the database (--engine postgis)")
@@ -348,6 +361,12 @@ def check(
         else:
             for chunk in iter_sites(sites_path, **read):
                 checked = check_sites(chunk, context=ctx, progress=bar)
+                if old_ctx is not None:
+                    from zoning.versions.recheck import recheck_sites
+
+                    checked = recheck_sites(chunk, new=ctx, old=old_ctx, diff=diff_result, new_results=checked,
+                                            lang=lang)
+                    n_changed += int(checked["changed"].sum())
                 writer.write(checked)
                 if piece_writer is not None:
                     piece_writer.write(checked)
@@ -374,6 +393,10 @@ def check(
     counts = writer.verdict_counts
     summary = ", ".join(f"{verdict_label(v, lang)} {counts[v]}" for v in vocab.ALL_VERDICTS if v in counts)
     click.echo((f"{writer.n_sites} 个项目: " if zh else f"{writer.n_sites} sites: ") + summary)
+    if diff_result is not None:
+        click.echo((f"与 {against} ({diff_result.old.label}) 相比: 变化 {n_changed} 个, 未变化 {writer.n_sites - n_changed} 个"
+                    if zh else f"against {against} ({diff_result.old.label}): {n_changed} changed, "
+                    f"{writer.n_sites - n_changed} unchanged"))
     if ctx.demonstration_layers:
         click.echo(
             ("注意: 依据的 " + "、".join(ctx.demonstration_layers) + " 为演示数据, 结论不能作为审批依据")

@@ -209,6 +209,8 @@ def import_(
     click.echo(f"imported {file} as layer {spec.name!r} ({kind}, {accuracy}) into {pack.path}")
 
 
+from zoning.cli.diff import diff  # noqa: E402
 from zoning.cli.push import push  # noqa: E402
 
 layers.add_command(push)
+layers.add_command(diff)

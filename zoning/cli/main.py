@@ -117,12 +117,14 @@ from zoning.cli.derive import derive  # noqa: E402
 from zoning.cli.layers import layers  # noqa: E402
 from zoning.cli.map import map_cmd  # noqa: E402
 from zoning.cli.query import query  # noqa: E402
+from zoning.cli.watch import watch  # noqa: E402
 
 main_group.add_command(layers)
 main_group.add_command(query)
 main_group.add_command(map_cmd)
 main_group.add_command(check)
 main_group.add_command(derive)
+main_group.add_command(watch)
 
 
 if __name__ == "__main__":  # python -m zoning.cli.main

@@ -169,7 +169,7 @@ def _display_frame(results: pd.DataFrame, lang: str, *, for_sheet: bool = False)
     """Result columns (no geometry) with labelled verdict/status/accuracy values and headers."""
     i = 0 if lang == "zh" else 1
     df = pd.DataFrame(results.drop(columns=[results.geometry.name] if hasattr(results, "geometry") else [], errors="ignore"))
-    for c in ("verdict", *(f"verdict_{s}" for s in vocab.SUBJECTS)):
+    for c in ("verdict", *(f"verdict_{s}" for s in vocab.SUBJECTS), "verdict_before"):
         if c in df.columns:
             df[c] = _relabel(df[c], lambda v: verdict_label(v, lang),
                              verdict_label(NOT_CHECKED, lang) if c == "verdict" else None)
@@ -182,16 +182,22 @@ def _display_frame(results: pd.DataFrame, lang: str, *, for_sheet: bool = False)
     for c in ("in_planning_area", "in_central_city"):
         if c in df.columns:
             df[c] = _relabel(df[c], lambda v: membership.get(v, v) if isinstance(v, str) else (yes if v else no))
-    if "demonstration_basis" in df.columns:
-        df["demonstration_basis"] = _relabel(df["demonstration_basis"], lambda v: yes if v else no)
-    labels = _labels()
+    for c in ("demonstration_basis", "changed"):
+        if c in df.columns:
+            df[c] = _relabel(df[c], lambda v: yes if v else no)
+    labels = {**_labels(), **results.attrs.get("column_labels", {})}
     df.columns = [labels[c][i] if c in labels else str(c) for c in df.columns]
     return df
 
 
-def _header_lines(ctx: CheckContext | None, lang: str, notes: list[str]) -> list[str]:
+def _header_lines(ctx: CheckContext | None, lang: str, notes: list[str],
+                  prov: dict[str, str] | None = None) -> list[str]:
     zh = lang == "zh"
     lines = []
+    if prov:  # where the answers come from (zoning.core.provenance)
+        from zoning.core.provenance import provenance_lines
+
+        lines.extend(provenance_lines(prov, lang))
     if ctx is not None:
         lines.append((f"图层包: {ctx.pack.title} ({ctx.pack.name}); 规则评价日期: {ctx.on_date.isoformat()}" if zh else
                       f"Layer pack: {ctx.pack.title} ({ctx.pack.name}); rules evaluated for {ctx.on_date.isoformat()}"))
@@ -256,8 +262,16 @@ class ResultWriter:
     _xlsx_cut: int = field(default=0, repr=False)
     _xlsx_header: Any = field(default=None, repr=False)
     _columns: list[str] | None = field(default=None, repr=False)
+    #: where the answers come from (:func:`zoning.core.provenance.provenance`); computed from the context
+    provenance: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
+        if self.provenance is None and self.context is not None:
+            from zoning.core.provenance import provenance
+
+            ins = [Path(p) for p in self.inputs if Path(p).exists()]
+            self.provenance = provenance(self.context, on_date=getattr(self.context, "on_date", None),
+                                         input_file=ins[0] if len(ins) == 1 else None)
         unknown = set(self.outputs) - set(FORMATS)
         if unknown:
             msg = f"unknown output format(s) {', '.join(sorted(unknown))}; expected {', '.join(FORMATS)}"
@@ -348,8 +362,17 @@ class ResultWriter:
         if "gpkg" in self.outputs and not self._gpkg_started:
             msg = "no sites to write to the GeoPackage"
             raise InputFileError(msg)
+        if "gpkg" in self.outputs and self.provenance:  # a provenance table beside the sites layer
+            import pyogrio
+
+            pyogrio.write_dataframe(pd.DataFrame({"key": list(self.provenance), "value": list(self.provenance.values())}),
+                                    self._tmps["gpkg"], layer="provenance", driver="GPKG", append=True)
         for fmt, path in self.outputs.items():
             os.replace(self._tmps[fmt], path)
+        if "csv" in self.outputs and self.provenance:  # a CSV has no room for it: a record beside it
+            from zoning.core.provenance import write_provenance_file
+
+            write_provenance_file(self.outputs["csv"], self.provenance)
         return dict(self.outputs)
 
     def abort(self) -> None:
@@ -493,7 +516,7 @@ class ResultWriter:
         if expired:  # the sheet says so on its own first row, and its name too
             q = pd.concat([pd.DataFrame({q.columns[0]: [expired]}), q], ignore_index=True)
         self._xlsx.table(("供地计划" if zh else "quota") + ((" (已过期)" if zh else " (expired)") if expired else ""), q)
-        lines = _header_lines(self.context, self.lang, self.notes)
+        lines = _header_lines(self.context, self.lang, self.notes, self.provenance)
         if expired:
             lines.append(expired)
         if self._xlsx_sheets > 1:
@@ -525,7 +548,7 @@ class ResultWriter:
         text, self.map_note = render_html_report(
             self._html_sites[0] if self._html_sites else None, summary=self.summary(), quota=self.quota(),
             context=self.context, lang=self.lang, notes=self.notes, n_sites=self.n_sites,
-            verdict_counts=self.verdict_counts, max_sites=self.html_max_sites)
+            verdict_counts=self.verdict_counts, max_sites=self.html_max_sites, prov=self.provenance)
         self._tmps["html"].write_text(text, encoding="utf-8")
 
 
@@ -748,10 +771,11 @@ def render_html_report(
     n_sites: int = 0,
     verdict_counts: dict[str, int] | None = None,
     max_sites: int = 2_000,
+    prov: dict[str, str] | None = None,
 ) -> tuple[str, str | None]:
     """The HTML report and a note on the map (None when the map is in it)."""
     zh = lang == "zh"
-    head = _header_lines(context, lang, notes or [])
+    head = _header_lines(context, lang, notes or [], prov)
     demo = bool(context and context.demonstration_layers)
     title = "建设项目选址批量核查报告" if zh else "Batch check of project sites"
     today = dt.date.today().isoformat()
