@@ -9,9 +9,9 @@ import jsonschema
 import numpy as np
 import pytest
 import shapely
-from conftest import REPO
 from pyproj import Transformer
 
+from conftest import REPO
 from zoning.check import build_context, check_sites
 from zoning.cli.main import main_group
 from zoning.core import settings, vocab

@@ -20,7 +20,7 @@ them: ``一级管控区 1.2 km 东北``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ NEAREST_COLUMNS: tuple[str, ...] = ("site", "kind", "zone_class", "feature", "la
                                     "accuracy", "distance_m", "bearing_deg", "direction")
 
 
-def _class_trees(ctx: PackContext) -> dict[tuple[str, str], tuple[np.ndarray, object]]:
+def _class_trees(ctx: PackContext) -> dict[tuple[str, str], tuple[np.ndarray, Any]]:
     """Per (kind, class): the feature rows of that class and an STRtree of their
     equal-area geometries (built once per context)."""
     cached = ctx._cache.get("nearest_trees")
@@ -182,7 +182,9 @@ def near_columns(ctx: PackContext, geoms: np.ndarray, hits: Hits, near_m: float,
     class the site lies outside, nearest first: ``一级管控区 1.2 km 东北；...``),
     ``nearest_zone_m`` (the nearest of them) and ``near_zone`` (one lies within ``near_m``)."""
     located = hits.sites["located"].to_numpy(dtype=bool)
-    rows = nearest_zones(ctx, np.where(located, np.asarray(geoms, dtype=object), None), hits=hits)
+    placed = np.asarray(geoms, dtype=object).copy()
+    placed[~located] = None
+    rows = nearest_zones(ctx, placed, hits=hits)
     cols["near_zone"][located] = False
     if not len(rows):
         return

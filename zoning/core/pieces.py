@@ -59,7 +59,7 @@ NON_CONFLICTING = "non_conflicting"
 OUTSIDE_GROUNDWATER = "outside_groundwater"
 #: The two remainders of a site, with their labels.
 REMAINDER_KINDS: dict[str, tuple[str, str]] = {
-    NON_CONFLICTING: ("不涉及禁止或限制分区的范围", "outside every zone that prohibits or conditions the project"),
+    NON_CONFLICTING: ("与分区规则无冲突的范围", "outside every zone that prohibits or conditions the project"),
     OUTSIDE_GROUNDWATER: ("地下水分区以外的范围", "outside every groundwater zone"),
 }
 

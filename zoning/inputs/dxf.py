@@ -248,8 +248,8 @@ def dxf_parcels(doc: Any, *, layer: str | None = None,
         if not shell.is_valid:
             shell = shapely.make_valid(shell)
         inside = [(own, t) for own, t, pt in texts if shell.contains(pt)]
-        names = [t for own, t in inside if own] or [t for own, t in inside]
-        parcels[k].names = list(dict.fromkeys(names))
+        found = [t for own, t in inside if own] or [t for own, t in inside]
+        parcels[k].names = list(dict.fromkeys(found))
     return parcels, notes
 
 
