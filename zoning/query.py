@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,12 +21,13 @@ import pandas as pd
 
 from zoning.core import settings, vocab
 from zoning.core.context import LayerUse, PackContext, load_context
+from zoning.core.hits import point_hits
 from zoning.core.layers import ACCURACY_LABELS, KIND_LABELS, Pack
 
 if TYPE_CHECKING:
     from zoning.core.hits import Hits
 
-__all__ = ["LayerUse", "PackContext", "QueryResult", "classify_points", "load_context", "query_point", "query_points"]
+__all__ = ["LayerUse", "PackContext", "PointQuery", "QueryResult", "query_point_answers", "classify_points", "load_context", "query_point", "query_points"]
 
 Lang = Literal["zh", "en"]
 
@@ -47,9 +48,6 @@ def classify_points(
     hits : the hits table (:data:`zoning.core.hits.HIT_COLUMNS`) without the county rows,
         with ``point`` (= ``site``) and ``row`` (the feature's row in its layer).
     """
-    from zoning.core.answer import places
-    from zoning.core.hits import point_hits
-
     h = point_hits(ctx, lon, lat, exact=exact)
     return _points_frame(ctx, h), _zone_hits(ctx, h)
 
@@ -59,6 +57,29 @@ def _points_frame(ctx: PackContext, h: Hits) -> pd.DataFrame:
 
     sites = h.sites.rename(columns={"county": "name", "near_county": "near_name", "nearest_county": "nearest_name"})
     return pd.concat([sites.reset_index(drop=True), places(ctx, h)], axis=1)
+
+
+def _classify_many(ctx: PackContext, lon: np.ndarray, lat: np.ndarray) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+    """:func:`classify_points` (exact) with each point's row as a plain dict and its zone
+    and extent hits apart: no one-row frames for a single point."""
+    from zoning.core.answer import places
+
+    h = point_hits(ctx, lon, lat, exact=True)
+    sites = h.sites.rename(columns=_RENAMED)
+    pl = places(ctx, h)
+    names = [*sites.columns, *pl.columns]
+    values = np.concatenate([sites.to_numpy(dtype=object), pl.to_numpy(dtype=object)], axis=1)
+    rows = [dict(zip(names, v, strict=True)) for v in values]
+    t = h.table
+    zones = t[t["kind"].isin(vocab.CLASSED_KINDS).to_numpy()]
+    if len(lon) == 1:
+        return rows, [zones]
+    site = zones["site"].to_numpy()
+    cuts = np.searchsorted(site, np.arange(len(lon) + 1))  # the table is sorted by site
+    return rows, [zones.iloc[cuts[i]:cuts[i + 1]] for i in range(len(lon))]
+
+
+_RENAMED = {"county": "name", "near_county": "near_name", "nearest_county": "nearest_name"}
 
 
 def _zone_hits(ctx: PackContext, h: Hits) -> pd.DataFrame:
@@ -224,7 +245,7 @@ class QueryResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; its shape is zoning/schemas/query.schema.json."""
-        out = asdict(self)
+        out = _plain(self)
         out["lon"] = round(self.lon, 7)
         out["lat"] = round(self.lat, 7)
         for key in ("boundary_distance_m", "nearest_distance_m"):
@@ -237,7 +258,39 @@ class QueryResult:
         return _render_text(self, lang)
 
 
-def _county_answer(ctx: PackContext, row: pd.Series) -> CountyAnswer:
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(obj: Any) -> Any:
+    """What :func:`dataclasses.asdict` gives (dataclasses as dicts, lists, tuples and dicts
+    copied, other values deep-copied), without its generic per-value machinery: the answer
+    holds dozens of rules and projects, and ``asdict`` cost a third of a query."""
+    cls = type(obj)
+    if cls is str or cls is int or cls is float or cls is bool or obj is None:
+        return obj
+    names = _FIELDS.get(cls)
+    if names is None and is_dataclass(obj) and not isinstance(obj, type):
+        names = _FIELDS[cls] = tuple(f.name for f in fields(obj))
+    if names is not None:
+        return {name: _plain(getattr(obj, name)) for name in names}
+    if cls is list:
+        return [_plain(v) for v in obj]
+    if cls is dict:
+        return {_plain(k): _plain(v) for k, v in obj.items()}
+    return asdict_value(obj)
+
+
+def asdict_value(obj: Any) -> Any:
+    """Any other value exactly as :func:`dataclasses.asdict` copies it."""
+    return asdict(_Box(obj))["value"]
+
+
+@dataclass
+class _Box:
+    value: Any
+
+
+def _county_answer(ctx: PackContext, row: dict[str, Any]) -> CountyAnswer:
     located = bool(row["located"])
     bd = None if pd.isna(row["boundary_distance_m"]) else float(row["boundary_distance_m"])
     return CountyAnswer(
@@ -264,7 +317,7 @@ def _compensation_rule(rules: list[Rule]) -> Rule | None:
     return None
 
 
-def _extent_answer(ctx: PackContext, row: pd.Series) -> ExtentAnswer:
+def _extent_answer(ctx: PackContext, row: dict[str, Any]) -> ExtentAnswer:
     spec = ctx.extents_spec
     comp = _compensation_rule(ctx.rules)
     comp_note = ""
@@ -290,7 +343,7 @@ def _extent_answer(ctx: PackContext, row: pd.Series) -> ExtentAnswer:
     )
 
 
-def _quota_answer(ctx: PackContext, row: pd.Series, day: dt.date, lang: str = "zh") -> QuotaAnswer:
+def _quota_answer(ctx: PackContext, row: dict[str, Any], day: dt.date, lang: str = "zh") -> QuotaAnswer:
     """The land-supply plan that covers the point on ``day`` — or that did, or may."""
     q = ctx.quota_info
     if q is None:
@@ -324,20 +377,34 @@ def _quota_answer(ctx: PackContext, row: pd.Series, day: dt.date, lang: str = "z
     )
 
 
+def _feature_columns(ctx: PackContext) -> dict[str, np.ndarray]:
+    """The columns of ``ctx.features`` a zone answer reads, as object arrays (once per context)."""
+    key = "query.feature_columns"
+    cols = ctx._cache.get(key)
+    if cols is None:
+        feats = ctx.features
+        cols = {c: feats[c].to_numpy(dtype=object) for c in
+                ("layer", "kind", "zone_id", "zone_class", "level", "zone_name", "county_name", "town", "accuracy")}
+        ctx._cache[key] = cols
+    return cols
+
+
 def _zone_answers(ctx: PackContext, hits: pd.DataFrame, governing: tuple) -> list[ZoneAnswer]:
     """The groundwater zones of the hits (planning extents are answered apart)."""
     out = []
-    feats = ctx.features
+    col = _feature_columns(ctx)
     for f in hits["feature"].to_numpy():
-        z = feats.iloc[int(f)]
-        if z["kind"] not in vocab.ZONE_KINDS:
+        i = int(f)
+        kind = col["kind"][i]
+        if kind not in vocab.ZONE_KINDS:
             continue
-        level = z["level"]
+        level = col["level"][i]
+        zone_id = col["zone_id"][i]
         out.append(ZoneAnswer(
-            layer=z["layer"], kind=z["kind"], zone_id=None if str(z["zone_id"]).startswith("#") else z["zone_id"],
-            zone_class=z["zone_class"], level=None if pd.isna(level) else int(level), name=z["zone_name"],
-            county=z["county_name"], town=z["town"], accuracy=z["accuracy"],
-            governs=(z["kind"], z["zone_class"]) in governing,
+            layer=col["layer"][i], kind=kind, zone_id=None if str(zone_id).startswith("#") else zone_id,
+            zone_class=col["zone_class"][i], level=None if pd.isna(level) else int(level), name=col["zone_name"][i],
+            county=col["county_name"][i], town=col["town"][i], accuracy=col["accuracy"][i],
+            governs=(kind, col["zone_class"][i]) in governing,
         ))
     return out
 
@@ -356,37 +423,75 @@ def _rule_answers(evaluated) -> list[RuleAnswer]:
     ]
 
 
-def _nearby(ctx: PackContext, row: pd.Series, lon: float, lat: float, radius_m: float) -> NearbyAnswer:
+@dataclass(frozen=True)
+class _ProjectIndex:
+    """The key-project layer prepared once per context for :func:`_nearby`."""
+
+    #: the fields of each project's answer but its distance, in layer order
+    base: list[tuple[int, str, str, str, str, str, str]]
+    #: rows with a published site, and those sites in the equal-area CRS
+    sited: np.ndarray
+    sites_m: np.ndarray
+    #: rows without a site per county adcode, in layer order
+    by_county: dict[str, list[int]]
+    note: str
+
+
+def _project_index(ctx: PackContext) -> _ProjectIndex:
+    key = "query.project_index"
+    idx = ctx._cache.get(key)
+    if idx is not None:
+        return idx
+    gdf = ctx.projects
+    assert gdf is not None
+    has_site = (gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy(dtype=bool)
+    n = len(gdf)
+
+    def text(col: str) -> list[str]:  # str() of each value, as a row read with iterrows gives it
+        return [str(v) for v in gdf[col].to_numpy(dtype=object)] if col in gdf.columns else [""] * n
+
+    years = [int(v) for v in gdf["year"].to_numpy(dtype=object)]
+    base = list(zip(years, text("name"), text("level"), text("category"), text("places"),
+                    text("location_precision"), text("document"), strict=True))
+    sited = np.flatnonzero(has_site)
+    sites_m = np.asarray(gdf[has_site].to_crs(settings.area_crs).geometry.to_numpy(), dtype=object)
+    by_county: dict[str, list[int]] = {}
+    codes = gdf["county_adcodes"].fillna("").astype(str).str.split(",").to_numpy(dtype=object)
+    for i in np.flatnonzero(~has_site):
+        for code in dict.fromkeys(codes[i]):
+            by_county.setdefault(code, []).append(int(i))
+    note = (f"{len(sited)} of {n} key projects have a published site; the others are "
+            "located by county (or only city-wide) and are listed as in the same county, without a distance")
+    idx = _ProjectIndex(base, sited, sites_m, by_county, note)
+    ctx._cache[key] = idx
+    return idx
+
+
+def _nearby(ctx: PackContext, row: dict[str, Any], lon: float, lat: float, radius_m: float) -> NearbyAnswer:
     if ctx.projects is None:
         return NearbyAnswer(radius_m, [], [], "the pack holds no key-project layer")
-    gdf = ctx.projects
-    has_site = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    import shapely
+
+    idx = _project_index(ctx)
+
+    def answer(i: int, dist: float | None) -> ProjectAnswer:
+        year, name, level, category, places, precision, document = idx.base[i]
+        return ProjectAnswer(year=year, name=name, level=level, category=category, places=places,
+                             location_precision=precision, distance_m=None if dist is None else round(dist, 1),
+                             document=document)
+
     within: list[ProjectAnswer] = []
-
-    def answer(r: pd.Series, dist: float | None) -> ProjectAnswer:
-        return ProjectAnswer(
-            year=int(r["year"]), name=str(r["name"]), level=str(r["level"]), category=str(r.get("category", "")),
-            places=str(r.get("places", "")), location_precision=str(r.get("location_precision", "")),
-            distance_m=None if dist is None else round(dist, 1), document=str(r.get("document", "")),
-        )
-
-    if has_site.any():
+    if len(idx.sited):
         from zoning.core.overlay import project_points
 
         here = project_points(np.array([lon]), np.array([lat]))[0]
-        sites = gdf[has_site].to_crs(settings.area_crs)
-        dist = sites.distance(here)
-        for i in dist[dist <= radius_m].sort_values().index:
-            within.append(answer(gdf.loc[i], float(dist[i])))
-    same: list[ProjectAnswer] = []
+        dist = shapely.distance(idx.sites_m, here)
+        near = np.flatnonzero(dist <= radius_m)
+        for k in near[np.argsort(dist[near])]:
+            within.append(answer(int(idx.sited[k]), float(dist[k])))
     code = row["adcode"]
-    if code:
-        codes = gdf["county_adcodes"].fillna("").astype(str).str.split(",")
-        mask = ~has_site & codes.apply(lambda cs: code in cs)
-        same = [answer(r, None) for _, r in gdf[mask].iterrows()]
-    note = (f"{int(has_site.sum())} of {len(gdf)} key projects have a published site; the others are "
-            "located by county (or only city-wide) and are listed as in the same county, without a distance")
-    return NearbyAnswer(radius_m, within, same, note)
+    same = [answer(i, None) for i in idx.by_county.get(code, [])] if code else []
+    return NearbyAnswer(radius_m, within, same, idx.note)
 
 
 def _accuracy_notes(ctx: PackContext, zones: list[ZoneAnswer], extents: ExtentAnswer, lang: str) -> list[str]:
@@ -466,14 +571,71 @@ def query_point(
     """
     from zoning.core.coords import parse_point
     from zoning.core.rules import validate_project
-    from zoning.core.verdicts import evaluate_place, overall_verdict
 
     ctx = load_context(pack)
     parsed = parse_point(x, y, crs, order=order, check_city=False)
     day = on_date or dt.date.today()
     proj = validate_project(project) if project is not None else None
-    points, hits = classify_points(ctx, np.array([parsed.lon]), np.array([parsed.lat]), exact=True)
-    row = points.iloc[0]
+    rows, hits = _classify_many(ctx, np.array([parsed.lon]), np.array([parsed.lat]))
+    return _assemble(ctx, parsed, order, rows[0], hits[0], proj, day, radius_m, lang)
+
+
+@dataclass(frozen=True)
+class PointQuery:
+    """One point of :func:`query_point_answers`: the arguments of :func:`query_point`."""
+
+    x: float | str
+    y: float | str
+    crs: str | int | None = None
+    order: Literal["xy", "survey"] = "xy"
+    project: dict[str, Any] | None = None
+    on_date: dt.date | None = None
+    radius_m: float = DEFAULT_RADIUS_M
+    lang: Lang = "zh"
+
+
+def query_point_answers(
+    queries: list[PointQuery], pack: Pack | str | Path | PackContext | None = None
+) -> list[QueryResult | Exception]:
+    """:func:`query_point` for many points at once: one hits table for all of them, then
+    each answer assembled as :func:`query_point` assembles it (the answers are equal).
+
+    A point whose coordinate or project cannot be read gets its exception in its place
+    (CoordinateError, RuleError), the others are answered; the service batches the
+    queries that arrive together through here.
+    """
+    from zoning.core.coords import parse_point
+    from zoning.core.errors import ZoningError
+    from zoning.core.rules import validate_project
+
+    ctx = load_context(pack)
+    out: list[QueryResult | Exception | None] = []
+    ready: list[tuple[int, Any, dict[str, Any] | None]] = []
+    for q in queries:
+        try:
+            parsed = parse_point(q.x, q.y, q.crs, order=q.order, check_city=False)
+            proj = validate_project(q.project) if q.project is not None else None
+        except (ZoningError, ValueError) as exc:
+            out.append(exc)
+            continue
+        ready.append((len(out), parsed, proj))
+        out.append(None)
+    if ready:
+        lon = np.array([p.lon for _, p, _ in ready])
+        lat = np.array([p.lat for _, p, _ in ready])
+        rows, hits = _classify_many(ctx, lon, lat)
+        for k, (i, parsed, proj) in enumerate(ready):
+            q = queries[i]
+            out[i] = _assemble(ctx, parsed, q.order, rows[k], hits[k], proj, q.on_date or dt.date.today(),
+                               q.radius_m, q.lang)
+    return [o for o in out if o is not None]
+
+
+def _assemble(ctx: PackContext, parsed: Any, order: str, row: dict[str, Any], hits: pd.DataFrame,
+              proj: dict[str, Any] | None, day: dt.date, radius_m: float, lang: Lang) -> QueryResult:
+    """The answer at one classified point (the one assembly of :func:`query_point`)."""
+    from zoning.core.verdicts import evaluate_place, overall_verdict
+
     governing = row["governing"]
     zones = _zone_answers(ctx, hits, governing)
     inside = bool(row["located"])
