@@ -118,6 +118,7 @@ from zoning.cli.layers import layers  # noqa: E402
 from zoning.cli.map import map_cmd  # noqa: E402
 from zoning.cli.query import query  # noqa: E402
 from zoning.cli.watch import watch  # noqa: E402
+from zoning.cli.serve import serve  # noqa: E402
 
 main_group.add_command(layers)
 main_group.add_command(query)
@@ -125,6 +126,12 @@ main_group.add_command(map_cmd)
 main_group.add_command(check)
 main_group.add_command(derive)
 main_group.add_command(watch)
+main_group.add_command(serve)
+from zoning.cli.audit import audit  # noqa: E402
+from zoning.cli.users import users  # noqa: E402
+
+main_group.add_command(users)
+main_group.add_command(audit)
 
 
 if __name__ == "__main__":  # python -m zoning.cli.main

@@ -1,0 +1,359 @@
+"""The FastAPI application of ``zoning serve`` (:func:`create_app`)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import logging
+import multiprocessing
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+
+from zoning.core.errors import CoordinateError, RuleError, UsageError, ZoningError, scrub_secrets
+from zoning.service.answers import PackIdentity, QueryBatcher, new_answer_id, pack_identity, resolve_date, summary_of
+from zoning.service.audit import AuditLog, Entry, now_iso
+from zoning.service.auth import AuthMiddleware, UploadLimitMiddleware, _TooLarge
+from zoning.service.config import ServiceConfig
+from zoning.service.jobs import JobParams, JobStore, read_points, run_job, safe_suffix, stored_name, unpack_zip
+from zoning.service.users import User, UserStore
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+
+
+class ServiceError(Exception):
+    """An HTTP error with a one-line message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _status_of(exc: ZoningError) -> int:
+    """The CLI's exit code 2 (a bad value given) is 400; its 1 (data) is 422."""
+    return 400 if isinstance(exc, (CoordinateError, UsageError, RuleError)) else 422
+
+
+def _message(exc: Exception) -> str:
+    return scrub_secrets(" ".join(str(exc).split()) or type(exc).__name__)
+
+
+def _pairs(values: list[str], example: str) -> dict[str, str]:
+    """NAME=VALUE pairs, as the CLI's -a / --set read them."""
+    out: dict[str, str] = {}
+    for item in values:
+        if "=" not in item:
+            raise UsageError(f"{item!r}: expected NAME=VALUE, e.g. {example}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _project(attrs: dict[str, str]) -> dict[str, Any] | None:
+    if not attrs:
+        return None
+    from zoning.core.rules import validate_project
+
+    try:
+        validate_project(dict(attrs))
+    except RuleError as exc:
+        raise RuleError(f"{exc} (zoning query --list-attributes lists them)") from None
+    return dict(attrs)
+
+
+class Service:
+    """The state of one server process: pack, context, users, audit, jobs, batcher."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        from zoning.core import settings
+        from zoning.core.context import load_context
+        from zoning.core.layers import open_pack
+
+        self.config = config.validate()
+        self.data = config.data
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.pack = open_pack(config.pack or settings.default_pack)
+        self.context = load_context(self.pack)
+        self.identity: PackIdentity = pack_identity(self.pack)
+        self.users = UserStore(self.data)
+        self.audit = AuditLog(config.audit_url, self.data)
+        self.jobs = JobStore(self.data)
+        self.jobs.fail_orphans()
+        self.batcher = QueryBatcher(self.context, config.batch_window_ms)
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    @property
+    def pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._pool is None:
+            from zoning.service.jobs import init_worker
+
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.config.job_workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=init_worker, initargs=(self.config.pack,))
+        return self._pool
+
+    def warm(self) -> None:
+        """Start the job workers (and read the pack in them) before the first upload."""
+        self.pool.submit(os.getpid)
+
+    def close(self) -> None:
+        self.audit.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=False)
+
+    def audit_entry(self, user: User, entry_id: str, kind: str, inputs: dict[str, Any], summary: dict[str, Any]) -> None:
+        i = self.identity
+        self.audit.record(Entry(id=entry_id, kind=kind, time=now_iso(), user=user.name, role=user.role, inputs=inputs,
+                                pack=i.name, pack_version=i.version, pack_hash=i.hash, summary=summary))
+
+
+def create_app(config: ServiceConfig) -> Any:
+    """The ASGI application: the API, the map, the OGC API, behind auth and the upload limit."""
+    from fastapi import FastAPI
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+    from zoning.query import PointQuery
+
+    svc = Service(config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        svc.warm()
+        yield
+        svc.close()
+
+    app = FastAPI(title="zoning", version="1", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json")
+    app.state.service = svc
+
+    def err(status: int, message: str) -> JSONResponse:
+        return JSONResponse({"error": message, "status": status}, status_code=status)
+
+    @app.exception_handler(ZoningError)
+    async def _zoning_error(request: Request, exc: ZoningError) -> JSONResponse:
+        return err(_status_of(exc), _message(exc))
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return err(exc.status, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body"))
+        return err(400, f"{where}: {first.get('msg', 'invalid value')}")
+
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return err(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return err(500, f"{type(exc).__name__}: {_message(exc)}")
+
+    def user_of(request: Request) -> User:
+        return request.scope["state"]["user"]  # type: ignore[no-any-return]
+
+    def json_response(obj: Any, status: int = 200) -> Response:
+        body = json.dumps(obj, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        return Response(body, status_code=status, media_type="application/json; charset=utf-8")
+
+    # ---------------------------------------------------------------- health and the map
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        return json_response({"status": "ok", "pack": svc.identity.to_dict()})
+
+    @app.get("/", response_class=HTMLResponse)
+    async def page(request: Request, lang: str = "") -> Response:
+        from zoning.service.page import render_page
+
+        user = user_of(request)
+        if "token" in request.query_params:  # the token becomes a cookie and leaves the address bar
+            from zoning.service.auth import COOKIE
+
+            resp = RedirectResponse("/" + (f"?lang={lang}" if lang else ""), status_code=303)
+            resp.set_cookie(COOKIE, request.query_params["token"], httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+            return resp
+        lang = lang if lang in ("zh", "en") else config.lang
+        html = await asyncio.get_running_loop().run_in_executor(
+            None, render_page, svc.pack, lang, user.name, user.role, svc.identity.to_dict())
+        return HTMLResponse(html, headers={"Content-Security-Policy": "default-src 'self' 'unsafe-inline' data:; "
+                                           "connect-src 'self'; img-src 'self' data:"})
+
+    @app.get(f"{API}/me")
+    async def me(request: Request) -> Response:
+        u = user_of(request)
+        return json_response({"user": u.name, "role": u.role, "auth": config.auth, "pack": svc.identity.to_dict()})
+
+    # ---------------------------------------------------------------- answers
+    async def answer(user: User, inputs: dict[str, Any], answer_id: str | None = None) -> dict[str, Any]:
+        q = PointQuery(x=inputs["x"], y=inputs["y"], crs=inputs["crs"], order=inputs["order"],
+                       project=_project(inputs["attrs"]), on_date=resolve_date(inputs["date"]),
+                       radius_m=inputs["radius_km"] * 1000, lang=inputs["lang"])
+        try:
+            res = await asyncio.wait_for(svc.batcher.answer(q, inputs.get("near_m")), config.request_timeout_s)
+        except TimeoutError:
+            raise ServiceError(503, f"the answer took longer than {config.request_timeout_s:g} s; try again") from None
+        if isinstance(res, Exception):
+            raise res
+        res["answer_id"] = answer_id or new_answer_id()
+        return res
+
+    @app.get(f"{API}/query")
+    async def query(request: Request, lon: str, lat: str, crs: str | None = None, order: str = "xy",
+                    date: str | None = None, lang: str = "zh", radius: float = 5.0,
+                    near: float | None = None) -> Response:
+        user = user_of(request)
+        if order not in ("xy", "survey"):
+            raise UsageError(f"order={order!r}: expected xy or survey")
+        if lang not in ("zh", "en"):
+            raise UsageError(f"lang={lang!r}: expected zh or en")
+        if not 0 <= radius <= 100:
+            raise UsageError(f"radius={radius:g}: expected 0 to 100 km")
+        if near is not None and near < 0:
+            raise UsageError(f"near={near:g}: expected metres, 0 or more")
+        attrs = _pairs(request.query_params.getlist("a"), "construction=new")
+        inputs = {"x": lon, "y": lat, "crs": crs or None, "order": order, "date": resolve_date(date).isoformat(),
+                  "lang": lang, "attrs": attrs, "radius_km": radius, "near_m": near}
+        res = await answer(user, inputs)
+        svc.audit_entry(user, res["answer_id"], "answer", inputs, summary_of(res))
+        return json_response(res)
+
+    @app.get(f"{API}/answers/{{answer_id}}")
+    async def answer_again(request: Request, answer_id: str) -> Response:
+        user = user_of(request)
+        entry = await asyncio.get_running_loop().run_in_executor(None, svc.audit.get, answer_id)
+        if entry is None or entry.kind != "answer":
+            raise ServiceError(404, f"no answer {answer_id!r} in the audit log")
+        res = await answer(user, entry.inputs, answer_id)
+        now = summary_of(res)
+        changed = [k for k in now if now.get(k) != entry.summary.get(k)]
+        stored_pack = {"name": entry.pack, "version": entry.pack_version, "hash": entry.pack_hash}
+        return json_response({
+            "answer_id": answer_id, "asked": {"time": entry.time, "user": entry.user}, "inputs": entry.inputs,
+            "pack": {"stored": stored_pack, "current": svc.identity.to_dict()},
+            "pack_changed": entry.pack_hash != svc.identity.hash, "answer_changed": bool(changed), "changed": changed,
+            "answer": res,
+        })
+
+    @app.get(f"{API}/search")
+    async def search(request: Request, q: str, lang: str = "zh") -> Response:
+        from zoning.service.search import search_places
+
+        user = user_of(request)
+        jobs = [] if not user.may("checker") else [j.id for j in svc.jobs.of_user(user.name) if j.status == "done"]
+        found = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: search_places(svc.context, q[:200], jobs, svc.data))
+        return json_response({"q": q, "results": found})
+
+    # ---------------------------------------------------------------- check jobs
+    @app.post(f"{API}/checks", status_code=202)
+    async def submit_check(request: Request) -> Response:
+        user = user_of(request)
+        try:
+            form = await request.form(max_files=50, max_fields=200)
+        except _TooLarge:
+            raise ServiceError(413, f"the upload is larger than {config.max_upload_mb:g} MB, the limit of this "
+                                    "service (zoning serve --max-upload-mb)") from None
+        uploads = [f for f in form.getlist("file") if hasattr(f, "read")]
+        if not uploads:
+            raise UsageError("no file: send the sites as multipart field 'file' (repeatable)")
+        text = {k: [str(v) for v in form.getlist(k) if isinstance(v, str)] for k in form.keys() if k != "file"}
+
+        def one(name: str) -> str | None:
+            vals = text.get(name) or []
+            return vals[-1] if vals and vals[-1] != "" else None
+
+        fmts = [f.strip().lower() for f in (one("format") or "csv,xlsx").split(",") if f.strip()]
+        params = JobParams(crs=one("crs"), order=one("order") or "xy", date=one("date"), formats=fmts,
+                           fields=_pairs(text.get("field", []), "lon=东经"),
+                           attrs=_pairs(text.get("set", []), "construction=新建"), layer=one("layer"),
+                           sheet=one("sheet"), encoding=one("encoding"),
+                           chunksize=int(one("chunksize") or 50_000), lang=one("lang") or "zh").validate()
+        suffixes = [safe_suffix(f.filename) for f in uploads]
+        meta = [{"name": (f.filename or "")[:200], "size": f.size} for f in uploads]
+        job = svc.jobs.create(user.name, params, meta)
+        inputs = svc.jobs.job_dir(job.id) / "input"
+        inputs.mkdir(parents=True)
+        max_bytes = int(config.max_upload_mb * 1e6)
+        taken: set[str] = set()
+        for n, (f, suffix) in enumerate(zip(uploads, suffixes, strict=True)):
+            target = inputs / stored_name(f.filename, n, suffix, taken)
+            with target.open("wb") as out:
+                while chunk := await f.read(1 << 20):
+                    out.write(chunk)
+            if suffix == ".zip":
+                unpack_zip(target, inputs, max_bytes=max_bytes * 4)
+        svc.audit_entry(user, job.id, "check", {"params": params.__dict__, "uploads": meta}, {"status": "queued"})
+        svc.pool.submit(run_job, str(svc.data), job.id, config.pack, config.max_rows, config.audit_url,
+                        svc.identity.to_dict())
+        body = job.to_dict(f"{API}/checks")
+        return json_response(body, status=202)
+
+    def own_job(user: User, job_id: str) -> Any:
+        job = svc.jobs.get(job_id) if len(job_id) == 32 else None
+        if job is None or (job.user != user.name and not user.may("admin")):
+            raise ServiceError(404, f"no check job {job_id!r} of user {user.name}")
+        return job
+
+    @app.get(f"{API}/checks")
+    async def list_checks(request: Request, all: bool = False) -> Response:  # noqa: A002
+        user = user_of(request)
+        jobs = svc.jobs.of_user(None if (all and user.may("admin")) else user.name)
+        return json_response({"jobs": [j.to_dict(f"{API}/checks") for j in jobs]})
+
+    @app.get(f"{API}/checks/{{job_id}}")
+    async def check_status(request: Request, job_id: str) -> Response:
+        return json_response(own_job(user_of(request), job_id).to_dict(f"{API}/checks"))
+
+    @app.get(f"{API}/checks/{{job_id}}/files/{{name}}")
+    async def check_file(request: Request, job_id: str, name: str) -> Response:
+        from fastapi.responses import FileResponse
+
+        job = own_job(user_of(request), job_id)
+        if name not in job.files:  # only the names the job wrote; the name is never a path
+            raise ServiceError(404, f"job {job_id} has no file {name!r}; it has {', '.join(job.files) or 'none yet'}")
+        path = svc.jobs.job_dir(job.id) / "out" / name
+        media = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "gpkg": "application/geopackage+sqlite3"}.get(Path(name).suffix.lstrip("."), "application/octet-stream")
+        return FileResponse(path, media_type=media, filename=name)
+
+    @app.get(f"{API}/checks/{{job_id}}/sites")
+    async def check_sites_geojson(request: Request, job_id: str, limit: int = 20_000) -> Response:
+        job = own_job(user_of(request), job_id)
+        pts = read_points(svc.data, job.id)
+        feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
+                  "properties": {k: v for k, v in p.items() if k not in ("lon", "lat")}} for p in pts[:limit]]
+        return json_response({"type": "FeatureCollection", "features": feats, "truncated": len(pts) > limit})
+
+    # ---------------------------------------------------------------- the audit log (admin)
+    @app.get(f"{API}/audit")
+    async def audit(request: Request, kind: str | None = None, user: str | None = None, since: str | None = None,
+                    until: str | None = None, limit: int = 100) -> Response:
+        entries = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: svc.audit.entries(kind=kind, user=user, since=since, until=until, limit=min(limit, 10_000)))
+        return json_response({"entries": [e.to_dict() for e in entries]})
+
+    # ---------------------------------------------------------------- OGC API - Features
+    from zoning.service.ogc import mount_app
+
+    app.mount("/ogc", mount_app(svc.pack, svc.data, config.base_url, svc.identity.hash))
+
+    return UploadLimitMiddleware(AuthMiddleware(app, config, svc.users), int(config.max_upload_mb * 1e6))
+
+
+def create_app_from_env() -> Any:
+    """The factory uvicorn's workers call (the configuration comes in ``$ZONING_SERVICE_CONFIG``)."""
+    return create_app(ServiceConfig.from_env())
