@@ -70,11 +70,11 @@ def run(names: tuple[str, ...], on_date, lang: str, store: str | None) -> None:
     for name in todo:
         r = run_watch(name, folder=store, on_date=on_date.date() if on_date else None, lang=lang)
         if r.first:
-            click.echo((f"{name}: 首次运行, 已记录 {r.n_sites} 个项目的结论" if zh else
-                        f"{name}: first run, answers of {r.n_sites} sites recorded"))
+            click.echo(f"{name}: 首次运行, 已记录 {r.n_sites} 个项目的结论" if zh else
+                        f"{name}: first run, answers of {r.n_sites} sites recorded")
             continue
-        click.echo((f"{name}: {r.n_sites} 个项目, 自上次运行以来变化 {len(r.changes)} 个" if zh else
-                    f"{name}: {r.n_sites} sites, {len(r.changes)} changed since the last run"))
+        click.echo(f"{name}: {r.n_sites} 个项目, 自上次运行以来变化 {len(r.changes)} 个" if zh else
+                    f"{name}: {r.n_sites} sites, {len(r.changes)} changed since the last run")
         for line in r.provenance_changes:
             click.echo(f"  {line}")
         for rec in r.changes.to_dict("records"):

@@ -103,7 +103,7 @@ def provenance(
     """
     from zoning.core.version import pack_version
 
-    pack = getattr(context, "pack", context)
+    pack: Pack = context.pack if hasattr(context, "pack") else context  # type: ignore[assignment]
     pv = pack_version(pack)
     built = pack.meta.get("built")
     out = {

@@ -335,7 +335,7 @@ class PackDiff:
     def touched_geometries(self) -> list[Any]:
         """Every old and new outline of a feature that changed (equal-area CRS): a site
         outside all of them (and their tolerances) has the same hits in both packs."""
-        out = []
+        out: list[Any] = []
         for c in self.feature_changes():
             out.extend(g for g in (c.old_geometry, c.new_geometry) if g is not None and not g.is_empty)
         return out
@@ -380,7 +380,7 @@ def _values(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
 
 
 def _spec_changes(a: LayerSpec, b: LayerSpec, cols_a: list[str], cols_b: list[str], lang: str = "en") -> list[str]:
-    out = []
+    out: list[str] = []
     if (a.valid_from, a.valid_to) != (b.valid_from, b.valid_to):
         out.append(f"period in force {a.valid_from or '—'}–{a.valid_to or '—'} → {b.valid_from or '—'}–{b.valid_to or '—'}")
     if a.accuracy != b.accuracy:

@@ -90,7 +90,7 @@ def _candidates(sites: gpd.GeoDataFrame, diff: PackDiff, old: CheckContext, new:
 
 
 def _feature_causes(diff: PackDiff, ids: set[str], lang: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for fid in sorted(ids):
         for ld in diff.layers.values():
             c = diff.feature_change(ld.name, fid)

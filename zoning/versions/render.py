@@ -77,7 +77,7 @@ def build_diff_map(diff: PackDiff, lang: str = "zh", *, offline: bool = True) ->
             folium.GeoJson(
                 json.loads(json.dumps(row.geometry.__geo_interface__)),
                 style_function=lambda _f, c=colour: {"color": c, "fillColor": c, "weight": 2, "fillOpacity": 0.45},
-                popup=folium.Popup(popup, max_width=320),
+                popup=folium.Popup(popup, max_width=320),  # type: ignore[arg-type]
                 tooltip=folium.Tooltip(html.escape(f"{row.feature_id}: {label}")),
             ).add_to(fg)
         fg.add_to(m)
@@ -94,5 +94,5 @@ def build_diff_map(diff: PackDiff, lang: str = "zh", *, offline: bool = True) ->
            f'padding:6px 10px;border:1px solid #888;font:13px sans-serif;max-width:360px">'
            f"<b>{html.escape(title)}</b>{legend}<hr style='margin:4px 0'>{summary}"
            f"<div style='color:#666'>{html.escape(diff.old.short)} → {html.escape(diff.new.short)}</div></div>")
-    m.get_root().html.add_child(folium.Element(box))
+    m.get_root().html.add_child(folium.Element(box))  # type: ignore[attr-defined]
     return m
