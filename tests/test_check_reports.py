@@ -134,7 +134,7 @@ def test_cli_never_overwrites_input(cli, runner, sites_csv):
 def test_cli_usage_errors(cli, runner, sites_csv, tmp_path):
     res = runner.invoke(cli, ["check", str(sites_csv), "--crs", "EPSG:999999", "-o", str(tmp_path / "a.csv")])
     assert res.exit_code == 2
-    res = runner.invoke(cli, ["check", str(sites_csv), "--format", "pdf", "--out", str(tmp_path)])
+    res = runner.invoke(cli, ["check", str(sites_csv), "--format", "odt", "--out", str(tmp_path)])  # pdf is a report now
     assert res.exit_code == 2
     res = runner.invoke(cli, ["check", str(sites_csv), "--set", "construction=拆迁", "-o", str(tmp_path / "a.csv")])
     assert res.exit_code == 2 and "construction" in res.output  # a bad value on the command line
