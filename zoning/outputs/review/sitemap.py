@@ -180,7 +180,9 @@ def render_site_map(context: PackContext, review: Review, *, dpi: int = 170) -> 
             _lines(ax, clipped, color="#555555", lw=1.0, ls=(0, (1, 1.5)), zorder=4)
         inside = shapely.intersection(geo, rect)
         if not inside.is_empty and inside.area > 0.02 * rect.area:
-            pt = inside.representative_point()
+            pt = shapely.difference(inside, geom.buffer((x1 - x0) * 0.12)).representative_point()  # not on the site
+            if pt.is_empty:
+                continue
             ax.text(pt.x, pt.y, str(name), fontsize=8, color="#555555", family=family, ha="center", zorder=5)
     if cidx.size:
         legend["counties"] = Line2D(
