@@ -2,9 +2,10 @@
 
 :func:`recheck_sites` checks the sites against the new pack (the ordinary check), then
 against the old pack only the sites a change can reach — every site when rules or the
-as-of date differ, else the sites within :data:`REACH_M` of an old or new outline of a
-feature that changed (a site farther from all of them has the same hits in both packs,
-so its old answer is its new one) — and compares the answers column by column
+as-of date differ or a changed rule applies everywhere, else the sites within
+:data:`REACH_M` of an old or new outline of a feature that changed (a site farther from all
+of them has the same hits in both packs, so its old answer is its new one) and the sites in
+a zone or extent of a class a changed rule applies to — and compares the answers column by column
 (:data:`COMPARED`). Each differing site gets ``changed`` (True) and ``change_cause``: the
 layer feature (added, removed, outline moved, attributes), the rule (added, removed,
 re-worded, period changed) or the quota figure behind each difference; a site whose land
@@ -70,23 +71,55 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _candidates(sites: gpd.GeoDataFrame, diff: PackDiff, old: CheckContext, new: CheckContext) -> np.ndarray:
+def _rule_candidates(diff: PackDiff, old: CheckContext, new: CheckContext, after: pd.DataFrame) -> np.ndarray | None:
+    """Positions of the sites a changed rule may bind: those in a zone or extent of a class
+    the rule applies to (None: a changed rule applies everywhere, so every site)."""
+    from zoning.core import vocab
+
+    changed = {r.rule_id for r in diff.rules}
+    selectors = [sel for rules in (old.context.rules, new.context.rules) for r in rules if r.id in changed
+                 for sel in (r.applies_to or (None,))]
+    if any(sel is None for sel in selectors):
+        return None
+    n = len(after)
+    hit = np.zeros(n, dtype=bool)
+    zone_classes = {(k, c) for sel in selectors if sel is not None and sel.kind != vocab.EXTENT
+                    for k, c in ((sel.kind, c) for c in sel.classes)}
+    if zone_classes and "zone_ids" in after.columns:
+        f = new.context.features
+        wanted = {str(z) for z, k, c in zip(f["zone_id"], f["kind"], f["zone_class"]) if (k, c) in zone_classes}
+        hit |= np.array([bool(_split(v) & wanted) for v in after["zone_ids"].to_numpy(dtype=object)], dtype=bool)
+    extent_classes = {c for sel in selectors if sel is not None and sel.kind == vocab.EXTENT for c in sel.classes}
+    for cls, col in ((vocab.PLANNING_AREA, "in_planning_area"), (vocab.CENTRAL_AREA, "in_central_city")):
+        if (cls in extent_classes or (extent_classes and not any(extent_classes))) and col in after.columns:
+            hit |= after[col].astype(str).to_numpy() != "no"
+    return np.flatnonzero(hit)
+
+
+def _candidates(sites: gpd.GeoDataFrame, diff: PackDiff, old: CheckContext, new: CheckContext,
+                after: pd.DataFrame) -> np.ndarray:
     """Positions of the sites whose answer may differ between the packs."""
     import shapely
 
     n = len(sites)
-    if diff.rules or old.on_date != new.on_date or old.defaults != new.defaults:
+    if old.on_date != new.on_date or old.defaults != new.defaults:
         return np.arange(n)
+    by_rules = np.arange(0)
+    if diff.rules:
+        found = _rule_candidates(diff, old, new, after)
+        if found is None:
+            return np.arange(n)
+        by_rules = found
     touched = diff.touched_geometries()
     if not touched:
-        return np.arange(0)
+        return by_rules
     reach = max(REACH_M, new.context.county_tolerance_m, old.context.county_tolerance_m)
     tree = shapely.STRtree(shapely.buffer(np.asarray(touched, dtype=object), reach, quad_segs=2))
     geoms = sites.geometry.to_crs(settings.area_crs).to_numpy() if len(sites) else np.array([], dtype=object)
     ok = ~shapely.is_missing(geoms)
     idx = np.flatnonzero(ok)
     hit = tree.query(geoms[idx], predicate="intersects")[0] if len(idx) else np.array([], dtype=int)
-    return np.unique(idx[hit])
+    return np.union1d(np.unique(idx[hit]), by_rules)
 
 
 def _feature_causes(diff: PackDiff, ids: set[str], lang: str) -> list[str]:
@@ -101,7 +134,7 @@ def _feature_causes(diff: PackDiff, ids: set[str], lang: str) -> list[str]:
 
 
 def _layer_causes(diff: PackDiff, kinds: tuple[str, ...], lang: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for ld in diff.layers.values():
         if ld.kind in kinds:
             out.extend(c.describe(lang) for c in (*ld.added, *ld.removed, *ld.changed))
@@ -169,7 +202,7 @@ def recheck_sites(
 
     diff = diff or diff_packs(old.context.pack, new.context.pack)
     after = new_results if new_results is not None else check_sites(sites, context=new)
-    pos = _candidates(sites, diff, old, new)
+    pos = _candidates(sites, diff, old, new, after)
     before = after.copy()
     if len(pos):
         part = check_sites(sites.iloc[pos], context=old)
@@ -178,15 +211,21 @@ def recheck_sites(
                 col = before[c].astype(object).to_numpy().copy()
                 col[pos] = part[c].astype(object).to_numpy()
                 before[c] = col
-    quota_items = {q.item for q in diff.quota}
     changed = np.zeros(len(after), dtype=bool)
     causes = np.full(len(after), None, dtype=object)
-    b_rows = before[[c for c in (*COMPARED, *COMPARED_AREAS) if c in before.columns]].to_dict("records")
-    a_rows = after[[c for c in (*COMPARED, *COMPARED_AREAS) if c in after.columns]].to_dict("records")
-    quota_cls = after["quota_class"].to_numpy(dtype=object) if "quota_class" in after.columns else [None] * len(after)
-    for i, (b, a) in enumerate(zip(b_rows, a_rows)):
+    # only the sites checked again, and those counted against a changed quota figure, can differ
+    quota_cls = after["quota_class"].astype(object).to_numpy() if "quota_class" in after.columns else \
+        np.full(len(after), None, dtype=object)
+    items = {q.item for q in diff.quota}
+    quota_rows = np.flatnonzero(pd.Series(quota_cls).notna().to_numpy() & (
+        np.isin(quota_cls.astype(str), list(items)) | ("total" in items))) if items else np.arange(0)
+    look = np.union1d(pos, quota_rows).astype(int)
+    cols = [c for c in (*COMPARED, *COMPARED_AREAS) if c in after.columns]
+    b_rows = before.iloc[look][cols].to_dict("records")
+    a_rows = after.iloc[look][cols].to_dict("records")
+    for i, b, a in zip(look, b_rows, a_rows):
         q = [qc.describe(lang) for qc in diff.quota
-             if quota_cls[i] and (qc.item == quota_cls[i] or qc.item == "total")] if quota_items else []
+             if quota_cls[i] and (qc.item == quota_cls[i] or qc.item == "total")] if items else []
         differs = (any(_text(b.get(c)) != _text(a.get(c)) for c in COMPARED)
                    or any(not _same_number(b.get(c), a.get(c)) for c in COMPARED_AREAS))
         reworded = [r for r in _split(a.get("rule_ids")) | _split(b.get("rule_ids"))
