@@ -77,8 +77,7 @@ def build_diff_map(diff: PackDiff, lang: str = "zh", *, offline: bool = True) ->
             folium.GeoJson(
                 json.loads(json.dumps(row.geometry.__geo_interface__)),
                 style_function=lambda _f, c=colour: {"color": c, "fillColor": c, "weight": 2, "fillOpacity": 0.45},
-                popup=folium.Popup(popup, max_width=320),  # type: ignore[arg-type]
-                tooltip=folium.Tooltip(html.escape(f"{row.feature_id}: {label}")),
+                tooltip=folium.Tooltip(popup, sticky=True),  # a Tooltip needs no jQuery (a Popup does)
             ).add_to(fg)
         fg.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
