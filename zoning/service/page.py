@@ -45,6 +45,7 @@ UI: dict[str, tuple[str, str]] = {
     "planning": ("中心城市规划区", "中心城市规划区"),
     "central": ("中心城区", "中心城区"),
     "user": ("用户", "User"),
+    "changed": ("数据包或答复已变化", "The pack or the answer has changed"),
 }
 
 
@@ -75,8 +76,5 @@ def render_page(pack: Pack, lang: str, user: str, role: str, pack_info: dict[str
     js = (STATIC / "service.js").read_text(encoding="utf-8")
     cfg = json_for_script(_config(pack, lang, user, role, pack_info))
     tail = (f"<style>{css}</style>\n<script>{js}\nZoningService.init({cfg});</script>\n")
-    head, sep, end = html.rpartition("</html>")
-    if not sep:
-        return html + tail
-    body_head, bsep, body_end = head.rpartition("</body>")
-    return (body_head + tail + bsep + body_end if bsep else head + tail) + sep + end
+    head, sep, end = html.rpartition("</html>")  # after folium's scripts, which follow </body>
+    return head + tail + sep + end if sep else html + tail

@@ -238,7 +238,21 @@ var ZoningService = (function () {
       document.querySelectorAll("#zm-query-panel [data-attr]").forEach(function (c) {
         pairs.forEach(function (p) { if (c.getAttribute("data-attr") === p[0]) { c.value = p[1]; } });
       });
-      ask(pt[0], pt[1], null, pairs, date, true);
+      var again = h.get("answer");
+      if (again) {  /* the same answer, reproduced from the audit log (or asked anew if it is not there) */
+        getJSON(cfg.api + "/answers/" + encodeURIComponent(again)).then(function (b) {
+          var a = b.answer;
+          api.last = a; api.reproduced = b;
+          if (pin) { map.removeLayer(pin); }
+          pin = L.circleMarker(L.latLng(a.lat, a.lon), { radius: 7, color: "#1a5276", weight: 3, fillOpacity: 0, interactive: false }).addTo(map);
+          render(a, pairs);
+          if (b.pack_changed || b.answer_changed) {
+            results.insertBefore(el("div", "zs-err zs-changed", cfg.ui.changed + ": " + (b.changed.join(", ") || "pack")), results.firstChild);
+          }
+        }).catch(function () { ask(pt[0], pt[1], null, pairs, date, true); });
+      } else {
+        ask(pt[0], pt[1], null, pairs, date, true);
+      }
     }
   }
 
