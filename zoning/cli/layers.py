@@ -64,6 +64,13 @@ def validate(pack) -> None:
         click.echo(f"  note: {w}")
     if not report.ok:
         raise click.ClickException(f"{len(report.all_problems())} problem(s) in {pack.path}")
+    from zoning.core.version import pack_version
+
+    pv = pack_version(pack)  # the pack's version and content hash (zoning.core.version)
+    click.echo(f"  version {pv.label}; content SHA-256 {pv.content_sha256} (rules {pv.rules_sha256[:16]}, "
+               f"manifest {pv.manifest_sha256[:16]})")
+    if pv.matches_record is False:
+        click.echo(f"  note: the content differs from the content_sha256 the manifest records ({pv.recorded_sha256})")
     click.echo("valid")
 
 
