@@ -9,6 +9,7 @@ rewritten with each layer's provenance and accuracy.
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -261,9 +262,13 @@ def build_pack(pack_dir: str | Path = settings.default_pack) -> Path:
     for builder in BUILDERS:
         built = builder(pack_dir)
         specs.extend(built if isinstance(built, list) else [built])
+    old = pack_dir / "manifest.toml"
+    previous = tomllib.loads(old.read_text(encoding="utf-8")).get("pack", {}) if old.exists() else {}
     head = {
         "name": "jincheng",
         "title": "晋城市 zoning layer pack",
+        # the pack's version and release date are the publisher's: a rebuild keeps them
+        **{k: previous[k] for k in ("version", "released") if k in previous},
         "crs": "EPSG:4490",
         "rules": "rules",
         "built": dt.date.today().isoformat(),
