@@ -175,3 +175,17 @@ def test_header_auth_trusts_only_the_proxy(header_server):
         assert c.get("/api/v1/query", params=Q).status_code == 401
     with untrusted.client(headers={"X-Remote-User": "chief"}) as c:  # 127.0.0.1 is not the proxy
         assert c.get("/api/v1/query", params=Q).status_code == 401
+
+
+def test_a_streamed_upload_over_the_limit_is_413(token_server):
+    """No Content-Length (chunked): the limit is counted while the body arrives."""
+
+    def body():
+        yield b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\r\nlon,lat\n"
+        for _ in range(2000):
+            yield b"112.85,35.49\n" * 10
+        yield b"\r\n--b--\r\n"
+
+    with token_server.client(token_server.tokens["checker"]) as c:
+        r = c.post("/api/v1/checks", content=body(), headers={"content-type": "multipart/form-data; boundary=b"})
+        assert r.status_code == 413 and "larger than" in r.json()["error"]

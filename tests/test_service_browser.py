@@ -121,7 +121,9 @@ def test_permalink_reopens_view_point_project_and_answer(page, browser, server):
     assert a["project"] == {"construction": "new"} and a["verdict"]
     link = page.evaluate("location.href")
     assert a["answer_id"] in link
-    zoom = page.evaluate("ZoningMap.maps[0].getZoom()")
+    from urllib.parse import parse_qs, urlsplit
+
+    zoom = int(parse_qs(urlsplit(link).fragment)["map"][0].split("/")[0])
     other = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True)  # the test evaluates strings
     other.route("**/*", lambda r: r.continue_() if r.request.url.startswith((server.url + "/", "data:")) else r.abort())
     pg = other.new_page()
@@ -129,7 +131,7 @@ def test_permalink_reopens_view_point_project_and_answer(page, browser, server):
     pg.wait_for_function("ZoningService.last !== null")
     b = pg.evaluate("ZoningService.last")
     assert b == a
-    assert pg.evaluate("ZoningMap.maps[0].getZoom()") == zoom
+    pg.wait_for_function(f"ZoningMap.maps[0].getZoom() === {zoom}", timeout=15000)
     assert pg.evaluate("document.querySelector('#zm-query-panel [data-attr=construction]').value") == "new"
     other.close()
 

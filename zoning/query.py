@@ -59,7 +59,8 @@ def _points_frame(ctx: PackContext, h: Hits) -> pd.DataFrame:
     return pd.concat([sites.reset_index(drop=True), places(ctx, h)], axis=1)
 
 
-def _classify_many(ctx: PackContext, lon: np.ndarray, lat: np.ndarray) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+def _classify_many(ctx: PackContext, lon: np.ndarray, lat: np.ndarray
+                   ) -> tuple[list[dict[str, Any]], list[pd.DataFrame], Hits]:
     """:func:`classify_points` (exact) with each point's row as a plain dict and its zone
     and extent hits apart: no one-row frames for a single point."""
     from zoning.core.answer import places
@@ -73,10 +74,10 @@ def _classify_many(ctx: PackContext, lon: np.ndarray, lat: np.ndarray) -> tuple[
     t = h.table
     zones = t[t["kind"].isin(vocab.CLASSED_KINDS).to_numpy()]
     if len(lon) == 1:
-        return rows, [zones]
+        return rows, [zones], h
     site = zones["site"].to_numpy()
     cuts = np.searchsorted(site, np.arange(len(lon) + 1))  # the table is sorted by site
-    return rows, [zones.iloc[cuts[i]:cuts[i + 1]] for i in range(len(lon))]
+    return rows, [zones.iloc[cuts[i]:cuts[i + 1]] for i in range(len(lon))], h
 
 
 _RENAMED = {"county": "name", "near_county": "near_name", "nearest_county": "nearest_name"}
@@ -576,7 +577,7 @@ def query_point(
     parsed = parse_point(x, y, crs, order=order, check_city=False)
     day = on_date or dt.date.today()
     proj = validate_project(project) if project is not None else None
-    rows, hits = _classify_many(ctx, np.array([parsed.lon]), np.array([parsed.lat]))
+    rows, hits, _ = _classify_many(ctx, np.array([parsed.lon]), np.array([parsed.lat]))
     return _assemble(ctx, parsed, order, rows[0], hits[0], proj, day, radius_m, lang)
 
 
@@ -592,6 +593,10 @@ class PointQuery:
     on_date: dt.date | None = None
     radius_m: float = DEFAULT_RADIUS_M
     lang: Lang = "zh"
+    #: add the nearest zone of each class the point lies outside, as ``zoning query`` does
+    #: (:func:`zoning.core.nearest.point_nearest`); ``near_m`` flags those within reach
+    with_nearest: bool = False
+    near_m: float | None = None
 
 
 def query_point_answers(
@@ -623,12 +628,44 @@ def query_point_answers(
     if ready:
         lon = np.array([p.lon for _, p, _ in ready])
         lat = np.array([p.lat for _, p, _ in ready])
-        rows, hits = _classify_many(ctx, lon, lat)
+        rows, hits, h = _classify_many(ctx, lon, lat)
+        nearest = _nearest_rows(ctx, lon, lat, h) if any(queries[i].with_nearest for i, _, _ in ready) else None
         for k, (i, parsed, proj) in enumerate(ready):
             q = queries[i]
-            out[i] = _assemble(ctx, parsed, q.order, rows[k], hits[k], proj, q.on_date or dt.date.today(),
-                               q.radius_m, q.lang)
+            res = _assemble(ctx, parsed, q.order, rows[k], hits[k], proj, q.on_date or dt.date.today(),
+                            q.radius_m, q.lang)
+            if nearest is not None and q.with_nearest and res.county.located:
+                res.nearest = _nearest_dicts(nearest.get(k), q.near_m, q.lang)
+            out[i] = res
     return [o for o in out if o is not None]
+
+
+def _nearest_rows(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, h: Hits) -> dict[int, pd.DataFrame]:
+    """:func:`zoning.core.nearest.nearest_zones` of the batch, in one call, by point."""
+    import shapely
+
+    from zoning.core.nearest import nearest_zones
+
+    rows = nearest_zones(ctx, np.asarray(shapely.points(lon, lat), dtype=object), hits=h)
+    return {int(k): g for k, g in rows.groupby("site", sort=False)}
+
+
+def _nearest_dicts(rows: pd.DataFrame | None, near_m: float | None, lang: str) -> list[dict[str, Any]]:
+    """The ``nearest`` field as :func:`zoning.core.nearest.point_nearest` writes it (the
+    service's answers are held equal to the command line's by tests/test_service_api.py)."""
+    if rows is None:
+        return []
+    out = []
+    for r in rows.itertuples(index=False):
+        out.append({
+            "kind": r.kind, "zone_class": r.zone_class, "layer": r.layer, "zone_id": r.zone_id,
+            "zone_name": r.zone_name, "accuracy": r.accuracy, "distance_m": round(float(r.distance_m), 1),
+            "bearing_deg": None if r.bearing_deg != r.bearing_deg else round(float(r.bearing_deg), 1),
+            "direction": r.direction,
+            "direction_label": vocab.compass_label(r.direction, lang) if r.direction else None,
+            "within_near": None if near_m is None else bool(r.distance_m <= near_m),
+        })
+    return out
 
 
 def _assemble(ctx: PackContext, parsed: Any, order: str, row: dict[str, Any], hits: pd.DataFrame,

@@ -50,7 +50,7 @@ def pack_identity(pack: Pack) -> PackIdentity:
         if f.is_file():
             h.update(f.name.encode())
             with f.open("rb") as fh:
-                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                while block := fh.read(1 << 20):
                     h.update(block)
     version = str(pack.meta.get("built") or pack.meta.get("version") or "")
     return PackIdentity(pack.name, version, h.hexdigest())
@@ -123,20 +123,14 @@ class QueryBatcher:
     def _answer_all(self, queries: list[tuple[PointQuery, float | None]]) -> list[dict[str, Any] | Exception]:
         """The answers as JSON-ready dicts (built here, off the event loop), with the nearest
         zone of each class the point lies outside, as ``zoning query`` adds it."""
-        from zoning.core.nearest import point_nearest
+        from dataclasses import replace
 
-        out: list[dict[str, Any] | Exception] = []
-        for (q, near_m), r in zip(queries, query_point_answers([q for q, _ in queries], self.context), strict=True):
-            if isinstance(r, QueryResult):
-                if r.county.located:
-                    r.nearest = point_nearest(self.context, r.lon, r.lat, near_m=near_m, lang=q.lang)
-                out.append(r.to_dict())
-            else:
-                out.append(r)
-        return out
+        batch = [replace(q, with_nearest=True, near_m=near_m) for q, near_m in queries]
+        return [r.to_dict() if isinstance(r, QueryResult) else r for r in query_point_answers(batch, self.context)]
 
 
 def resolve_date(value: str | None) -> dt.date:
+    """The date a query reads the rules on: ``YYYY-MM-DD``, or today."""
     from zoning.core.errors import UsageError
 
     if not value:

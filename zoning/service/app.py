@@ -17,7 +17,7 @@ from fastapi import Request
 from zoning.core.errors import CoordinateError, RuleError, UsageError, ZoningError, scrub_secrets
 from zoning.service.answers import PackIdentity, QueryBatcher, new_answer_id, pack_identity, resolve_date, summary_of
 from zoning.service.audit import AuditLog, Entry, now_iso
-from zoning.service.auth import AuthMiddleware, UploadLimitMiddleware, _TooLarge
+from zoning.service.auth import AuthMiddleware, UploadLimitMiddleware
 from zoning.service.config import ServiceConfig
 from zoning.service.jobs import JobParams, JobStore, read_points, run_job, safe_suffix, stored_name, unpack_zip
 from zoning.service.users import User, UserStore
@@ -27,12 +27,11 @@ log = logging.getLogger(__name__)
 API = "/api/v1"
 
 
-class ServiceError(Exception):
-    """An HTTP error with a one-line message."""
+def http_error(status: int, message: str) -> Exception:
+    """An HTTP error with a one-line message (answered as ``{"error": ..., "status": ...}``)."""
+    from starlette.exceptions import HTTPException
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+    return HTTPException(status, message)
 
 
 def _status_of(exc: ZoningError) -> int:
@@ -140,10 +139,6 @@ def create_app(config: ServiceConfig) -> Any:
     async def _zoning_error(request: Request, exc: ZoningError) -> JSONResponse:
         return err(_status_of(exc), _message(exc))
 
-    @app.exception_handler(ServiceError)
-    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
-        return err(exc.status, str(exc))
-
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
@@ -204,7 +199,7 @@ def create_app(config: ServiceConfig) -> Any:
         try:
             res = await asyncio.wait_for(svc.batcher.answer(q, inputs.get("near_m")), config.request_timeout_s)
         except TimeoutError:
-            raise ServiceError(503, f"the answer took longer than {config.request_timeout_s:g} s; try again") from None
+            raise http_error(503, f"the answer took longer than {config.request_timeout_s:g} s; try again") from None
         if isinstance(res, Exception):
             raise res
         res["answer_id"] = answer_id or new_answer_id()
@@ -235,7 +230,7 @@ def create_app(config: ServiceConfig) -> Any:
         user = user_of(request)
         entry = await asyncio.get_running_loop().run_in_executor(None, svc.audit.get, answer_id)
         if entry is None or entry.kind != "answer":
-            raise ServiceError(404, f"no answer {answer_id!r} in the audit log")
+            raise http_error(404, f"no answer {answer_id!r} in the audit log")
         res = await answer(user, entry.inputs, answer_id)
         now = summary_of(res)
         changed = [k for k in now if now.get(k) != entry.summary.get(k)]
@@ -261,12 +256,18 @@ def create_app(config: ServiceConfig) -> Any:
     @app.post(f"{API}/checks", status_code=202)
     async def submit_check(request: Request) -> Response:
         user = user_of(request)
+        from starlette.requests import ClientDisconnect
+
         try:
             form = await request.form(max_files=50, max_fields=200)
-        except _TooLarge:
-            raise ServiceError(413, f"the upload is larger than {config.max_upload_mb:g} MB, the limit of this "
+        except ClientDisconnect:
+            if not request.scope.get("state", {}).get("too_large"):
+                raise
+            raise http_error(413, f"the upload is larger than {config.max_upload_mb:g} MB, the limit of this "
                                     "service (zoning serve --max-upload-mb)") from None
-        uploads = [f for f in form.getlist("file") if hasattr(f, "read")]
+        from starlette.datastructures import UploadFile
+
+        uploads = [f for f in form.getlist("file") if isinstance(f, UploadFile)]
         if not uploads:
             raise UsageError("no file: send the sites as multipart field 'file' (repeatable)")
         text = {k: [str(v) for v in form.getlist(k) if isinstance(v, str)] for k in form.keys() if k != "file"}
@@ -304,7 +305,7 @@ def create_app(config: ServiceConfig) -> Any:
     def own_job(user: User, job_id: str) -> Any:
         job = svc.jobs.get(job_id) if len(job_id) == 32 else None
         if job is None or (job.user != user.name and not user.may("admin")):
-            raise ServiceError(404, f"no check job {job_id!r} of user {user.name}")
+            raise http_error(404, f"no check job {job_id!r} of user {user.name}")
         return job
 
     @app.get(f"{API}/checks")
@@ -323,7 +324,7 @@ def create_app(config: ServiceConfig) -> Any:
 
         job = own_job(user_of(request), job_id)
         if name not in job.files:  # only the names the job wrote; the name is never a path
-            raise ServiceError(404, f"job {job_id} has no file {name!r}; it has {', '.join(job.files) or 'none yet'}")
+            raise http_error(404, f"job {job_id} has no file {name!r}; it has {', '.join(job.files) or 'none yet'}")
         path = svc.jobs.job_dir(job.id) / "out" / name
         media = {"csv": "text/csv; charset=utf-8", "html": "text/html; charset=utf-8",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -120,14 +120,18 @@ class UploadLimitMiddleware:
             return
         seen = 0
         started = False
+        state = scope.setdefault("state", {})
 
         async def counted() -> Any:
             nonlocal seen
+            if state.get("too_large"):
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise _TooLarge
+                if seen > limit:  # the reader sees a disconnect; the endpoint answers 413
+                    state["too_large"] = True
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Any) -> None:
@@ -136,12 +140,6 @@ class UploadLimitMiddleware:
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, counted, tracking_send)
-        except _TooLarge:
-            if not started:
-                await send_error(send, 413, msg)
-
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, counted, tracking_send)
+        if state.get("too_large") and not started:
+            await send_error(send, 413, msg)

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from zoning.core import vocab
 from zoning.core.layers import Pack
 from zoning.maps import build_map, json_for_script
 
@@ -42,8 +43,8 @@ UI: dict[str, tuple[str, str]] = {
     "draw": ("绘制", "Draw"),
     "no_results": ("未找到", "nothing found"),
     "error": ("错误", "Error"),
-    "planning": ("中心城市规划区", "中心城市规划区"),
-    "central": ("中心城区", "中心城区"),
+    "planning": (vocab.PLANNING_AREA, vocab.PLANNING_AREA),
+    "central": (vocab.CENTRAL_AREA, vocab.CENTRAL_AREA),
     "user": ("用户", "User"),
     "changed": ("数据包或答复已变化", "The pack or the answer has changed"),
 }
