@@ -252,3 +252,13 @@ def test_nothing_is_written_outside_data(server):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_a_reproduction_names_what_changed_in_the_pack():
+    from zoning.service.answers import PackIdentity
+
+    now = PackIdentity("p", "2", "h2", "r1", {"counties": "c1", "groundwater_control": "g2"})
+    recorded = {"rules": "r1", "layers": {"counties": "c1", "groundwater_control": "g1"}}
+    assert now.changed_since(recorded) == ["layer groundwater_control"]
+    assert now.changed_since({"rules": "r0", "layers": {"counties": "c1"}}) == ["rules", "layer groundwater_control"]
+    assert now.changed_since(now.parts()) == []

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import threading
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from zoning.core.layers import Pack
@@ -27,33 +25,35 @@ from zoning.query import PointQuery, QueryResult, query_point_answers
 
 @dataclass(frozen=True)
 class PackIdentity:
-    """Which pack answered: its name, version (the manifest's ``built``) and a SHA-256 of
-    its manifest, rules and layer files."""
+    """Which pack answered: its name, version label and content hash
+    (:func:`zoning.core.version.pack_version`, the hash ``zoning layers diff`` compares),
+    with the hash of its rules and of each layer, so a reproduction can say which changed."""
 
     name: str
     version: str
     hash: str
+    rules: str
+    layers: dict[str, str]
 
     def to_dict(self) -> dict[str, str]:
         return {"name": self.name, "version": self.version, "hash": self.hash}
 
+    def parts(self) -> dict[str, Any]:
+        return {"rules": self.rules, "layers": dict(self.layers)}
+
+    def changed_since(self, parts: dict[str, Any]) -> list[str]:
+        """What differs from the parts recorded with an answer: ``rules`` and layer names."""
+        out = ["rules"] if parts.get("rules") not in (None, self.rules) else []
+        old = parts.get("layers") or {}
+        out += [f"layer {n}" for n in sorted(set(old) | set(self.layers)) if old.get(n) != self.layers.get(n)]
+        return out
+
 
 def pack_identity(pack: Pack) -> PackIdentity:
-    h = hashlib.sha256()
-    root = Path(pack.path)
-    files = [root / "manifest.toml"]
-    if pack.rules_dir is not None and Path(pack.rules_dir).is_dir():
-        files += sorted(Path(pack.rules_dir).glob("*.toml"))
-    if pack.dsn is None:
-        files += sorted({pack.file_path(s) for s in pack.layers})
-    for f in files:
-        if f.is_file():
-            h.update(f.name.encode())
-            with f.open("rb") as fh:
-                while block := fh.read(1 << 20):
-                    h.update(block)
-    version = str(pack.meta.get("built") or pack.meta.get("version") or "")
-    return PackIdentity(pack.name, version, h.hexdigest())
+    from zoning.core.version import pack_version
+
+    v = pack_version(pack)
+    return PackIdentity(v.name, v.label, v.content_sha256, v.rules_sha256, dict(v.layers))
 
 
 def new_answer_id() -> str:

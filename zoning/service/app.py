@@ -222,7 +222,7 @@ def create_app(config: ServiceConfig) -> Any:
         inputs = {"x": lon, "y": lat, "crs": crs or None, "order": order, "date": resolve_date(date).isoformat(),
                   "lang": lang, "attrs": attrs, "radius_km": radius, "near_m": near}
         res = await answer(user, inputs)
-        svc.audit_entry(user, res["answer_id"], "answer", inputs, summary_of(res))
+        svc.audit_entry(user, res["answer_id"], "answer", inputs, {**summary_of(res), "pack_parts": svc.identity.parts()})
         return json_response(res)
 
     @app.get(f"{API}/answers/{{answer_id}}")
@@ -234,11 +234,13 @@ def create_app(config: ServiceConfig) -> Any:
         res = await answer(user, entry.inputs, answer_id)
         now = summary_of(res)
         changed = [k for k in now if now.get(k) != entry.summary.get(k)]
+        pack_changes = svc.identity.changed_since(entry.summary.get("pack_parts") or {})
         stored_pack = {"name": entry.pack, "version": entry.pack_version, "hash": entry.pack_hash}
         return json_response({
             "answer_id": answer_id, "asked": {"time": entry.time, "user": entry.user}, "inputs": entry.inputs,
             "pack": {"stored": stored_pack, "current": svc.identity.to_dict()},
-            "pack_changed": entry.pack_hash != svc.identity.hash, "answer_changed": bool(changed), "changed": changed,
+            "pack_changed": entry.pack_hash != svc.identity.hash, "pack_changes": pack_changes,
+            "answer_changed": bool(changed), "changed": changed,
             "answer": res,
         })
 
