@@ -75,24 +75,31 @@ def _class_of_rank(kind: str, rank: int, code: int) -> str:
     return cls
 
 
-def _top(table: pd.DataFrame, kind: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _sum_by_site(site: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per site: the sum of ``values`` (NaN ignored) and whether any value was a number."""
+    ok = ~np.isnan(values)
+    total = np.bincount(site[ok], weights=values[ok], minlength=n)
+    return total, np.bincount(site[ok], minlength=n) > 0
+
+
+def _top(cols: dict[str, np.ndarray], kind: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per site: the rank of the strictest class of ``kind`` it touches, that class's
     summed overlap (m²) and share."""
     rank = np.zeros(n, dtype=np.int64)
     m2 = np.full(n, np.nan)
     share = np.full(n, np.nan)
-    sel = table[table["kind"].to_numpy() == kind]
-    if not len(sel):
+    sel = cols["kind"] == kind
+    if not sel.any():
         return rank, m2, share
     ranks = vocab.RANKS[kind]
-    r = np.fromiter((ranks.get(c, 0) for c in sel["zone_class"].to_numpy()), dtype=np.int64, count=len(sel))
-    site = sel["site"].to_numpy()
+    r = np.fromiter((ranks.get(c, 0) for c in cols["zone_class"][sel]), dtype=np.int64, count=int(sel.sum()))
+    site = cols["site"][sel]
     np.maximum.at(rank, site, r)
     top = r == rank[site]
-    g = pd.DataFrame({"site": site[top], "m2": sel["overlap_m2"].to_numpy()[top],
-                      "share": sel["share"].to_numpy()[top]}).groupby("site").sum(min_count=1)
-    m2[g.index.to_numpy()] = g["m2"].to_numpy()
-    share[g.index.to_numpy()] = np.minimum(g["share"].to_numpy(), 1.0)
+    total, has = _sum_by_site(site[top], cols["overlap_m2"][sel][top], n)
+    m2[has] = total[has]
+    s_total, s_has = _sum_by_site(site[top], cols["share"][sel][top], n)
+    share[s_has] = np.minimum(s_total[s_has], 1.0)
     return rank, m2, share
 
 
@@ -140,23 +147,23 @@ def places(ctx: PackContext, hits: Hits) -> pd.DataFrame:
     """
     n = len(hits.sites)
     located = hits.sites["located"].to_numpy(dtype=bool)
-    table = hits.table[located[hits.table["site"].to_numpy()]] if len(hits.table) else hits.table
-    ext = table[table["kind"].to_numpy() == vocab.EXTENT]
+    t = hits.table
+    keep = located[t["site"].to_numpy()] if len(t) else np.zeros(0, dtype=bool)
+    cols = {c: t[c].to_numpy()[keep] for c in ("site", "kind", "zone_class")}
+    cols.update({c: t[c].to_numpy(dtype=float)[keep] for c in ("overlap_m2", "share")})
     flags = {}
     for cls in (vocab.PLANNING_AREA, vocab.CENTRAL_AREA):
-        sel = ext[ext["zone_class"].to_numpy() == cls]
+        sel = (cols["kind"] == vocab.EXTENT) & (cols["zone_class"] == cls)
         flag = np.zeros(n, dtype=bool)
-        share = np.zeros(n)
-        flag[sel["site"].to_numpy()] = True
-        g = sel.groupby("site")["share"].sum()
-        share[g.index.to_numpy()] = np.minimum(g.to_numpy(), 1.0)
+        flag[cols["site"][sel]] = True
+        share = np.minimum(np.bincount(cols["site"][sel], weights=cols["share"][sel], minlength=n), 1.0)
         share[~located] = np.nan
         flags[cls] = (flag, share)
-    prot, prot_m2, prot_share = _top(table, vocab.PROTECTION, n)
-    ctrl, ctrl_m2, ctrl_share = _top(table, vocab.CONTROL, n)
+    prot, prot_m2, prot_share = _top(cols, vocab.PROTECTION, n)
+    ctrl, ctrl_m2, ctrl_share = _top(cols, vocab.CONTROL, n)
     planning, central = flags[vocab.PLANNING_AREA][0], flags[vocab.CENTRAL_AREA][0]
     pm, cm = _memberships(ctx, hits, planning, central, located)
-    classes_code, class_keys, uncertain_keys = _class_keys(table, n, pm, cm)
+    classes_code, class_keys, uncertain_keys = _class_keys(cols, n, pm, cm)
     gov_ctrl = np.where(prot > 0, 0, ctrl)  # control class excludes protection class
     code = (planning * _CODE_PLANNING + central * _CODE_CENTRAL + (prot << 2) + (gov_ctrl << (2 + _PROT_BITS)))
     uniq, inverse = np.unique(code, return_inverse=True)
@@ -200,16 +207,16 @@ _CLASS_BIT = {(c.kind, c.name): 1 << i for i, c in enumerate(vocab.ZONE_CLASS_LI
 _UNCERTAIN_SHIFT = len(vocab.ZONE_CLASS_LIST)
 
 
-def _class_keys(table: pd.DataFrame, n: int, pm: np.ndarray, cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _class_keys(cols: dict[str, np.ndarray], n: int, pm: np.ndarray, cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per site: a code of every class it lies in (and of the extents it may lie in), the
     classes as (kind, class) tuples, and the uncertain ones. The extents follow their
     membership (a site touching the drawn outline near its edge is uncertain, not in)."""
     code = np.zeros(n, dtype=np.int64)
-    sel = table[table["kind"].isin(vocab.ZONE_KINDS).to_numpy()]
-    if len(sel):
-        bits = np.fromiter((_CLASS_BIT.get((k, c), 0) for k, c in zip(sel["kind"].to_numpy(), sel["zone_class"].to_numpy())),
-                           dtype=np.int64, count=len(sel))
-        np.bitwise_or.at(code, sel["site"].to_numpy(), bits)
+    sel = np.isin(cols["kind"], vocab.ZONE_KINDS)
+    if sel.any():
+        bits = np.fromiter((_CLASS_BIT.get((k, c), 0) for k, c in zip(cols["kind"][sel], cols["zone_class"][sel])),
+                           dtype=np.int64, count=int(sel.sum()))
+        np.bitwise_or.at(code, cols["site"][sel], bits)
     for cls, m in ((vocab.PLANNING_AREA, pm), (vocab.CENTRAL_AREA, cm)):
         bit = _CLASS_BIT[(vocab.EXTENT, cls)]
         code[m == vocab.YES] |= bit

@@ -191,6 +191,12 @@ class PackContext:
     # ------------------------------------------------------------------ indexes
 
     @cached_property
+    def feature_arrays(self) -> dict[str, np.ndarray]:
+        """The feature columns the hits table copies, as arrays (taken once)."""
+        f = self.features
+        return {c: f[c].to_numpy(dtype=object) for c in ("kind", "layer", "zone_class", "zone_id")}
+
+    @cached_property
     def county_index(self) -> CountyIndex:
         from zoning.core.overlay import CountyIndex
 

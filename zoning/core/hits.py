@@ -96,62 +96,69 @@ def _empty_table() -> pd.DataFrame:
 
 
 def _feature_rows(ctx: PackContext, site: np.ndarray, feature: np.ndarray, overlap: np.ndarray,
-                  share: np.ndarray) -> pd.DataFrame:
-    f = ctx.features
-    return _frame({
+                  share: np.ndarray) -> dict[str, np.ndarray]:
+    f = ctx.feature_arrays
+    return {
         "site": site.astype(np.int64),
-        "kind": f["kind"].to_numpy()[feature],
-        "layer": f["layer"].to_numpy()[feature],
+        "kind": f["kind"][feature],
+        "layer": f["layer"][feature],
         "feature": feature.astype(np.int64),
-        "zone_class": f["zone_class"].to_numpy()[feature],
-        "zone_id": f["zone_id"].to_numpy()[feature],
-        "overlap_m2": overlap,
-        "share": share,
-    })
+        "zone_class": f["zone_class"][feature],
+        "zone_id": f["zone_id"][feature],
+        "overlap_m2": np.asarray(overlap, dtype=float),
+        "share": np.asarray(share, dtype=float),
+    }
 
 
 def _county_rows(ctx: PackContext, site: np.ndarray, county: np.ndarray, overlap: np.ndarray,
-                 share: np.ndarray) -> pd.DataFrame:
+                 share: np.ndarray) -> dict[str, np.ndarray]:
     codes = ctx.counties["adcode"].to_numpy(dtype=object)
-    return _frame({
+    return {
         "site": site.astype(np.int64),
         "kind": np.full(len(site), vocab.COUNTIES, dtype=object),
         "layer": np.full(len(site), ctx.county_spec.name, dtype=object),
         "feature": county.astype(np.int64),
         "zone_class": codes[county],
         "zone_id": codes[county],
-        "overlap_m2": overlap,
-        "share": share,
-    })
+        "overlap_m2": np.asarray(overlap, dtype=float),
+        "share": np.asarray(share, dtype=float),
+    }
 
 
-def _locate(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: bool) -> pd.DataFrame:
+def _table(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """The hits table from parts, sorted by site then feature (counties after features of
+    the same number: kind breaks the tie as the layer order does)."""
+    cols = {c: np.concatenate([p[c] for p in parts]) if parts else np.empty(0) for c in HIT_COLUMNS}
+    if not parts:
+        return _empty_table()
+    order = np.lexsort((cols["feature"], cols["kind"] == vocab.COUNTIES, cols["site"]))
+    return _frame({c: v[order] for c, v in cols.items()})
+
+
+def _locate(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: bool) -> dict[str, np.ndarray]:
     """County columns for points: containment, near-line, and location within tolerance."""
-    assigned = ctx.county_index.assign(lon, lat, exact=exact)
+    a = ctx.county_index.assign_arrays(lon, lat, exact=exact)
     tol = ctx.county_tolerance_m
-    adcode = assigned["adcode"].to_numpy(dtype=object)
-    name = assigned["name"].to_numpy(dtype=object)
-    in_city = np.array([a is not None for a in adcode], dtype=bool)
-    near = assigned["near_line"].to_numpy(dtype=bool) & in_city
-    nd = assigned["nearest_distance_m"].to_numpy(dtype=float)
-    within = ~in_city & (nd <= tol)
-    adcode = adcode.copy()
-    name = name.copy()
-    adcode[within] = assigned["nearest_adcode"].to_numpy(dtype=object)[within]
-    name[within] = assigned["nearest_name"].to_numpy(dtype=object)[within]
-    near = near | within
-    bdist = assigned["boundary_distance_m"].to_numpy(dtype=float).copy()
+    in_city = a["county_index"] >= 0
+    near = a["near_line"] & in_city
+    nd = a["nearest_distance_m"]
+    with np.errstate(invalid="ignore"):
+        within = ~in_city & (nd <= tol)
+    adcode = a["adcode"].copy()
+    name = a["name"].copy()
+    adcode[within] = a["nearest_adcode"][within]
+    name[within] = a["nearest_name"][within]
+    bdist = a["boundary_distance_m"].copy()
     bdist[within] = nd[within]
-    return _frame({
+    return {
         "adcode": adcode, "county": name, "in_city": in_city, "located": in_city | within,
-        "near_line": near,
-        "near_adcode": assigned["near_adcode"].to_numpy(dtype=object),
-        "near_county": assigned["near_name"].to_numpy(dtype=object),
+        "near_line": near | within,
+        "near_adcode": a["near_adcode"], "near_county": a["near_name"],
         "boundary_distance_m": bdist,
-        "nearest_adcode": assigned["nearest_adcode"].to_numpy(dtype=object),
-        "nearest_county": assigned["nearest_name"].to_numpy(dtype=object),
+        "nearest_adcode": a["nearest_adcode"], "nearest_county": a["nearest_name"],
         "nearest_distance_m": nd,
-    })
+        "county_index": a["county_index"],
+    }
 
 
 def point_hits(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: bool = False) -> Hits:
@@ -161,28 +168,29 @@ def point_hits(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: boo
     n = len(lon)
     present = np.isfinite(lon) & np.isfinite(lat)
     loc = _locate(ctx, np.where(present, lon, 0.0), np.where(present, lat, 0.0), exact=exact)
-    geom_type = np.full(n, None, dtype=object)
-    geom_type[present] = "Point"
-    sites = _frame({"present": present, "geom_type": geom_type,
-                          "lon": lon, "lat": lat, "area_m2": np.full(n, np.nan)})
-    sites = pd.concat([sites, loc], axis=1)
-    sites["outside_m2"] = np.nan
+    county_index = loc.pop("county_index")
     if not present.all():
         absent = ~present
-        for c in loc.columns:
-            sites.loc[absent, c] = False if c in ("in_city", "located", "near_line") else (
-                None if sites[c].dtype == object else np.nan)
-    pi, fi = ctx.feature_index.hits(lon[present], lat[present]) if present.any() else (np.empty(0, int),) * 2
+        for c, v in loc.items():
+            if v.dtype == bool:
+                v[absent] = False
+            elif v.dtype == object:
+                v[absent] = None
+            else:
+                v[absent] = np.nan
+        county_index = np.where(present, county_index, -1)
+    geom_type = np.full(n, None, dtype=object)
+    geom_type[present] = "Point"
+    sites = _frame({"present": present, "geom_type": geom_type, "lon": lon, "lat": lat, "area_m2": np.full(n, np.nan),
+                    **loc, "outside_m2": np.full(n, np.nan)})
     idx = np.flatnonzero(present)
+    pi, fi = ctx.feature_index.hits(lon[idx], lat[idx]) if len(idx) else (np.empty(0, np.int64),) * 2
     pi = idx[pi]
-    frames = [_feature_rows(ctx, pi, fi, np.full(len(pi), np.nan), np.ones(len(pi)))]
-    in_county = sites["in_city"].to_numpy(dtype=bool)
-    if in_county.any():
-        cidx = pd.Index(ctx.counties["adcode"]).get_indexer(sites["adcode"].to_numpy(dtype=object)[in_county])
-        s = np.flatnonzero(in_county)
-        frames.append(_county_rows(ctx, s, cidx, np.full(len(s), np.nan), np.ones(len(s))))
-    table = pd.concat(frames, ignore_index=True).sort_values(["site", "feature"], kind="stable")
-    return Hits(sites=sites[list(SITE_COLUMNS)], table=table.reset_index(drop=True))
+    parts = [_feature_rows(ctx, pi, fi, np.full(len(pi), np.nan), np.ones(len(pi)))]
+    s = np.flatnonzero(loc["in_city"])
+    if len(s):
+        parts.append(_county_rows(ctx, s, county_index[s], np.full(len(s), np.nan), np.ones(len(s))))
+    return Hits(sites=sites[list(SITE_COLUMNS)], table=_table(parts))
 
 
 # (site index, target index, overlap m² (NaN for a line), share of the site's area)
@@ -237,7 +245,7 @@ def site_hits(ctx: PackContext, geoms: np.ndarray, *, exact: bool = False) -> Hi
     sites = base.sites.copy()
     sites["geom_type"] = _obj([_TYPE_NAMES.get(int(t)) if t >= 0 else None for t in type_id])
     keep = ~np.isin(base.table["site"].to_numpy(), np.flatnonzero(is_area))
-    frames = [base.table[keep]]
+    frames = [{c: base.table[c].to_numpy()[keep] for c in HIT_COLUMNS}]
     aidx = np.flatnonzero(is_area)
     if len(aidx):
         (si, fi, ov, sh), (ci, cc, cov, csh), area = _area_hits(ctx, geoms[aidx])
@@ -245,8 +253,7 @@ def site_hits(ctx: PackContext, geoms: np.ndarray, *, exact: bool = False) -> Hi
         frames.append(_county_rows(ctx, aidx[ci], cc, cov, csh))
         sites.loc[aidx, "area_m2"] = area
         _area_counties(ctx, sites, aidx, aidx[ci], cc, cov)
-    table = pd.concat(frames, ignore_index=True).sort_values(["site", "feature"], kind="stable")
-    return Hits(sites=sites[list(SITE_COLUMNS)], table=table.reset_index(drop=True))
+    return Hits(sites=sites[list(SITE_COLUMNS)], table=_table(frames))
 
 
 def _area_counties(ctx: PackContext, sites: pd.DataFrame, aidx: np.ndarray, site: np.ndarray,

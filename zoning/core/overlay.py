@@ -85,6 +85,11 @@ class CountyIndex:
         return np.array(shapely.transform(dense, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))))
 
     def assign(self, lon: np.ndarray, lat: np.ndarray, *, exact: bool = False) -> pd.DataFrame:
+        """:meth:`assign_arrays` as a DataFrame (object columns keep None)."""
+        return pd.DataFrame({k: pd.Series(v, dtype=object) if v.dtype == object else v
+                             for k, v in self.assign_arrays(lon, lat, exact=exact).items()})
+
+    def assign_arrays(self, lon: np.ndarray, lat: np.ndarray, *, exact: bool = False) -> dict[str, np.ndarray]:
         """The county of every point, and whether a county line is within tolerance.
 
         Returns a DataFrame, one row per point in input order: ``adcode``, ``name``
@@ -145,26 +150,26 @@ class CountyIndex:
             nearest_idx[out[qi]] = ti
             nearest_dist[out[qi]] = dists
 
-        def pick(arr: np.ndarray, idx: np.ndarray) -> pd.Series:
+        def pick(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
             # object dtype keeps None for "no county" (pandas 3 would infer str and use NaN)
             res = np.full(len(idx), None, dtype=object)
             ok = idx >= 0
             res[ok] = arr[idx[ok]]
-            return pd.Series(res, dtype=object)
+            return res
 
-        return pd.DataFrame(
-            {
-                "adcode": pick(self.codes, county),
-                "name": pick(self.names, county),
-                "boundary_distance_m": bdist,
-                "near_line": near,
-                "near_adcode": pick(self.codes, near_idx),
-                "near_name": pick(self.names, near_idx),
-                "nearest_adcode": pick(self.codes, nearest_idx),
-                "nearest_name": pick(self.names, nearest_idx),
-                "nearest_distance_m": nearest_dist,
-            }
-        )
+        return {
+            "county_index": county,
+            "adcode": pick(self.codes, county),
+            "name": pick(self.names, county),
+            "boundary_distance_m": bdist,
+            "near_line": near,
+            "near_adcode": pick(self.codes, near_idx),
+            "near_name": pick(self.names, near_idx),
+            "nearest_index": nearest_idx,
+            "nearest_adcode": pick(self.codes, nearest_idx),
+            "nearest_name": pick(self.names, nearest_idx),
+            "nearest_distance_m": nearest_dist,
+        }
 
 
 def assign_counties(
@@ -204,6 +209,8 @@ class ZoneIndex:
         """
         lon = np.asarray(lon, dtype=float)
         lat = np.asarray(lat, dtype=float)
+        if len(lon) * len(self.bounds) <= SMALL_BATCH_PAIRS:
+            return self._hits_few(lon, lat)
         order = np.argsort(lon, kind="stable")
         xs = lon[order]
         pis, zis = [], []
@@ -229,6 +236,25 @@ class ZoneIndex:
         zi = np.concatenate(zis)
         o = np.lexsort((zi, pi))
         return pi[o], zi[o]
+
+
+    def _hits_few(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The same pairs for a few points (one query): bounding boxes compared all at once,
+        then one vectorised containment test on the candidate pairs."""
+        b = self.bounds
+        with np.errstate(invalid="ignore"):
+            mask = ((lon[:, None] >= b[None, :, 0]) & (lon[:, None] <= b[None, :, 2])
+                    & (lat[:, None] >= b[None, :, 1]) & (lat[:, None] <= b[None, :, 3]))
+        pi, zi = np.nonzero(mask)
+        if len(pi):
+            inside = shapely.intersects_xy(self.geoms[zi], lon[pi], lat[pi])
+            pi, zi = pi[inside], zi[inside]
+        return pi.astype(np.int64), zi.astype(np.int64)
+
+
+#: Below this many (point, zone) pairs, :meth:`ZoneIndex.hits` compares bounding boxes all
+#: at once instead of sweeping (a single query, a small batch).
+SMALL_BATCH_PAIRS = 2_000_000
 
 
 def point_hits(zones: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
