@@ -171,7 +171,7 @@ def point_hits(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: boo
     county_index = loc.pop("county_index")
     if not present.all():
         absent = ~present
-        for c, v in loc.items():
+        for v in loc.values():
             if v.dtype == bool:
                 v[absent] = False
             elif v.dtype == object:
