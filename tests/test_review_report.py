@@ -359,11 +359,14 @@ def test_answer_id_is_stable_and_provenance_names_pack_and_input(checked, tmp_pa
     import hashlib
 
     assert prov["input_sha256"] == hashlib.sha256(b"x").hexdigest()
-    manifest = Path(ctx.context.pack.path) / "manifest.toml"
-    assert prov["manifest_sha256"] == hashlib.sha256(manifest.read_bytes()).hexdigest()
+    from zoning.core.version import pack_version
+
+    pv = pack_version(ctx.context.pack)  # the one provenance record every output carries
+    assert prov["manifest_sha256"] == pv.manifest_sha256 and prov["pack_sha256"] == pv.content_sha256
     assert prov["as_of"] == ctx.on_date.isoformat() and prov["tool_version"].startswith("zoning ")
     csv, folder, _ = checked
     doc = docx.Document(str(_docx_for(folder, "R-1")))
     facts = {r.cells[0].text: r.cells[1].text for t in doc.tables for r in t.rows if len(r.cells) == 2}
     assert re.fullmatch(r"[0-9a-f]{16}", facts["答复编号"])
-    assert facts["清单哈希 (SHA-256)"] == prov["manifest_sha256"]
+    assert facts["图层包内容哈希(SHA-256)"] == prov["pack_sha256"]
+    assert facts["清单哈希(SHA-256)"] == prov["manifest_sha256"]

@@ -18,7 +18,6 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
     from zoning.check import CheckContext
     from zoning.core.context import PackContext
 
-__all__ = ["Article", "Review", "answer_id", "build_review", "build_reviews", "file_sha256", "provenance", "zone_rows"]
+__all__ = ["Article", "Review", "answer_id", "build_review", "build_reviews", "provenance", "zone_rows"]
 
 #: Rows of :func:`zone_rows`: one per (site, zone) with the overlap in m² (NaN for a point).
 ZONE_ROW_COLUMNS = ("site", "kind", "zone_class", "zone_id", "zone_name", "overlap_m2")
@@ -109,35 +108,6 @@ class Review:
 # --------------------------------------------------------------------------- provenance
 
 
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file (a folder: of its files' names and hashes, in name order)."""
-    p = Path(path)
-    if p.is_dir():
-        h = hashlib.sha256()
-        for f in sorted(q for q in p.iterdir() if q.is_file()):
-            h.update(f.name.encode("utf-8") + b"\0" + file_sha256(f).encode("ascii") + b"\n")
-        return h.hexdigest()
-    return _file_sha256(str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size)
-
-
-@lru_cache(maxsize=64)
-def _file_sha256(path: str, _mtime: int, _size: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _tool_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("zoning")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown (not installed)"
-
-
 def provenance(
     context: PackContext,
     *,
@@ -145,39 +115,12 @@ def provenance(
     input_file: str | Path | None = None,
     input_text: str | None = None,
 ) -> dict[str, str]:
-    """Where an answer comes from, as ordered ``key: value`` text (the one place to grow).
+    """Where the report's answer comes from: the one record of :mod:`zoning.core.provenance`
+    (pack, its version, release and content hash, manifest hash, rules version, as-of date,
+    tool version, input hash), as every other output carries it."""
+    from zoning.core.provenance import provenance as record
 
-    Keys: ``pack`` (name), ``pack_title``, ``pack_version`` (the manifest's ``version``, or
-    its build date while packs carry none), ``manifest_sha256`` (of manifest.toml),
-    ``rules_version`` (a hash of the manifest's rule-file hashes, with their count),
-    ``as_of`` (the date the rules are read on), ``tool_version``, ``input`` and
-    ``input_sha256`` (of the input file, or of ``input_text`` for a typed-in point).
-    """
-    pack = context.pack
-    manifest = Path(pack.path) / "manifest.toml"
-    manifest_hash = file_sha256(manifest) if manifest.is_file() else "—"
-    rule_files = dict(pack.meta.get("rule_files") or {})
-    rules_hash = hashlib.sha256(
-        "".join(f"{name}={digest}\n" for name, digest in sorted(rule_files.items())).encode("utf-8")
-    ).hexdigest()
-    version = getattr(pack, "version", None) or pack.meta.get("version")
-    released = getattr(pack, "released", None) or pack.meta.get("built")
-    out = {
-        "pack": pack.name,
-        "pack_title": pack.title,
-        "pack_version": (f"{version}" if version else "—") + (f" ({released})" if released else ""),
-        "manifest_sha256": manifest_hash,
-        "rules_version": f"{rules_hash[:16]} ({len(rule_files)} files)",
-        "as_of": on_date.isoformat(),
-        "tool_version": f"zoning {_tool_version()}",
-    }
-    if input_file is not None:
-        out["input"] = str(input_file)
-        out["input_sha256"] = file_sha256(input_file)
-    elif input_text is not None:
-        out["input"] = input_text
-        out["input_sha256"] = hashlib.sha256(input_text.encode("utf-8")).hexdigest()
-    return out
+    return record(context, on_date=on_date, input_file=input_file, input_text=input_text)
 
 
 def answer_id(prov: dict[str, str], row: pd.Series | dict[str, Any], project: dict[str, Any]) -> str:
@@ -186,7 +129,7 @@ def answer_id(prov: dict[str, str], row: pd.Series | dict[str, Any], project: di
     geom = row.get("geometry")
     wkb = geom.wkb_hex if geom is not None and hasattr(geom, "wkb_hex") else ""
     parts = [
-        prov.get("manifest_sha256", ""),
+        prov.get("pack_sha256", prov.get("manifest_sha256", "")),
         prov.get("rules_version", ""),
         prov.get("as_of", ""),
         prov.get("input_sha256", ""),
@@ -637,18 +580,9 @@ def build_review(
                 ),
             )
 
-    prov_labels = {
-        "pack": L("图层包", "Pack"),
-        "pack_title": L("图层包名称", "Pack title"),
-        "pack_version": L("图层包版本", "Pack version"),
-        "manifest_sha256": L("清单哈希 (SHA-256)", "Manifest SHA-256"),
-        "rules_version": L("规则版本", "Rules version"),
-        "as_of": L("规则评价日期", "Rules as of"),
-        "tool_version": L("软件版本", "Tool version"),
-        "input": L("输入", "Input"),
-        "input_sha256": L("输入文件哈希 (SHA-256)", "Input SHA-256"),
-    }
-    prov_rows = [(prov_labels.get(k, k), v) for k, v in prov.items()]
+    from zoning.core.provenance import PROVENANCE_LABELS
+
+    prov_rows = [(L(*PROVENANCE_LABELS[k]) if k in PROVENANCE_LABELS else k, v) for k, v in prov.items()]
     prov_rows.append((L("答复编号", "Answer id"), aid))
     return Review(
         lang=lang,
