@@ -242,6 +242,9 @@ class QueryResult:
     #: the nearest zone of each class the point lies outside (zoning.core.nearest.point_nearest)
     nearest: list[dict[str, Any]] = field(default_factory=list)
     lang: str = "zh"
+    #: where the answer comes from (zoning.core.provenance): pack version and content hash,
+    #: rules version, as-of date, tool version, the input
+    provenance: dict[str, str] = field(default_factory=dict)
     schema: str = "zoning.query/1"
 
     def to_dict(self) -> dict[str, Any]:
@@ -710,7 +713,15 @@ def _assemble(ctx: PackContext, parsed: Any, order: str, row: dict[str, Any], hi
         pack=ctx.pack.name,
         subject_verdicts=subject_verdicts,
         lang=lang,
+        provenance=_provenance(ctx, day, parsed, order),
     )
+
+
+def _provenance(ctx: PackContext, day: dt.date, parsed: Any, order: str) -> dict[str, str]:
+    from zoning.core.provenance import provenance
+
+    return provenance(ctx, on_date=day,
+                      input_text=f"{parsed.input_x} {parsed.input_y} {parsed.input_crs} {order}")
 
 
 # --------------------------------------------------------------------------------------
@@ -943,4 +954,11 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
         acc = vocab.layer_accuracy_label(lu.accuracy, lang, lu.positional_accuracy_m)
         kind = KIND_LABELS.get(lu.kind, (lu.kind, lu.kind))[0 if zh else 1]
         lines.append(f"  - {lu.name} ({kind}) [{acc}] {lu.source}")
+    if r.provenance:
+        from zoning.core.provenance import provenance_lines
+
+        keys = ("pack_version", "pack_sha256", "rules_version", "as_of", "tool_version")
+        lines.append(t("来源:", "Provenance:"))
+        lines += [f"  {line}" for line in provenance_lines({k: r.provenance[k] for k in keys if k in r.provenance},
+                                                           lang)]
     return "\n".join(lines)

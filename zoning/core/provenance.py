@@ -76,6 +76,7 @@ def _file_sha256(path: str, _mtime: int, _size: int) -> str:
     return h.hexdigest()
 
 
+@lru_cache(maxsize=1)
 def tool_version() -> str:
     """``zoning X.Y.Z`` as installed (``unknown`` from a source tree never installed)."""
     from importlib.metadata import PackageNotFoundError, version
