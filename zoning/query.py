@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,7 +24,10 @@ from zoning.core.hits import point_hits
 from zoning.core.layers import ACCURACY_LABELS, KIND_LABELS, Pack
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from zoning.core.hits import Hits
+    from zoning.core.rules import Rule
 
 __all__ = ["LayerUse", "PackContext", "PointQuery", "QueryResult", "query_point_answers", "classify_points", "load_context", "query_point", "query_points"]
 
@@ -356,13 +358,13 @@ def _quota_answer(ctx: PackContext, row: dict[str, Any], day: dt.date, lang: str
     vf = spec.valid_from if spec is not None else None
     vt = spec.valid_to if spec is not None else None
     in_force = (vf is None or vf <= day) and (vt is None or day <= vt)
-    period = {"valid_from": vf.isoformat() if vf else None, "valid_to": vt.isoformat() if vt else None,
-              "in_force": in_force}
+    valid_from = vf.isoformat() if vf else None
+    valid_to = vt.isoformat() if vt else None
     covered = bool(row["in_quota_area"])
     possibly = not covered and row["central_membership"] == vocab.UNCERTAIN
     if not covered and not possibly:
         return QuotaAnswer(
-            applies=False, **period,
+            applies=False, valid_from=valid_from, valid_to=valid_to, in_force=in_force,
             statement=(f"no published land-supply quota covers this point: the {q['year']} plan "
                        f"({q['document']}) covers {q['area_name']} only"),
         )
@@ -371,13 +373,13 @@ def _quota_answer(ctx: PackContext, row: dict[str, Any], day: dt.date, lang: str
     if not in_force:
         zh = lang == "zh"
         expired = vt is not None and day > vt
-        statement += ((f" — 已过期 ({period['valid_to']}), 数字仅供参考" if zh else
-                       f" — expired on {period['valid_to']}, figures kept for reference") if expired else
-                      (f" — 尚未生效 ({period['valid_from']})" if zh else f" — not yet in force ({period['valid_from']})"))
+        statement += ((f" — 已过期 ({valid_to}), 数字仅供参考" if zh else
+                       f" — expired on {valid_to}, figures kept for reference") if expired else
+                      (f" — 尚未生效 ({valid_from})" if zh else f" — not yet in force ({valid_from})"))
     return QuotaAnswer(
         applies=covered and in_force, year=q["year"], area_name=q["area_name"], document=q["document"],
         total_ha=q["total_ha"], classes=classes, principles=list(q["principles"]), statement=statement,
-        possibly=possibly, **period,
+        possibly=possibly, valid_from=valid_from, valid_to=valid_to, in_force=in_force,
     )
 
 
@@ -783,6 +785,8 @@ def query_points(
                          and e.verdict.status in ("prohibited", "conditional")]
             articles[idx] = "; ".join(dict.fromkeys(e.rule.citation for e in producing))
     zone_acc = vocab.least_accurate(ctx.kind_accuracy.get(k) for k in vocab.ZONE_KINDS)
+    accuracy = np.full(n, None, dtype=object)  # the zone layers' accuracy where the point is located
+    accuracy[inside] = zone_acc
 
     def obj(values) -> pd.Series:  # object dtype keeps None (pandas 3 would infer str + NaN)
         return pd.Series(np.asarray(values, dtype=object), dtype=object)
@@ -806,7 +810,7 @@ def query_points(
         "zone_ids": obj(ids),
         "verdict": obj(verdicts),
         "articles": obj(articles),
-        "accuracy": obj(np.where(inside, zone_acc, None).astype(object)),
+        "accuracy": obj(accuracy),
     })
 
 
