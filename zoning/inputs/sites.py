@@ -311,9 +311,11 @@ def sites_from_frame(
         wtxt = _text(df[fmap["wkt"]]).to_numpy()
         wkt_used = np.array([w is not None for w in wtxt])
         if wkt_used.any():
-            parsed, why = _parse_wkt(np.where(wkt_used, wtxt, None))
+            cells = np.full(n, None, dtype=object)
+            cells[wkt_used] = wtxt[wkt_used]
+            parsed, why = _parse_wkt(cells)
             for i in np.flatnonzero(wkt_used & shapely.is_missing(parsed)):
-                problems[i].append(why.get(i) or f"WKT {str(wtxt[i])[:40]!r} cannot be parsed")
+                problems[i].append(why.get(int(i)) or f"WKT {str(wtxt[i])[:40]!r} cannot be parsed")
             ok = wkt_used & ~shapely.is_missing(parsed)
             _place_geoms(parsed, ok, row_crs, order, geoms, in_crs, problems, notes, "crs" in fmap)
 
@@ -359,9 +361,9 @@ def sites_from_frame(
             continue
         name = str(c) if str(c) not in result.columns else f"原_{c}"
         result[name] = df[c].to_numpy()
-    for i, g in enumerate(geoms):
-        if g is not None and problems[i] and not _repair_only(problems[i]):
-            geoms[i] = None
+    for k, g in enumerate(geoms):
+        if g is not None and problems[k] and not _repair_only(problems[k]):
+            geoms[k] = None
     return gpd.GeoDataFrame(result, geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
 
 
@@ -398,8 +400,7 @@ def _repair_only(problems: list[str]) -> bool:
 def _stated_area(df: pd.DataFrame, fmap: dict[str, str], problems, notes) -> np.ndarray:
     n = len(df)
     area = np.full(n, np.nan)
-    for target, factor, unit in (("area_ha", 1.0, "公顷"), ("area_mu", 1 / 15.0, "亩"),
-                                 ("area_m2", 1e-4, "平方米"), ("area_unknown", 1 / 15.0, "亩")):
+    for target, factor in (("area_ha", 1.0), ("area_mu", 1 / 15.0), ("area_m2", 1e-4), ("area_unknown", 1 / 15.0)):
         if target not in fmap:
             continue
         vals = _numbers(df[fmap[target]], fmap[target], problems) * factor
@@ -414,7 +415,7 @@ def _stated_area(df: pd.DataFrame, fmap: dict[str, str], problems, notes) -> np.
 def _group_by_crs(row_crs: np.ndarray, mask: np.ndarray) -> dict[Any, np.ndarray]:
     groups: dict[Any, list[int]] = {}
     for i in np.flatnonzero(mask):
-        groups.setdefault(row_crs[i], []).append(i)
+        groups.setdefault(row_crs[i], []).append(int(i))
     return {k: np.asarray(v) for k, v in groups.items()}
 
 
@@ -485,7 +486,9 @@ def _place_geoms(parsed, mask, row_crs, order, geoms, in_crs, problems, notes, p
                 problems[i].append(fix_notes[j])
 
 
-def transform_geometries(geoms: np.ndarray, crs: str | None, *, order: str = "xy") -> tuple[np.ndarray, list[str | None], str]:
+def transform_geometries(
+    geoms: np.ndarray, crs: str | None, *, order: Literal["xy", "survey"] = "xy"
+) -> tuple[np.ndarray, list[str | None], str]:
     """Geometries in ``crs`` to CGCS2000 lon/lat, vertex by vertex through
     :func:`zoning.core.coords.to_cgcs2000` (so GCJ-02/BD-09, Gauss–Krüger zone detection,
     swapped order and the city check all apply). Returns (geometries, problem per
@@ -511,10 +514,12 @@ def transform_geometries(geoms: np.ndarray, crs: str | None, *, order: str = "xy
                                                        check_city=True)
         for k, pr in zip(np.flatnonzero(finite), fprobs):
             probs[k] = pr
-    for k in (k for k, pr in enumerate(probs) if pr is not None):
-        g = index[k]
+    for v, pr in enumerate(probs):
+        if pr is None:
+            continue
+        g = index[v]
         if problems[g] is None:
-            problems[g] = f"vertex {k - np.searchsorted(index, g) + 1}: {probs[k]}"
+            problems[g] = f"vertex {v - np.searchsorted(index, g) + 1}: {pr}"
     for g in range(len(geoms)):
         if problems[g] is None and shapely.is_empty(geoms[g]):
             problems[g] = "empty geometry"
@@ -539,7 +544,9 @@ def repair_geometries(geoms: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
     out = geoms.copy()
     notes: list[str | None] = [None] * len(geoms)
     present = ~shapely.is_missing(geoms)
-    invalid = np.flatnonzero(present & ~shapely.is_valid(np.where(present, geoms, None)))
+    candidates = np.full(len(geoms), None, dtype=object)
+    candidates[present] = geoms[present]
+    invalid = np.flatnonzero(present & ~shapely.is_valid(candidates))
     for i in invalid:
         reason = shapely.is_valid_reason(geoms[i])
         fixed = shapely.make_valid(geoms[i])
@@ -576,8 +583,8 @@ def _read_excel_rows(path: Path, sheet: str | None) -> list[list[Any]]:
         ws = wb.worksheets[0]
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
     width = max((len(r) for r in rows), default=0)
-    for r in rows:
-        r.extend([None] * (width - len(r)))
+    for row in rows:
+        row.extend([None] * (width - len(row)))
     # a merged range carries its value in its top-left cell only: give it to every cell
     for rng in ws.merged_cells.ranges:
         value = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(rows) else None
@@ -703,9 +710,9 @@ def _sites_from_vector(path: Path, *, crs, order, fields, layer, encoding) -> gp
             else:
                 out[i] = proj[i]
     fixed, fix = repair_geometries(out)
-    for i in range(n):
-        if fix[i]:
-            problems[i] = fix[i] if problems[i] is None else f"{problems[i]}; {fix[i]}"
+    for k in range(n):
+        if fix[k]:
+            problems[k] = fix[k] if problems[k] is None else f"{problems[k]}; {fix[k]}"
     base["input_problem"] = problems
     base["input_crs"] = [label if g is not None else None for g in fixed]
     base = base.set_geometry(gpd.GeoSeries(fixed, crs="EPSG:4490"))
