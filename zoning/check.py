@@ -155,7 +155,8 @@ class CheckContext:
     #: ``near_zone`` flags sites within it of one (zoning.core.nearest); None: not measured
     near_m: float | None = None
     verdicts: Verdicts = field(init=False, repr=False)
-    _values: dict = field(default_factory=dict, repr=False)
+    #: (attribute, raw value) -> (validated value or None, problem or None), each distinct value once
+    _values: dict[tuple[str, Any], tuple[Any, str | None]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.verdicts = Verdicts(self.context, self.on_date)
@@ -237,15 +238,15 @@ def _project_for_row(ctx: CheckContext, values: dict[str, Any]) -> tuple[dict[st
         hit = ctx._values.get(key)
         if hit is None:
             try:
-                hit = ("ok", validate_project({attr: raw}).get(attr))
+                hit = (validate_project({attr: raw}).get(attr), None)
             except RuleError as exc:  # the site is still checked, with the attribute unknown
-                hit = ("bad", f"{attr} treated as not given: {exc}")
+                hit = (None, f"{attr} treated as not given: {exc}")
             ctx._values[key] = hit
-        if hit[0] == "ok":
-            if hit[1] is not None:
-                project[attr] = hit[1]
-        else:
-            problems.append(hit[1])
+        value, problem = hit
+        if problem is not None:
+            problems.append(problem)
+        elif value is not None:
+            project[attr] = value
     return project, problems
 
 
