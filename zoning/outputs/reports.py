@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from zoning.core import vocab
 from zoning.core.errors import InputFileError
 from zoning.core.layers import ACCURACY_LABELS
-from zoning.core import vocab
 from zoning.core.vocab import NOT_CHECKED, VERDICT_LABELS
 
 try:
@@ -108,12 +108,14 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from zoning.check import CheckContext
+    from zoning.core.vocab import Lang
 
 __all__ = ["COLUMN_LABELS", "FORMATS", "ResultWriter", "guard_outputs", "verdict_label", "write_results"]
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "gpkg", "html")
 
 from zoning.check import RESULT_LABELS as COLUMN_LABELS  # noqa: E402  (re-exported)
+
 STATUS_LABELS = vocab.STATUS_CODES
 VERDICT_COLOURS = vocab.VERDICT_FILLS
 
@@ -199,8 +201,8 @@ def _header_lines(ctx: CheckContext | None, lang: str, notes: list[str],
 
         lines.extend(provenance_lines(prov, lang))
     if ctx is not None:
-        lines.append((f"图层包: {ctx.pack.title} ({ctx.pack.name}); 规则评价日期: {ctx.on_date.isoformat()}" if zh else
-                      f"Layer pack: {ctx.pack.title} ({ctx.pack.name}); rules evaluated for {ctx.on_date.isoformat()}"))
+        lines.append(f"图层包: {ctx.pack.title} ({ctx.pack.name}); 规则评价日期: {ctx.on_date.isoformat()}" if zh else
+                     f"Layer pack: {ctx.pack.title} ({ctx.pack.name}); rules evaluated for {ctx.on_date.isoformat()}")
         for u in ctx.layers_used:
             acc = ACCURACY_LABELS.get(u.accuracy, (u.accuracy,) * 2)[0 if zh else 1]
             lines.append(f"  - {u.name} [{acc}] {u.source}")
@@ -580,7 +582,7 @@ class _XlsxWriterBook:
                                             "valign": "top"})
         self.vfmt = {k: self.wb.add_format({"bg_color": c}) for k, c in VERDICT_COLOURS.items()}
         self.r = 0
-        self.verdict_col = None
+        self.verdict_col: int | None = None
         self.close = self._close  # type: ignore[method-assign]
 
     def header(self, cols: list[str], verdict_col: int | None) -> None:
@@ -669,7 +671,7 @@ class _OpenpyxlBook:
         self.wb = openpyxl.Workbook(write_only=True)
         self.ws = self.wb.create_sheet("结果" if lang == "zh" else "results")
         self.ws.freeze_panes = "A2"
-        self.verdict_col = None
+        self.verdict_col: int | None = None
 
     def _head(self, ws, cols):
         from openpyxl.cell import WriteOnlyCell
@@ -842,8 +844,15 @@ def _map_html(sites: gpd.GeoDataFrame, context, lang: str) -> tuple[str | None, 
     g = g[g.geometry.notna()].drop(columns=["_rank"], errors="ignore").rename(columns={"site_name": "name"})
     g["name"] = g["name"].fillna(g["row"].astype(str))
     g["verdict"] = g["verdict"].replace({NOT_CHECKED: None})
+    map_lang: Lang
+    if lang == "zh":
+        map_lang = "zh"
+    elif lang == "en":
+        map_lang = "en"
+    else:  # as build_map refuses it: the report is still written, without a map
+        return None, f"map could not be built: lang was {lang!r} but is expected to be 'zh' or 'en'"
     try:  # offline only: no network at run time (without the inlined assets there is no map, said so)
-        m = maps.build_map(ctx.pack, sites=g, lang=lang, offline=True, rules=ctx.rules, today=ctx.on_date)
+        m = maps.build_map(ctx.pack, sites=g, lang=map_lang, offline=True, rules=ctx.rules, today=ctx.on_date)
     except Exception as exc:  # noqa: BLE001 - the report must not fail because of the map
         return None, (f"地图生成失败: {exc}" if lang == "zh" else f"map could not be built: {exc}")
     doc = m.get_root().render()
