@@ -214,7 +214,7 @@ def _add_polygon_layer(m: folium.Map, app: Any, spec: LayerSpec, gdf: gpd.GeoDat
     styles: dict[str, dict[str, Any]] = {}
     legend: list[dict[str, Any]] = []
     if spec.kind == vocab.COUNTIES:
-        base = {"color": COUNTY_COLOUR, "weight": 2.2, "opacity": 0.9, "fill": False}
+        base: dict[str, Any] = {"color": COUNTY_COLOUR, "weight": 2.2, "opacity": 0.9, "fill": False}
         if _dash(spec.accuracy):
             base["dashArray"] = _dash(spec.accuracy)
         legend.append({"label": title, "style": base})
@@ -435,7 +435,9 @@ def build_map(
     shown_kinds = {s.kind for s in specs}
     app.config["missing_kinds"] = [k for k in _ANSWER_KINDS
                                    if pack.by_kind(k) and k not in shown_kinds]
-    m.get_root().header.add_child(
+    root = m.get_root()
+    assert isinstance(root, folium.Figure)  # folium.Map puts itself in a Figure, the page's root
+    root.header.add_child(
         folium.Element(f"<title>{html.escape(title)} · {html.escape(sub)}</title>"), name="zm_title")
 
     counties_gdf = None

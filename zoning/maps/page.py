@@ -336,7 +336,9 @@ def set_assets(m: folium.Map, offline: bool) -> None:
         js, css = leaflet_inline_assets()
         m.default_js = []  # type: ignore[misc]
         m.default_css = []  # type: ignore[misc]
-        m.get_root().header.add_child(
+        root = m.get_root()
+        assert isinstance(root, folium.Figure)  # folium.Map puts itself in a Figure, the page's root
+        root.header.add_child(
             folium.Element(f"<style>{css}</style>\n<script>{js}</script>"), name="leaflet_inline")
     else:
         # Leaflet only: these maps use no jQuery, Bootstrap or awesome-markers
