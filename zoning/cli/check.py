@@ -394,9 +394,9 @@ def check(
     summary = ", ".join(f"{verdict_label(v, lang)} {counts[v]}" for v in vocab.ALL_VERDICTS if v in counts)
     click.echo((f"{writer.n_sites} 个项目: " if zh else f"{writer.n_sites} sites: ") + summary)
     if diff_result is not None:
-        click.echo((f"与 {against} ({diff_result.old.label}) 相比: 变化 {n_changed} 个, 未变化 {writer.n_sites - n_changed} 个"
+        click.echo(f"与 {against} ({diff_result.old.label}) 相比: 变化 {n_changed} 个, 未变化 {writer.n_sites - n_changed} 个"
                     if zh else f"against {against} ({diff_result.old.label}): {n_changed} changed, "
-                    f"{writer.n_sites - n_changed} unchanged"))
+                    f"{writer.n_sites - n_changed} unchanged")
     if ctx.demonstration_layers:
         click.echo(
             ("注意: 依据的 " + "、".join(ctx.demonstration_layers) + " 为演示数据, 结论不能作为审批依据")

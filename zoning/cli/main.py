@@ -117,8 +117,8 @@ from zoning.cli.derive import derive  # noqa: E402
 from zoning.cli.layers import layers  # noqa: E402
 from zoning.cli.map import map_cmd  # noqa: E402
 from zoning.cli.query import query  # noqa: E402
-from zoning.cli.watch import watch  # noqa: E402
 from zoning.cli.serve import serve  # noqa: E402
+from zoning.cli.watch import watch  # noqa: E402
 
 main_group.add_command(layers)
 main_group.add_command(query)
