@@ -215,7 +215,8 @@ def _check_scheduler(address: str) -> None:
               help="Measure the distance and direction to the nearest zone of each class a site lies outside, "
               "and flag sites within METRES of one (columns nearest_zones, nearest_zone_m, near_zone).")
 @click.option("--against", "against", metavar="OLD_PACK", default=None,
-              help="Also check against an older pack (directory or DSN): columns 变化/changed, 变化原因/change_cause "
+              help="Also check against an older pack (directory or DSN), or compare with an earlier result "
+                   "file of zoning check (.csv or .gpkg): columns 变化/changed, 变化原因/change_cause "
               "(the layer feature, rule or quota figure behind each difference), verdict_before, zone_ids_before.")
 @options.lang_opt
 def check(
@@ -297,7 +298,12 @@ def check(
     ctx = build_context(pack, project_defaults=attrs, on_date=on_date.date() if on_date else None, near_m=near_m)
     old_ctx = diff_result = None
     n_changed = 0
-    if against is not None:  # the answer before and why it changed (zoning.versions.recheck)
+    earlier = None
+    if against is not None and Path(against).is_file():  # an earlier result file of zoning check
+        from zoning.versions.recheck import read_results
+
+        earlier = read_results(against)
+    elif against is not None:  # the answer before and why it changed (zoning.versions.recheck)
         if engine == "dask" or is_dsn(sites):
             raise UsageError("--against re-checks in process: give a sites file, without --engine dask")
         from zoning.versions.diff import diff_packs
@@ -367,6 +373,11 @@ def check(
                     checked = recheck_sites(chunk, new=ctx, old=old_ctx, diff=diff_result, new_results=checked,
                                             lang=lang)
                     n_changed += int(checked["changed"].sum())
+                elif earlier is not None:
+                    from zoning.versions.recheck import against_results
+
+                    checked = against_results(earlier, checked, lang=lang)
+                    n_changed += int(checked["changed"].sum())
                 writer.write(checked)
                 if piece_writer is not None:
                     piece_writer.write(checked)
@@ -393,6 +404,9 @@ def check(
     counts = writer.verdict_counts
     summary = ", ".join(f"{verdict_label(v, lang)} {counts[v]}" for v in vocab.ALL_VERDICTS if v in counts)
     click.echo((f"{writer.n_sites} 个项目: " if zh else f"{writer.n_sites} sites: ") + summary)
+    if earlier is not None:
+        click.echo(f"与 {against} 相比: 变化 {n_changed} 个, 未变化 {writer.n_sites - n_changed} 个" if zh else
+                   f"against {against}: {n_changed} changed, {writer.n_sites - n_changed} unchanged")
     if diff_result is not None:
         click.echo(f"与 {against} ({diff_result.old.label}) 相比: 变化 {n_changed} 个, 未变化 {writer.n_sites - n_changed} 个"
                     if zh else f"against {against} ({diff_result.old.label}): {n_changed} changed, "

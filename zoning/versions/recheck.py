@@ -18,6 +18,7 @@ file, or a watch list's last run), naming what differs per site.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -275,3 +276,62 @@ def compare_results(before: pd.DataFrame, after: pd.DataFrame, *, key: str = "ro
                 why.append(f"{c}: {va or '—'} → {vb or '—'}")
         rows.append({key: rec.get(key), "changed": bool(why), "change_cause": "；".join(why) or None})
     return pd.DataFrame(rows, columns=[key, "changed", "change_cause"])
+
+
+def read_results(path: str | Path) -> pd.DataFrame:
+    """The result rows of an earlier ``zoning check`` as the check writes them: its
+    GeoPackage (layer ``sites``, raw values) or its CSV (headers and values in Chinese or
+    English: both are read back to the result columns and codes)."""
+    from zoning.check import RESULT_LABELS
+    from zoning.core import vocab
+    from zoning.core.errors import InputFileError
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".gpkg":
+        import pyogrio
+
+        df = pyogrio.read_dataframe(p, layer="sites", read_geometry=False)
+        return pd.DataFrame(df)
+    if suffix != ".csv":
+        msg = f"{p}: an earlier result is read from the check's .csv or .gpkg, not {suffix or 'a file without suffix'}"
+        raise InputFileError(msg)
+    try:
+        df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        msg = f"{p}: cannot read the earlier result ({exc})"
+        raise InputFileError(msg) from exc
+    names = {label: key for key, pair in RESULT_LABELS.items() for label in pair}
+    df = df.rename(columns={c: names.get(c, c) for c in df.columns}).replace({"": None})
+    if "row" not in df.columns or "verdict" not in df.columns:
+        msg = f"{p}: not the result of zoning check (no row or verdict column)"
+        raise InputFileError(msg)
+    codes = {label: code for code, pair in vocab.VERDICT_LABELS.items() for label in pair}
+    member = {label: code for code, pair in vocab.MEMBERSHIP_LABELS.items() for label in pair}
+    status = {label: code for code, pair in vocab.STATUS_CODES.items() for label in pair}
+    for c in ("verdict", *(f"verdict_{s}" for s in vocab.SUBJECTS)):
+        if c in df.columns:
+            df[c] = df[c].map(lambda v: codes.get(v, v) if v is not None else None)
+    for c in ("in_planning_area", "in_central_city"):
+        if c in df.columns:
+            df[c] = df[c].map(lambda v: member.get(v, v) if v is not None else None)
+    if "status_code" in df.columns:
+        df["status_code"] = df["status_code"].map(lambda v: status.get(v, v) if v is not None else None)
+    return df
+
+
+def against_results(before: pd.DataFrame, after: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+    """``after`` with the change columns, comparing each site (by its row) with the earlier
+    result ``before`` (the previous answer's verdict, zones and rules beside the new)."""
+    key = "row"
+    cmp = compare_results(before, after, key=key, lang=lang)
+    out = after.copy()
+    out["changed"] = cmp["changed"].to_numpy(dtype=object)
+    out["change_cause"] = cmp["change_cause"].to_numpy(dtype=object)
+    old = before.drop_duplicates(key).set_index(before[key].astype(str).to_numpy()) if len(before) else before
+    keys = after[key].astype(str).to_numpy()
+    for c in ("verdict", "zone_ids", "rule_ids"):
+        have = c in old.columns if len(old) else False
+        out[f"{c}_before"] = [old.at[k, c] if have and k in old.index else None for k in keys]
+    out.attrs = {**after.attrs, "column_labels": {**after.attrs.get("column_labels", {}), **CHANGE_LABELS}}
+    return out
