@@ -426,8 +426,15 @@ def build_map(
     sub = f"{t('generated', lang)} {today.isoformat()}"
     if built:
         sub += f" · {t('pack_built', lang)} {built}"
+    from zoning.core.provenance import PROVENANCE_LABELS, provenance
+
+    prov = provenance(pack, on_date=today)  # the one record every output carries
+    i = 0 if lang == "zh" else 1
+    sub += " · " + " · ".join(f"{PROVENANCE_LABELS[k][i]} {prov[k][:16] if k == 'pack_sha256' else prov[k]}"
+                               for k in ("pack_version", "pack_sha256", "tool_version") if k in prov)
     app.config["title"] = title
     app.config["subtitle"] = sub
+    app.config["provenance"] = prov
     app.config["today"] = today.isoformat()
     app.config["rules"] = rules_payload(rules, lang)
     app.config["attributes"] = attributes_payload(rules, lang)
