@@ -603,6 +603,8 @@ def _derive_into(
     # -- tables
     class_areas = _class_area_table(counts, grid, cfg)
     zone_table = vectorize.zone_table(zones)
+    from zoning.core.provenance import tool_version
+
     provenance = {
         "method": "晋市环发〔2023〕123号 groundwater key-zone derivation (zoning.derive)",
         "label": cfg.label,
@@ -621,7 +623,10 @@ def _derive_into(
             "extent_km2": extent_cells * grid.cell_km2,
             "window_rows": wr,
         },
-        "inputs": {k: {"path": str(p), "sha256": _sha256(p) if p.is_file() else None} for k, p in used.items()},
+        "inputs": {k: {"path": str(p), "sha256": _sha256(p) if p.is_file() else None}
+                   for k, p in used.items() if k != "pack"},
+        "pack": used.get("pack"),
+        "tool_version": tool_version(),
         "sources_per_type": n_sources,
         "min_area_m2": min_area,
         "warnings": warn,
@@ -666,9 +671,14 @@ def _counties(cfg: Config, used: dict) -> gpd.GeoDataFrame:
         g = read_vector("counties", cfg.inputs["counties"], cfg, cfg.crs)
         used["counties"] = Path(cfg.inputs["counties"])
     else:
+        from zoning.core import settings
+        from zoning.core.layers import open_pack
+        from zoning.core.provenance import provenance
         from zoning.derive.counties import pack_counties
 
         g = pack_counties().to_crs(cfg.crs)
+        # the pack the county lines come from, as every output records a pack
+        used["pack"] = provenance(open_pack(settings.default_pack))
     for col in ("name", "adcode"):
         if col not in g.columns:
             raise ValidationError(f"counties layer lacks column {col!r}")
