@@ -421,7 +421,6 @@ class ResultWriter:
         guessed from one chunk could not hold the next), the verdict's label beside it."""
         import pyarrow as pa
         import shapely
-        from pyogrio.raw import write_arrow
 
         from zoning.check import BOOLEAN_COLUMNS, NUMERIC_COLUMNS, TEXT_COLUMNS
 
