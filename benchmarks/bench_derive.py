@@ -97,7 +97,8 @@ min_area_m2 = 10000.0
 
 def run_case(case: str, work: Path) -> dict:
     """Prepare the inputs (untimed), then time ``derive`` (in this child process)."""
-    from zoning.derive import demo, derive
+    from zoning.demo import groundwater as demo
+    from zoning.derive import derive
 
     if case.startswith("city"):
         res = float(case[4:])

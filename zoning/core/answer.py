@@ -75,6 +75,13 @@ def _class_of_rank(kind: str, rank: int, code: int) -> str:
     return cls
 
 
+def _lookup(values: np.ndarray, table: dict[str, int], default: int) -> np.ndarray:
+    """``table[v]`` for every value, looked up once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([table.get(u, default) for u in uniques] + [default], dtype=np.int64)
+    return mapped[codes]
+
+
 def _sum_by_site(site: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per site: the sum of ``values`` (NaN ignored) and whether any value was a number."""
     ok = ~np.isnan(values)
@@ -92,7 +99,7 @@ def _top(cols: dict[str, np.ndarray], kind: str, n: int) -> tuple[np.ndarray, np
     if not sel.any():
         return rank, m2, share
     ranks = vocab.RANKS[kind]
-    r = np.fromiter((ranks.get(c, 0) for c in cols["zone_class"][sel]), dtype=np.int64, count=int(sel.sum()))
+    r = _lookup(cols["zone_class"][sel], ranks, 0)
     site = cols["site"][sel]
     np.maximum.at(rank, site, r)
     top = r == rank[site]
@@ -112,8 +119,10 @@ def _memberships(ctx: PackContext, hits: Hits, planning: np.ndarray, central: np
     the drawn 规划区 edge, membership of 规划区 is uncertain; the drawn 中心城区 is a lower
     bound inside 规划区 ("中心城区包括中心城市规划区范围内的城区、开发区、泽州县部分区域"), so a site
     possibly in 规划区 but outside the drawn 中心城区 may lie in 中心城区."""
-    pm = np.where(planning, vocab.YES, vocab.NO).astype(object)
-    cm = np.where(central, vocab.YES, vocab.NO).astype(object)
+    pm = np.full(len(planning), vocab.NO, dtype=object)
+    pm[planning] = vocab.YES
+    cm = np.full(len(central), vocab.NO, dtype=object)
+    cm[central] = vocab.YES
     spec = ctx.extents_spec
     if spec is None or spec.accuracy == vocab.OFFICIAL or not located.any():
         return pm, cm
@@ -214,8 +223,8 @@ def _class_keys(cols: dict[str, np.ndarray], n: int, pm: np.ndarray, cm: np.ndar
     code = np.zeros(n, dtype=np.int64)
     sel = np.isin(cols["kind"], vocab.ZONE_KINDS)
     if sel.any():
-        bits = np.fromiter((_CLASS_BIT.get((k, c), 0) for k, c in zip(cols["kind"][sel], cols["zone_class"][sel])),
-                           dtype=np.int64, count=int(sel.sum()))
+        by_class = {c: b for (_k, c), b in _CLASS_BIT.items()}  # class names are unique across kinds
+        bits = _lookup(cols["zone_class"][sel], by_class, 0)
         np.bitwise_or.at(code, cols["site"][sel], bits)
     for cls, m in ((vocab.PLANNING_AREA, pm), (vocab.CENTRAL_AREA, cm)):
         bit = _CLASS_BIT[(vocab.EXTENT, cls)]

@@ -125,13 +125,17 @@ def _county_rows(ctx: PackContext, site: np.ndarray, county: np.ndarray, overlap
     }
 
 
-def _table(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
-    """The hits table from parts, sorted by site then feature (counties after features of
-    the same number: kind breaks the tie as the layer order does)."""
-    cols = {c: np.concatenate([p[c] for p in parts]) if parts else np.empty(0) for c in HIT_COLUMNS}
+def _table(parts: list[dict[str, np.ndarray]], *, presorted: bool = False) -> pd.DataFrame:
+    """The hits table from parts, sorted by site, then the features by number, then the
+    county. ``presorted``: each part is already sorted by site then feature and the county
+    rows come last, so a stable sort by site alone gives that order."""
     if not parts:
         return _empty_table()
-    order = np.lexsort((cols["feature"], cols["kind"] == vocab.COUNTIES, cols["site"]))
+    cols = {c: np.concatenate([p[c] for p in parts]) for c in HIT_COLUMNS}
+    if presorted:
+        order = np.argsort(cols["site"], kind="stable")
+    else:
+        order = np.lexsort((cols["feature"], cols["kind"] == vocab.COUNTIES, cols["site"]))
     return _frame({c: v[order] for c, v in cols.items()})
 
 
@@ -190,7 +194,7 @@ def point_hits(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: boo
     s = np.flatnonzero(loc["in_city"])
     if len(s):
         parts.append(_county_rows(ctx, s, county_index[s], np.full(len(s), np.nan), np.ones(len(s))))
-    return Hits(sites=sites[list(SITE_COLUMNS)], table=_table(parts))
+    return Hits(sites=sites[list(SITE_COLUMNS)], table=_table(parts, presorted=True))
 
 
 # (site index, target index, overlap m² (NaN for a line), share of the site's area)
