@@ -413,10 +413,12 @@ def _stated_area(df: pd.DataFrame, fmap: dict[str, str], problems, notes) -> np.
 
 
 def _group_by_crs(row_crs: np.ndarray, mask: np.ndarray) -> dict[Any, np.ndarray]:
-    groups: dict[Any, list[int]] = {}
-    for i in np.flatnonzero(mask):
-        groups.setdefault(row_crs[i], []).append(int(i))
-    return {k: np.asarray(v) for k, v in groups.items()}
+    """Rows (positions, in order) of each CRS among the masked rows."""
+    idx = np.flatnonzero(mask)
+    if not len(idx):
+        return {}
+    codes, uniques = pd.factorize(pd.Series(row_crs[idx], dtype=object), use_na_sentinel=False)
+    return {(None if isinstance(u, float) and u != u else u): idx[codes == k] for k, u in enumerate(uniques)}
 
 
 def _unknown_crs(exc: Exception, crs: Any, idx: np.ndarray, problems: list[list[str]], per_row: bool) -> None:
@@ -435,7 +437,8 @@ def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, 
 
     for crs, idx in _group_by_crs(row_crs, mask).items():
         try:
-            lon, lat, probs = to_cgcs2000([xs[i] for i in idx], [ys[i] for i in idx], crs, order=order, check_city=True)
+            lon, lat, probs = to_cgcs2000(np.asarray(xs, dtype=object)[idx], np.asarray(ys, dtype=object)[idx], crs,
+                                          order=order, check_city=True)
             label = resolve_crs(crs)
         except UnknownCRSError as exc:
             _unknown_crs(exc, crs, idx, problems, per_row)
@@ -445,12 +448,16 @@ def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, 
                 problems[i].append(str(exc))
             continue
         pts = shapely.points(lon, lat)
-        for j, i in enumerate(idx):
-            if probs[j] is not None:
-                problems[i].append(f"{cols_label}: {probs[j]}" if cols_label else str(probs[j]))
-            else:
-                geoms[i] = pts[j]
+        bad = np.array([pr is not None for pr in probs], dtype=bool) if len(probs) else np.zeros(0, dtype=bool)
+        for j in np.flatnonzero(bad):
+            problems[idx[j]].append(f"{cols_label}: {probs[j]}" if cols_label else str(probs[j]))
+        good = idx[~bad]
+        geoms[good] = pts[~bad]
+        if str(label).lower().startswith("gk"):  # a gk alias: each row's own zone
+            for j, i in zip(np.flatnonzero(~bad), good):
                 in_crs[i] = _row_crs(crs, label, xs[i], ys[i], order)
+        else:
+            in_crs[good] = label
 
 
 def _row_crs(crs, label: str, x, y, order: str) -> str:
