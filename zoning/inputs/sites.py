@@ -454,7 +454,7 @@ def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, 
         good = idx[~bad]
         geoms[good] = pts[~bad]
         if str(label).lower().startswith("gk"):  # a gk alias: each row's own zone
-            for j, i in zip(np.flatnonzero(~bad), good):
+            for i in good:
                 in_crs[i] = _row_crs(crs, label, xs[i], ys[i], order)
         else:
             in_crs[good] = label
