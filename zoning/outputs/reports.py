@@ -585,8 +585,8 @@ def _quota_display(q: pd.DataFrame, lang: str) -> pd.DataFrame:
 #: The column holding, as ``name=value`` text, input columns that only later chunks have.
 OTHER_FIELDS = "other_fields"
 
-#: Rows gathered before a GeoPackage write (memory: about 60 MB of Arrow per 100,000 rows).
-GPKG_BATCH_ROWS = 200_000
+#: Rows gathered before a GeoPackage write (about 60 MB of Arrow: memory stays bounded).
+GPKG_BATCH_ROWS = 100_000
 
 #: Excel's limits: rows per sheet (header included) and characters per cell.
 XLSX_MAX_ROWS = 1_048_576
