@@ -217,8 +217,12 @@ class PackContext:
 
     @cached_property
     def features_m(self) -> np.ndarray:
-        """Feature geometries in the equal-area CRS (for overlap areas)."""
-        return np.asarray(self.features.to_crs(settings.area_crs).geometry.values)
+        """Feature geometries in the equal-area CRS (for overlap areas), prepared."""
+        import shapely
+
+        geoms = np.asarray(self.features.to_crs(settings.area_crs).geometry.values)
+        shapely.prepare(geoms)
+        return geoms
 
     @cached_property
     def features_tree_m(self) -> Any:
@@ -228,7 +232,11 @@ class PackContext:
 
     @cached_property
     def counties_m(self) -> np.ndarray:
-        return np.asarray(self.counties.to_crs(settings.area_crs).geometry.values)
+        import shapely
+
+        geoms = np.asarray(self.counties.to_crs(settings.area_crs).geometry.values)
+        shapely.prepare(geoms)
+        return geoms
 
     @cached_property
     def counties_tree_m(self) -> Any:

@@ -212,8 +212,12 @@ def _area_hits(ctx: PackContext, geoms: np.ndarray) -> tuple[_Overlaps, _Overlap
 
     def overlaps(tree, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         si, ti = tree.query(gm, predicate="intersects")
-        inter = shapely.intersection(gm[si], targets[ti])
-        ov = shapely.area(inter)
+        # a site wholly inside a zone or county overlaps it by its own area: only the sites
+        # that cross an outline need the (costly) intersection with it
+        whole = shapely.contains_properly(targets[ti], gm[si])
+        ov = np.where(whole, area[si], 0.0)
+        part = ~whole
+        ov[part] = shapely.area(shapely.intersection(gm[si[part]], targets[ti[part]]))
         keep = (ov > 0) | ~polygonal[si]
         return si[keep], ti[keep], ov[keep]
 

@@ -451,10 +451,10 @@ class ResultWriter:
             types = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
             self._gpkg_type = ("Point" if types == {0} else "MultiPolygon" if types and types <= {3, 6} else "Unknown")
         if self._gpkg_type == "MultiPolygon":
-            single = shapely.get_type_id(geoms) == 3
-            if single.any():
+            single = np.flatnonzero(shapely.get_type_id(geoms) == 3)
+            if len(single):
                 geoms = geoms.copy()
-                geoms[single] = [shapely.MultiPolygon([g]) for g in geoms[single]]
+                geoms[single] = shapely.multipolygons(geoms[single], indices=np.arange(len(single)))
         names.append("geometry")
         arrays.append(pa.array(shapely.to_wkb(geoms).tolist(), type=pa.binary()))
         self._gpkg_started = True
