@@ -124,7 +124,7 @@ var ZoningService = (function () {
       var ll = L.latLng(a.lat, a.lon);
       if (pin) { map.removeLayer(pin); }
       pin = L.circleMarker(ll, { radius: 7, color: "#1a5276", weight: 3, fillOpacity: 0, interactive: false }).addTo(map);
-      if (!keepView) { map.setView(ll, Math.max(map.getZoom(), 12)); }
+      if (!keepView) { map.setView(ll, Math.max(map.getZoom(), 12), { animate: false }); }
       render(a, pairs);
       history.replaceState(null, "", permalink(a, pairs));
       return a;
@@ -230,7 +230,16 @@ var ZoningService = (function () {
     if (!location.hash || location.hash.length < 2) { return; }
     var h = new URLSearchParams(location.hash.slice(1));
     var v = (h.get("map") || "").split("/");
-    if (v.length === 3) { map.setView([parseFloat(v[1]), parseFloat(v[2])], parseInt(v[0], 10)); }
+    if (v.length === 3) {
+      /* the permalink's view, at once; the page's own start-up may still be animating its
+         first fit, whose end would leave another view: then the permalink's is put back */
+      var centre = L.latLng(parseFloat(v[1]), parseFloat(v[2])), zoom = parseInt(v[0], 10);
+      var apply = function () { map.setView(centre, zoom, { animate: false }); };
+      apply();
+      map.once("zoomend moveend", function () {
+        if (map.getZoom() !== zoom || map.getCenter().distanceTo(centre) > 1) { apply(); }
+      });
+    }
     var pt = (h.get("pt") || "").split(",");
     if (pt.length === 2) {
       var pairs = h.getAll("a").map(function (s) { var i = s.indexOf("="); return [s.slice(0, i), s.slice(i + 1)]; });
