@@ -656,21 +656,10 @@ def _nearest_rows(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, h: Hits) -
 
 
 def _nearest_dicts(rows: pd.DataFrame | None, near_m: float | None, lang: str) -> list[dict[str, Any]]:
-    """The ``nearest`` field as :func:`zoning.core.nearest.point_nearest` writes it (the
-    service's answers are held equal to the command line's by tests/test_service_api.py)."""
-    if rows is None:
-        return []
-    out = []
-    for r in rows.itertuples(index=False):
-        out.append({
-            "kind": r.kind, "zone_class": r.zone_class, "layer": r.layer, "zone_id": r.zone_id,
-            "zone_name": r.zone_name, "accuracy": r.accuracy, "distance_m": round(float(r.distance_m), 1),
-            "bearing_deg": None if r.bearing_deg != r.bearing_deg else round(float(r.bearing_deg), 1),
-            "direction": r.direction,
-            "direction_label": vocab.compass_label(r.direction, lang) if r.direction else None,
-            "within_near": None if near_m is None else bool(r.distance_m <= near_m),
-        })
-    return out
+    """The ``nearest`` field, as :func:`zoning.core.nearest.point_nearest` writes it."""
+    from zoning.core.nearest import nearest_dicts
+
+    return nearest_dicts(rows, near_m, lang)
 
 
 def _assemble(ctx: PackContext, parsed: Any, order: str, row: dict[str, Any], hits: pd.DataFrame,

@@ -163,7 +163,13 @@ def point_nearest(ctx: PackContext, lon: float, lat: float, *, near_m: float | N
 
     pt = np.array([shapely.points(lon, lat)], dtype=object)
     h = point_hits(ctx, np.array([lon]), np.array([lat]))
-    rows = nearest_zones(ctx, pt, hits=h)
+    return nearest_dicts(nearest_zones(ctx, pt, hits=h), near_m, lang)
+
+
+def nearest_dicts(rows: pd.DataFrame | None, near_m: float | None, lang: str) -> list[dict[str, Any]]:
+    """Rows of :func:`nearest_zones` for one site as the ``nearest`` field of a query answer."""
+    if rows is None:
+        return []
     out = []
     for r in rows.itertuples(index=False):
         out.append({

@@ -55,7 +55,7 @@ from shapely.geometry import Point, Polygon, box
 
 from zoning.derive import steps
 from zoning.derive.config import DEFAULT_CLASSES
-from zoning.derive.grid import Grid
+from zoning.derive.grid import Grid, tiff_profile
 
 DEFAULT_SEED = 20231123
 LABEL = "demonstration"
@@ -215,21 +215,7 @@ def _bisect(f, lo, hi, target, iters=40, increasing=True):
 
 
 def _write(path, arr, grid, nodata, dtype):
-    prof = dict(
-        driver="GTiff",
-        width=grid.width,
-        height=grid.height,
-        count=1,
-        dtype=dtype,
-        crs=grid.crs.to_wkt(),
-        transform=grid.transform,
-        nodata=nodata,
-        tiled=True,
-        blockxsize=256,
-        blockysize=256,
-        compress="deflate",
-        zlevel=1,
-    )
+    prof = tiff_profile(grid, dtype, nodata)
     with rasterio.open(path, "w", **prof) as d:
         d.write(arr.astype(dtype), 1)
         d.update_tags(accuracy=LABEL, source="zoning.demo (seeded synthetic, not observed data)")

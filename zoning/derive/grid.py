@@ -52,3 +52,24 @@ class Grid:
         w = int(np.ceil((maxx - x0) / res))
         h = int(np.ceil((y1 - miny) / res))
         return cls(crs, Affine(res, 0.0, float(x0), 0.0, -res, float(y1)), w, h)
+
+
+def tiff_profile(grid: Grid, dtype: str, nodata: float | int | None) -> dict:
+    """The profile of a one-band GeoTIFF on ``grid``: tiled 256 × 256, deflate (predictor 2
+    for floats), the grid's CRS and transform."""
+    return dict(
+        driver="GTiff",
+        width=grid.width,
+        height=grid.height,
+        count=1,
+        dtype=dtype,
+        crs=grid.crs.to_wkt(),
+        transform=grid.transform,
+        nodata=nodata,
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+        compress="deflate",
+        predictor=2 if dtype == "float32" else 1,
+        zlevel=1,
+    )

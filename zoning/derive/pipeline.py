@@ -44,7 +44,7 @@ from zoning.core.errors import CRSMismatchError, InputFileError, ValidationError
 from zoning.derive import steps
 from zoning.derive.classes import CLASS_MAPS, INDEX_MAPS, PALETTES, TITLES, rgba
 from zoning.derive.config import Config, load_config
-from zoning.derive.grid import Grid
+from zoning.derive.grid import Grid, tiff_profile
 
 __all__ = ["CLASS_MAPS", "INDEX_MAPS", "PALETTES", "TITLES", "DeriveResult", "Grid", "Prepare", "derive"]
 
@@ -251,23 +251,7 @@ class DeriveResult:
 
 
 def _open_out(path: Path, grid: Grid, dtype, nodata, name: str, threads: bool = True):
-    prof = dict(
-        driver="GTiff",
-        width=grid.width,
-        height=grid.height,
-        count=1,
-        dtype=dtype,
-        crs=grid.crs.to_wkt(),
-        transform=grid.transform,
-        nodata=nodata,
-        tiled=True,
-        blockxsize=256,
-        blockysize=256,
-        compress="deflate",
-        predictor=2 if dtype == "float32" else 1,
-        zlevel=1,
-        bigtiff="if_safer",
-    )
+    prof = tiff_profile(grid, dtype, nodata) | {"bigtiff": "if_safer"}
     if threads:
         prof["num_threads"] = "all_cpus"
     dst = rasterio.open(path, "w", **prof)
