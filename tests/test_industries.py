@@ -19,7 +19,8 @@ from zoning.core.industries import (
 )
 from zoning.core.rules import PROJECT_ATTRIBUTES
 
-SHARED_DIVISIONS = Path("/work/shared/data/gbt4754_2017_divisions.csv")
+#: the project's shared copy of the standard's 门类/大类 table, beside the repository
+SHARED_DIVISIONS = Path(__file__).resolve().parents[2] / "shared" / "data" / "gbt4754_2017_divisions.csv"
 PKG_CSV = Path(__file__).resolve().parent.parent / "zoning" / "data" / "gbt4754_2017.csv"
 
 

@@ -118,7 +118,7 @@ def test_a_job_over_the_row_limit_fails_with_the_reason(token_server):
         assert job["status"] == "failed" and "more than 5 sites" in job["error"]
 
 
-@pytest.mark.parametrize("name", ["../../../etc/evil.csv", "..\\..\\evil.csv", "/tmp/evil.csv", "a/../../b.csv"])
+@pytest.mark.parametrize("name", ["../../../etc/evil.csv", "..\\..\\evil.csv", "/var/evil.csv", "a/../../b.csv"])
 def test_upload_names_never_become_paths(token_server, name):
     with token_server.client(token_server.tokens["checker"]) as c:
         r = c.post("/api/v1/checks", files={"file": (name, b"lon,lat\n112.85,35.49\n")})
