@@ -33,8 +33,17 @@ area_crs: str = (
 city_adcode: str = "140500"
 city_bounds: tuple[float, float, float, float] = (111.9, 35.2, 113.6, 36.1)
 
-_repo_root = Path(__file__).resolve().parents[2]
-default_pack: Path = Path(os.environ.get("ZONING_PACK", _repo_root / "layers" / "jincheng"))
+def _default_pack() -> Path:
+    """``ZONING_PACK``; else the checkout's ``layers/jincheng`` (an editable install); else
+    ``layers/jincheng`` below the working directory (a plain ``pip install`` run from a
+    checkout, as the README's commands are)."""
+    if os.environ.get("ZONING_PACK"):
+        return Path(os.environ["ZONING_PACK"])
+    beside = Path(__file__).resolve().parents[2] / "layers" / "jincheng"
+    return beside if (beside / "manifest.toml").exists() else Path.cwd() / "layers" / "jincheng"
+
+
+default_pack: Path = _default_pack()
 
 SQM_PER_HA: float = 10_000.0
 SQM_PER_MU: float = 10_000.0 / 15.0
