@@ -436,6 +436,27 @@ def test_unexpected_exception_is_one_line_and_debug_shows_it(runner, monkeypatch
     assert result.exit_code == 1 and "Traceback" in result.output and "kaboom" in result.output
 
 
+def test_missing_optional_dependency_names_the_extra(runner, monkeypatch, tmp_path):
+    """A plain ``pip install zoning`` without an extra: the command says which extra to install."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ModuleNotFoundError
+    result = runner.invoke(main_group, ["query", "112.85", "35.49", "--format", "pdf", "-o", str(tmp_path / "r.pdf")])
+    line = _error_line(result.output)
+    assert result.exit_code == 1 and "'report' extra" in line and "pip install 'zoning[report]'" in line
+    assert "Traceback" not in result.output and not (tmp_path / "r.pdf").exists()
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    result = runner.invoke(main_group, ["serve", "--port", "0"])
+    assert result.exit_code == 1 and "pip install 'zoning[serve]'" in _error_line(result.output)
+    # a module that belongs to no extra is an unexpected error, reported as one
+    import zoning.query
+
+    def boom(*a, **k):
+        raise ModuleNotFoundError("No module named 'nowhere'", name="nowhere")
+
+    monkeypatch.setattr(zoning.query, "query_point", boom)
+    line = _error_line(runner.invoke(main_group, ["query", "112.85", "35.49"]).output)
+    assert "ModuleNotFoundError" in line and "--debug" in line and "extra" not in line
+
+
 def test_fifo_input_is_refused_quickly(tmp_path):
     fifo = tmp_path / "sites.csv"
     os.mkfifo(fifo)

@@ -42,6 +42,23 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise SystemExit(EXIT_SIGTERM)
 
 
+#: Top-level modules of the optional dependencies, by the extra that installs them (pyproject.toml).
+_EXTRA_OF_MODULE: dict[str, str] = {
+    "docx": "report", "weasyprint": "report", "matplotlib": "report",
+    "fastapi": "serve", "uvicorn": "serve", "multipart": "serve", "pygeoapi": "serve", "yaml": "serve",
+    "httpx": "serve", "ezdxf": "cad", "psycopg": "scale", "dask": "scale", "dask_geopandas": "scale",
+}
+
+
+def _missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """``pip install 'zoning[extra]'`` advice when ``exc`` is an optional dependency not installed."""
+    top = (exc.name or "").split(".")[0]
+    extra = _EXTRA_OF_MODULE.get(top)
+    if extra is None:
+        return None
+    return f"this command needs the {extra!r} extra ({top} is not installed): pip install 'zoning[{extra}]'"
+
+
 def _debug(ctx: click.Context) -> bool:
     root = ctx.find_root()
     return bool(root.params.get("debug")) or os.environ.get("ZONING_DEBUG", "") not in ("", "0")
@@ -73,19 +90,29 @@ class ZoningGroup(click.Group):
             raise _one_line(_scrub(str(exc)), 1) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except ModuleNotFoundError as exc:
+            advice = _missing_extra(exc)
+            if advice is None:
+                raise self._unexpected(ctx, exc) from None
+            raise _one_line(advice, 1) from None
         except OSError as exc:
             if _debug(ctx):
                 click.echo(_scrub(traceback.format_exc()), err=True)
             what = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
             raise _one_line(_scrub(what), 1) from None
         except Exception as exc:
-            if _debug(ctx):
-                click.echo(_scrub(traceback.format_exc()), err=True)
-            what = " ".join(str(exc).split()) or "no message"
-            raise _one_line(_scrub(f"{type(exc).__name__}: {what} (rerun with --debug for the traceback)"), 1) from None
+            raise self._unexpected(ctx, exc) from None
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+
+    @staticmethod
+    def _unexpected(ctx: click.Context, exc: Exception) -> click.ClickException:
+        """One line for an exception nobody anticipated; the traceback under ``--debug``."""
+        if _debug(ctx):
+            click.echo(_scrub(traceback.format_exc()), err=True)
+        what = " ".join(str(exc).split()) or "no message"
+        return _one_line(_scrub(f"{type(exc).__name__}: {what} (rerun with --debug for the traceback)"), 1)
 
 
 @click.group(cls=ZoningGroup, context_settings={"help_option_names": ["-h", "--help"]})
