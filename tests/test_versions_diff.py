@@ -113,3 +113,20 @@ def test_key_project_lists_are_matched_by_name(tmp_path):
     assert not any(a.startswith("山西兴高60万吨") for a, _ in pairs)
     m = next(m for m in c.continuing if m.new_name == "台头化工园区基础设施项目")
     assert m.changes == {"level": ("市重点", "省重点"), "category": ("产业转型", "基础设施类")}
+
+
+def test_a_rewritten_raster_gets_a_new_hash(tmp_path):
+    """The raster hash is keyed by the file's state: a raster rewritten in place is not served
+    its old hash for the life of the process (the old cache was keyed by path alone)."""
+    from zoning.core.version import layer_sha256
+
+    (tmp_path / "manifest.toml").write_text(
+        '[pack]\nname = "p"\n[[layers]]\nname = "r"\nkind = "raster"\nfile = "r.tif"\ncrs = "EPSG:4490"\n'
+        'accuracy = "demonstration"\nprovenance = { method = "x" }\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "r.tif").write_bytes(b"first raster bytes")
+    pack = open_pack(tmp_path)
+    before = layer_sha256(pack, pack.layers[0])
+    (tmp_path / "r.tif").write_bytes(b"second raster, other bytes")
+    assert layer_sha256(pack, pack.layers[0]) != before

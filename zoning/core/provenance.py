@@ -19,6 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zoning.core.version import file_sha256, pack_version
+
 if TYPE_CHECKING:
     from zoning.core.context import PackContext
     from zoning.core.manifest import Pack
@@ -55,27 +57,6 @@ PROVENANCE_KEYS: tuple[str, ...] = tuple(PROVENANCE_LABELS)
 SIDECAR_SUFFIX = ".provenance.json"
 
 
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file (a folder: of its files' names and hashes, in name order)."""
-    p = Path(path)
-    if p.is_dir():
-        h = hashlib.sha256()
-        for f in sorted(q for q in p.iterdir() if q.is_file()):
-            h.update(f.name.encode("utf-8") + b"\0" + file_sha256(f).encode("ascii") + b"\n")
-        return h.hexdigest()
-    st = p.stat()
-    return _file_sha256(str(p.resolve()), st.st_mtime_ns, st.st_size)
-
-
-@lru_cache(maxsize=64)
-def _file_sha256(path: str, _mtime: int, _size: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 @lru_cache(maxsize=1)
 def tool_version() -> str:
     """``zoning X.Y.Z`` as installed (``unknown`` from a source tree never installed)."""
@@ -102,8 +83,6 @@ def provenance(
     of files, ``as_of`` the date the rules are read on (default today), ``input`` and
     ``input_sha256`` the input file (or folder), or ``input_text`` for a typed-in point.
     """
-    from zoning.core.version import pack_version
-
     pack: Pack = context.pack if hasattr(context, "pack") else context  # type: ignore[assignment]
     pv = pack_version(pack)
     built = pack.meta.get("built")

@@ -150,14 +150,26 @@ def frame_sha256(gdf: gpd.GeoDataFrame) -> str:
 def layer_sha256(pack: Pack, spec: LayerSpec) -> str:
     """SHA-256 of one layer: its features (vector), or the bytes of its file (raster)."""
     if spec.kind == "raster":
-        return _file_sha256(str(pack.file_path(spec)))
+        return file_sha256(pack.file_path(spec))
     from zoning.core.layers import read_layer
 
     return frame_sha256(read_layer(pack, spec.name))
 
 
-@lru_cache(maxsize=32)
-def _file_sha256(path: str) -> str:
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file (a folder: of its files' names and hashes, in name order)."""
+    p = Path(path)
+    if p.is_dir():
+        h = hashlib.sha256()
+        for f in sorted(q for q in p.iterdir() if q.is_file()):
+            h.update(f.name.encode("utf-8") + b"\0" + file_sha256(f).encode("ascii") + b"\n")
+        return h.hexdigest()
+    st = p.stat()
+    return _file_sha256(str(p.resolve()), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=64)
+def _file_sha256(path: str, _mtime: int, _size: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
