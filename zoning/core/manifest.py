@@ -398,10 +398,32 @@ def safe_name(stem: str) -> str:
     return out or "layer"
 
 
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file (a folder: of its files' names and hashes, in name order)."""
+    p = Path(path)
+    if p.is_dir():
+        h = hashlib.sha256()
+        for f in sorted(q for q in p.iterdir() if q.is_file()):
+            h.update(f.name.encode("utf-8") + b"\0" + file_sha256(f).encode("ascii") + b"\n")
+        return h.hexdigest()
+    st = p.stat()
+    return _file_sha256(str(p.resolve()), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=64)
+def _file_sha256(path: str, _mtime: int, _size: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def rule_file_hashes(rules_dir: str | Path) -> dict[str, str]:
-    """``{file name: SHA-256}`` of every ``*.toml`` of a rules catalogue (the manifest's ``rule_files``)."""
+    """``{file name: SHA-256}`` of every ``*.toml`` of a rules catalogue (the manifest's ``rule_files``);
+    a file is read again only when its state changes (opening a pack per query costs a stat per file)."""
     d = Path(rules_dir)
-    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(d.glob("*.toml")) if f.is_file()}
+    return {f.name: file_sha256(f) for f in sorted(d.glob("*.toml")) if f.is_file()}
 
 
 def rehash_rules(pack_dir: str | Path) -> dict[str, str]:

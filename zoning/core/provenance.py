@@ -19,7 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zoning.core.version import file_sha256, pack_version
+from zoning.core.manifest import file_sha256
+from zoning.core.version import pack_version
 
 if TYPE_CHECKING:
     from zoning.core.context import PackContext

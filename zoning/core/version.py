@@ -28,11 +28,10 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zoning.core.manifest import MANIFEST_NAME, tomllib
+from zoning.core.manifest import MANIFEST_NAME, file_sha256, tomllib
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -154,27 +153,6 @@ def layer_sha256(pack: Pack, spec: LayerSpec) -> str:
     from zoning.core.layers import read_layer
 
     return frame_sha256(read_layer(pack, spec.name))
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file (a folder: of its files' names and hashes, in name order)."""
-    p = Path(path)
-    if p.is_dir():
-        h = hashlib.sha256()
-        for f in sorted(q for q in p.iterdir() if q.is_file()):
-            h.update(f.name.encode("utf-8") + b"\0" + file_sha256(f).encode("ascii") + b"\n")
-        return h.hexdigest()
-    st = p.stat()
-    return _file_sha256(str(p.resolve()), st.st_mtime_ns, st.st_size)
-
-
-@lru_cache(maxsize=64)
-def _file_sha256(path: str, _mtime: int, _size: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _stamp(pack: Pack) -> tuple[Any, ...]:
