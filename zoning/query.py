@@ -22,6 +22,7 @@ from zoning.core import settings, vocab
 from zoning.core.context import LayerUse, PackContext, load_context
 from zoning.core.hits import point_hits
 from zoning.core.layers import ACCURACY_LABELS, KIND_LABELS, Pack
+from zoning.core.nearest import nearest_dicts, nearest_zones
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -546,8 +547,10 @@ def query_point(
     on_date: dt.date | None = None,
     radius_m: float = DEFAULT_RADIUS_M,
     lang: Lang = "zh",
+    with_nearest: bool = False,
+    near_m: float | None = None,
 ) -> QueryResult:
-    """What applies at one point.
+    """What applies at one point (:func:`query_point_answers` of that one point).
 
     Parameters
     ----------
@@ -566,6 +569,9 @@ def query_point(
         The date the rules are read on (default today).
     radius_m
         Radius for nearby key projects.
+    with_nearest, near_m
+        Add the nearest zone of each class the point lies outside (the ``nearest`` field,
+        as ``zoning query`` prints it); ``near_m`` flags those within that distance.
 
     Raises
     ------
@@ -575,15 +581,11 @@ def query_point(
     RuleError
         If a project attribute or value is unknown.
     """
-    from zoning.core.coords import parse_point
-    from zoning.core.rules import validate_project
-
-    ctx = load_context(pack)
-    parsed = parse_point(x, y, crs, order=order, check_city=False)
-    day = on_date or dt.date.today()
-    proj = validate_project(project) if project is not None else None
-    rows, hits, _ = _classify_many(ctx, np.array([parsed.lon]), np.array([parsed.lat]))
-    return _assemble(ctx, parsed, order, rows[0], hits[0], proj, day, radius_m, lang)
+    query = PointQuery(x, y, crs, order, project, on_date, radius_m, lang, with_nearest, near_m)
+    (result,) = query_point_answers([query], pack)
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 @dataclass(frozen=True)
@@ -640,7 +642,7 @@ def query_point_answers(
             res = _assemble(ctx, parsed, q.order, rows[k], hits[k], proj, q.on_date or dt.date.today(),
                             q.radius_m, q.lang)
             if nearest is not None and q.with_nearest and res.county.located:
-                res.nearest = _nearest_dicts(nearest.get(k), q.near_m, q.lang)
+                res.nearest = nearest_dicts(nearest.get(k), q.near_m, q.lang)
             out[i] = res
     return [o for o in out if o is not None]
 
@@ -649,17 +651,8 @@ def _nearest_rows(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, h: Hits) -
     """:func:`zoning.core.nearest.nearest_zones` of the batch, in one call, by point."""
     import shapely
 
-    from zoning.core.nearest import nearest_zones
-
     rows = nearest_zones(ctx, np.asarray(shapely.points(lon, lat), dtype=object), hits=h)
     return {int(k): g for k, g in rows.groupby("site", sort=False)}
-
-
-def _nearest_dicts(rows: pd.DataFrame | None, near_m: float | None, lang: str) -> list[dict[str, Any]]:
-    """The ``nearest`` field, as :func:`zoning.core.nearest.point_nearest` writes it."""
-    from zoning.core.nearest import nearest_dicts
-
-    return nearest_dicts(rows, near_m, lang)
 
 
 def _assemble(ctx: PackContext, parsed: Any, order: str, row: dict[str, Any], hits: pd.DataFrame,

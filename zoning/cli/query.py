@@ -127,15 +127,14 @@ def query(x, y, crs, order, pack, on_date, project_file, attrs, radius_km, near_
         on_date=on_date.date() if on_date else None,
         radius_m=radius_km * 1000,
         lang=lang,
+        with_nearest=True,  # the nearest zone of each class the point lies outside (zoning.core.nearest)
+        near_m=near_m,
     )
-    if result.county.located:  # the nearest zone of each class the point lies outside (zoning.core.nearest)
-        from zoning.core.context import load_context
-        from zoning.core.nearest import format_nearest_lines, point_nearest
-
-        result.nearest = point_nearest(load_context(pack), result.lon, result.lat, near_m=near_m, lang=lang)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(result.to_text(lang))
         if result.county.located:
+            from zoning.core.nearest import format_nearest_lines
+
             click.echo(format_nearest_lines(result.nearest, near_m, lang))
