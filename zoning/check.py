@@ -573,28 +573,6 @@ def _output_names(columns: Iterable[str]) -> set[str]:
     return names
 
 
-def _as_sites(sites: Any) -> gpd.GeoDataFrame:
-    import geopandas as gpd
-
-    from zoning.inputs.sites import read_sites
-
-    if isinstance(sites, (str, Path)):
-        return read_sites(sites)
-    if not isinstance(sites, gpd.GeoDataFrame):
-        msg = f"sites must be a path or a GeoDataFrame, got {type(sites).__name__}"
-        raise TypeError(msg)
-    gdf = sites
-    if gdf.crs is None:
-        msg = "sites: the GeoDataFrame has no CRS; set one (e.g. gdf.set_crs('EPSG:4490'))"
-        raise ValueError(msg)
-    if gdf.crs.to_epsg() != 4490:
-        gdf = gdf.to_crs("EPSG:4490")
-    gdf = gdf.reset_index(drop=True)
-    if "row" not in gdf.columns:
-        gdf = gdf.assign(row=np.arange(1, len(gdf) + 1))
-    return gdf
-
-
 def check_sites(
     sites: gpd.GeoDataFrame | str | Path,
     pack: Pack | str | Path | None = None,
@@ -634,7 +612,9 @@ def check_sites(
     >>> res = check_sites("examples/sites_demo.csv", project_defaults={"construction": "新建"})
     >>> res[["site_name", "verdict", "articles"]].head()  # doctest: +SKIP
     """
-    gdf = _as_sites(sites)
+    from zoning.engines.local import as_sites
+
+    gdf = as_sites(sites)
     ctx = context or build_context(pack, project_defaults=project_defaults, on_date=on_date)
     parts = []
     for start in range(0, max(len(gdf), 1), batch_size):
