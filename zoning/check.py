@@ -442,8 +442,6 @@ NUMERIC_COLUMNS = frozenset({"lon", "lat", "site_area_ha", "site_area_mu", "plan
                              "protection_ha", "protection_pct", "control_ha", "control_pct", "quota_area_ha",
                              "area_ha_stated", "nearest_zone_m"})
 BOOLEAN_COLUMNS = frozenset({"demonstration_basis", "near_zone"})
-#: Columns holding a membership: yes, no or uncertain (vocab.MEMBERSHIP_LABELS).
-MEMBERSHIP_COLUMNS = frozenset({"in_planning_area", "in_central_city"})
 TEXT_COLUMNS = frozenset(c for c in RESULT_COLUMNS if c not in NUMERIC_COLUMNS | BOOLEAN_COLUMNS | {"row"})
 _NUMERIC = NUMERIC_COLUMNS
 

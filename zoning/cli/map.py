@@ -102,4 +102,3 @@ def map_cmd(pack, output, layers, sites, basemap, offline, lang, overwrite):
     click.echo(f"wrote {output} ({size / 1e6:.2f} MB{', offline' if offline else ''})")
 
 
-map = map_cmd  # noqa: A001  (the name the lead registers: main_group.add_command(map))

@@ -82,13 +82,6 @@ def _frame(columns: dict) -> pd.DataFrame:
                          else v for k, v in columns.items()})
 
 
-def _pick(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    out = np.full(len(idx), None, dtype=object)
-    ok = idx >= 0
-    out[ok] = arr[idx[ok]]
-    return out
-
-
 def _empty_table() -> pd.DataFrame:
     return pd.DataFrame({"site": np.empty(0, np.int64), "kind": _obj([]), "layer": _obj([]),
                          "feature": np.empty(0, np.int64), "zone_class": _obj([]), "zone_id": _obj([]),

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from zoning.core import settings, vocab
+from zoning.core import vocab
 
 if TYPE_CHECKING:
     from zoning.core.answer import Verdicts
@@ -235,8 +235,3 @@ def site_pieces(
     remainder = pd.DataFrame(rows, columns=list(REMAINDER_COLUMNS))
     remainder["geometry"] = pd.Series(geometries, dtype=object)
     return Pieces(pieces=pieces, remainder=remainder, sites_m=sites_m)
-
-
-def area_ha_mu(area_m2: np.ndarray | float) -> tuple[Any, Any]:
-    """Square metres in 公顷 and 亩."""
-    return np.asarray(area_m2) / settings.SQM_PER_HA, np.asarray(area_m2) / settings.SQM_PER_MU

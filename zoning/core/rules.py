@@ -65,8 +65,6 @@ STATUSES = vocab.RULE_STATUSES
 #: zone kinds and the exact class names each admits
 ZONE_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(dict(vocab.ZONE_CLASSES))
 
-ADDRESSEES: tuple[str, ...] = ("project", "authority")
-
 OPERATORS: tuple[str, ...] = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge")
 
 SCHEMA_PATH: Path = Path(__file__).resolve().parent.parent / "schemas" / "rules.schema.json"

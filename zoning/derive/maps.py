@@ -33,7 +33,7 @@ OVERLAYS = [
 ]
 
 
-def _overlayrgba(path: Path, name: str, max_px: int):
+def _overlay_rgba(path: Path, name: str, max_px: int):
     with rasterio.open(path) as src:
         dst_crs = "EPSG:3857"
         tr, w, h = calculate_default_transform(src.crs, dst_crs, src.width, src.height, *src.bounds)
@@ -75,7 +75,7 @@ def write_map(
         p = folder / f"{name}.tif"
         if not p.exists():
             continue
-        img, b = _overlayrgba(p, name, max_px)
+        img, b = _overlay_rgba(p, name, max_px)
         bounds = b
         folium.raster_layers.ImageOverlay(
             img, bounds=b, name=TITLES[name], opacity=0.75, mercator_project=False, show=(name == "levels")

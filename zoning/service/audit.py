@@ -15,7 +15,6 @@ import json
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -172,9 +171,6 @@ class AuditLog:
                 args.append(value)
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         return self._select(clause, args, limit=limit, newest_first=newest_first)
-
-    def iter_all(self) -> Iterator[Entry]:
-        yield from self.entries(limit=None, newest_first=False)
 
     def _select(self, clause: str, args: list[Any], *, limit: int | None, newest_first: bool = True) -> list[Entry]:
         cols = ", ".join(f'"{c}"' if c == "user" else c for c in COLUMNS)

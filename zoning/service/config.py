@@ -7,7 +7,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from zoning.core.errors import UsageError
 
@@ -103,9 +103,6 @@ class ServiceConfig:
         if not text:
             raise UsageError(f"${CONFIG_ENV} is not set: start the service with `zoning serve`")
         return cls.from_json(text)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def is_loopback(host: str) -> bool:

@@ -31,7 +31,6 @@ JOBS_FILE = "jobs.sqlite"
 INPUT_SUFFIXES: tuple[str, ...] = (".csv", ".txt", ".xlsx", ".xls", ".geojson", ".json", ".gpkg", ".shp", ".shx",
                                    ".dbf", ".prj", ".cpg", ".zip", ".dat")
 OUTPUT_FORMATS: tuple[str, ...] = ("csv", "xlsx", "gpkg", "html")
-STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
 
 
 @dataclass
