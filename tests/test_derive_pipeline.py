@@ -167,19 +167,19 @@ def test_windowed_equals_whole(demo_dir, tmp_path):
 
 
 def test_cli_and_map(demo_dir, tmp_path):
-    from zoning.cli.derive import derive as cmd
+    from zoning.cli.main import main_group
 
     out = tmp_path / "cli"
-    r = CliRunner().invoke(cmd, [str(demo_dir / "config.toml"), "--out", str(out), "--map"])
+    r = CliRunner().invoke(main_group, ["derive", str(demo_dir / "config.toml"), "--out", str(out), "--map"])
     assert r.exit_code == 0, r.output
     assert "功能价值高" in r.output and "一级管控区" in r.output
     assert (out / "map.html").stat().st_size > 10_000
     # existing output is kept unless --overwrite
-    r = CliRunner().invoke(cmd, [str(demo_dir / "config.toml"), "--out", str(out)])
+    r = CliRunner().invoke(main_group, ["derive", str(demo_dir / "config.toml"), "--out", str(out)])
     assert r.exit_code == 1 and "--overwrite" in r.output
-    r = CliRunner().invoke(cmd, [str(demo_dir / "config.toml"), "--out", str(out), "--overwrite"])
+    r = CliRunner().invoke(main_group, ["derive", str(demo_dir / "config.toml"), "--out", str(out), "--overwrite"])
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(cmd, [str(tmp_path / "missing.toml")])
+    r = CliRunner().invoke(main_group, ["derive", str(tmp_path / "missing.toml")])
     assert r.exit_code == 1 and "missing.toml" in r.output
 
 

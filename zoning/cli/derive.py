@@ -40,31 +40,18 @@ def derive(config: str, out: str | None, html_map: bool, overwrite: bool) -> Non
     \b
       zoning derive layers/jincheng/derive_demo/config.toml --out out/derive --map
     """
-    from zoning.core.errors import CoordinateError, InputFileError, UsageError, ValidationError, ZoningError
+    from zoning.core.errors import InputFileError, UsageError
 
-    try:  # the same one-line messages and exit codes as under `zoning` (the command also runs alone)
-        if not Path(config).exists():
-            raise InputFileError(f"{config}: cannot read config: no such file")
-        options.regular_file(config, "CONFIG")
-        if out is not None:
-            if Path(out).exists() and not Path(out).is_dir():
-                raise UsageError(f"--out {out} is a file; expected a folder (it is created if missing)")
-            options.writable_dir(out, "--out")
-        from zoning.demo import derive_demo
+    if not Path(config).exists():
+        raise InputFileError(f"{config}: cannot read config: no such file")
+    options.regular_file(config, "CONFIG")
+    if out is not None:
+        if Path(out).exists() and not Path(out).is_dir():
+            raise UsageError(f"--out {out} is a file; expected a folder (it is created if missing)")
+        options.writable_dir(out, "--out")
+    from zoning.demo import derive_demo
 
-        res = derive_demo(config, out, overwrite=overwrite, html_map=html_map)
-    except (UsageError, CoordinateError) as exc:
-        raise _one_line(str(exc), 2) from None
-    except ValidationError as exc:
-        lines = [str(exc), *(f"  - {p}" for p in exc.problems if p not in str(exc))]
-        raise _one_line("\n".join(lines), 1) from None
-    except ZoningError as exc:
-        raise _one_line(str(exc), 1) from None
+    res = derive_demo(config, out, overwrite=overwrite, html_map=html_map)
     click.echo(res.report())
     click.echo(f"\nwritten: {res.out}")
 
-
-def _one_line(message: str, exit_code: int) -> click.ClickException:
-    exc = click.ClickException(message)
-    exc.exit_code = exit_code  # type: ignore[misc]  # click reads it per instance
-    return exc
