@@ -72,15 +72,9 @@ def map_cmd(pack, output, layers, sites, basemap, offline, lang, overwrite):
     import tempfile
     import warnings
 
-    from zoning.core.errors import UsageError
     from zoning.maps import build_map
 
-    output = output or Path("maps") / f"{pack.name}.html"
-    if output.is_dir():
-        raise UsageError(f"-o {output} is a folder; expected an .html file name")
-    if output.exists() and not overwrite:
-        raise UsageError(f"{output} exists; pass --overwrite to replace it")
-    options.writable_dir(output.parent, "-o")
+    output = options.output_file(output or Path("maps") / f"{pack.name}.html", "-o", overwrite=overwrite)
     sites = Path(sites) if sites else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
