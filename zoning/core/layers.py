@@ -20,6 +20,7 @@ from zoning.core.manifest import (
     Pack,
     check_name,
     clear_layer_cache,
+    is_dsn,
     open_dir,
     pack_lock,
     read_file_layer,
@@ -55,10 +56,6 @@ __all__ = [  # the store's API, and the vocabulary its callers use with it
 ]
 
 
-def _is_dsn(path: object) -> bool:
-    return isinstance(path, str) and path.startswith(("postgresql://", "postgres://"))
-
-
 def open_pack(path: str | Path) -> Pack:
     """Open the pack at ``path``: a directory (or its manifest file), or a ``postgresql://`` DSN.
 
@@ -73,7 +70,7 @@ def open_pack(path: str | Path) -> Pack:
     PostgisError
         If the database of a DSN cannot be reached.
     """
-    if _is_dsn(path):
+    if is_dsn(path):
         from zoning.core import postgis  # imported only for PostGIS packs (psycopg is optional)
 
         pack = postgis.open_pack(str(path))

@@ -67,6 +67,8 @@ __all__ = [
     "LayerSpec",
     "Pack",
     "check_name",
+    "file_sha256",
+    "is_dsn",
     "open_dir",
     "pack_lock",
     "read_file_layer",
@@ -417,6 +419,11 @@ def _file_sha256(path: str, _mtime: int, _size: int) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def is_dsn(value: object) -> bool:
+    """True for a ``postgresql://`` (or ``postgres://``) DSN: a pack, a batch or an audit log in PostGIS."""
+    return isinstance(value, str) and value.startswith(("postgresql://", "postgres://"))
 
 
 def rule_file_hashes(rules_dir: str | Path) -> dict[str, str]:

@@ -60,6 +60,7 @@ from zoning.core import settings
 from zoning.core.errors import LayerReadError, ManifestError, PostgisError
 from zoning.core.manifest import (
     atomic_write_text,
+    is_dsn,
     open_dir,
     pack_lock,
     read_file_layer,
@@ -102,11 +103,6 @@ _PG_TYPES = {"i": "bigint", "u": "bigint", "f": "double precision", "b": "boolea
 
 
 # ----------------------------------------------------------------------------- DSNs
-
-
-def is_dsn(value: object) -> bool:
-    """True for a ``postgresql://`` (or ``postgres://``) DSN."""
-    return isinstance(value, str) and value.startswith(("postgresql://", "postgres://"))
 
 
 class DsnParts(dict):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from zoning.core.errors import UsageError
+from zoning.core.manifest import is_dsn
 
 AuthMode = Literal["none", "token", "header"]
 AUTH_MODES: tuple[str, ...] = ("none", "token", "header")
@@ -79,7 +80,7 @@ class ServiceConfig:
                 f"--host {self.host} is not a loopback address and --auth none lets anyone who reaches it "
                 "query, upload and read the audit log; use --auth token or --auth header, or pass --insecure"
             )
-        if self.audit_url and not self.audit_url.startswith(("postgresql://", "postgres://")):
+        if self.audit_url and not is_dsn(self.audit_url):
             raise UsageError(f"--audit {self.audit_url!r}: expected a postgresql://... URL (default: SQLite under --data)")
         for proxy in self.trusted_proxies:
             try:

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from zoning.core.errors import InputFileError, UsageError
-from zoning.core.manifest import atomic_write_text, check_name
+from zoning.core.manifest import atomic_write_text, check_name, is_dsn
 
 __all__ = ["Watch", "WatchRun", "add_watch", "list_watches", "run_watch", "watch_dir"]
 
@@ -82,7 +82,7 @@ def add_watch(name: str, sites: str | Path, *, pack: str | None = None, attribut
         raise InputFileError(msg)
     pack_ref = None
     if pack:
-        pack_ref = pack if str(pack).startswith(("postgresql://", "postgres://")) else str(Path(pack).resolve())
+        pack_ref = pack if is_dsn(str(pack)) else str(Path(pack).resolve())
     w = Watch(name=name, sites=str(sites_path.resolve()), pack=pack_ref, attributes=dict(attributes or {}),
               crs=crs, created=dt.datetime.now().isoformat(timespec="seconds"))
     atomic_write_text(target, w.to_json())
