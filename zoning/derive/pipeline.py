@@ -17,7 +17,6 @@ except the source-load spread, which works in global cell coordinates.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import shutil
@@ -41,6 +40,7 @@ from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from zoning.core.errors import CRSMismatchError, InputFileError, ValidationError, ZoningError
+from zoning.core.manifest import file_sha256
 from zoning.derive import steps
 from zoning.derive.classes import CLASS_MAPS, INDEX_MAPS, PALETTES, TITLES, rgba
 from zoning.derive.config import Config, load_config
@@ -206,14 +206,6 @@ def read_vector(name: str, path: Path, cfg: Config, grid_crs: CRS | None = None)
                 f"coordinates look like projected metres; declare the right CRS"
             )
     return gdf.to_crs(grid_crs) if grid_crs is not None else gdf
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------------------------
@@ -607,7 +599,7 @@ def _derive_into(
             "extent_km2": extent_cells * grid.cell_km2,
             "window_rows": wr,
         },
-        "inputs": {k: {"path": str(p), "sha256": _sha256(p) if p.is_file() else None}
+        "inputs": {k: {"path": str(p), "sha256": file_sha256(p) if p.is_file() else None}
                    for k, p in used.items() if k != "pack"},
         "pack": used.get("pack"),
         "tool_version": tool_version(),

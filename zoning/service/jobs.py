@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from zoning.core.errors import InputFileError, UsageError
+from zoning.service.audit import now_iso
 
 JOBS_FILE = "jobs.sqlite"
 #: the suffixes `zoning check` reads, and the only ones an upload may have
 INPUT_SUFFIXES: tuple[str, ...] = (".csv", ".txt", ".xlsx", ".xls", ".geojson", ".json", ".gpkg", ".shp", ".shx",
                                    ".dbf", ".prj", ".cpg", ".zip", ".dat")
-OUTPUT_FORMATS: tuple[str, ...] = ("csv", "xlsx", "gpkg", "html")
 
 
 @dataclass
@@ -55,6 +55,7 @@ class JobParams:
 
         from zoning.core.coords import resolve_crs
         from zoning.core.rules import validate_project
+        from zoning.outputs.reports import FORMATS as OUTPUT_FORMATS
 
         if self.order not in ("xy", "survey"):
             raise UsageError(f"order={self.order!r}: expected xy or survey")
@@ -113,10 +114,6 @@ _COLS = ("id", "user", "status", "created", "params", "uploads", "done_sites", "
 _JSON_COLS = {"params", "uploads", "files", "summary"}
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-
-
 class JobStore:
     """The job table (``jobs.sqlite`` under ``--data``), shared by every server and worker process."""
 
@@ -140,7 +137,7 @@ class JobStore:
         return self.root / job_id
 
     def create(self, user: str, params: JobParams, uploads: list[dict[str, Any]]) -> Job:
-        job = Job(id=uuid.uuid4().hex, user=user, status="queued", created=_now(), params=params.__dict__.copy(),
+        job = Job(id=uuid.uuid4().hex, user=user, status="queued", created=now_iso(), params=params.__dict__.copy(),
                   uploads=uploads, server_pid=os.getpid())
         self._insert(job)
         return job
@@ -183,7 +180,7 @@ class JobStore:
         n = 0
         for job in self._select("WHERE status IN ('queued', 'running')", []):
             if not _alive(job.server_pid):
-                self.update(job.id, status="failed", finished=_now(),
+                self.update(job.id, status="failed", finished=now_iso(),
                             error="interrupted: the server stopped before the job finished; upload it again")
                 n += 1
         return n
@@ -321,7 +318,7 @@ def run_job(data_dir: str, job_id: str, pack: str | None, max_rows: int, audit_u
     job = store.get(job_id)
     if job is None:
         return
-    store.update(job_id, status="running", started=_now())
+    store.update(job_id, status="running", started=now_iso())
     p = JobParams(**job.params)
     folder = store.job_dir(job_id)
     inputs = folder / "input"
@@ -360,16 +357,16 @@ def run_job(data_dir: str, job_id: str, pack: str | None, max_rows: int, audit_u
         summary = {"n_sites": writer.n_sites, "verdict_counts": dict(writer.verdict_counts),
                    "demonstration_layers": list(ctx.demonstration_layers)}
         _write_points(folder / SITES_FILE, points)
-        store.update(job_id, status="done", finished=_now(), done_sites=writer.n_sites,
+        store.update(job_id, status="done", finished=now_iso(), done_sites=writer.n_sites,
                      files=[Path(v).name for v in written.values()], summary=summary)
     except Exception as exc:
         from zoning.core.errors import ZoningError, scrub_secrets
 
         error = scrub_secrets(" ".join(str(exc).split()) if isinstance(exc, (ZoningError, OSError))
                               else f"{type(exc).__name__}: {' '.join(str(exc).split())}")
-        store.update(job_id, status="failed", finished=_now(), error=error, done_sites=progress.n)
+        store.update(job_id, status="failed", finished=now_iso(), error=error, done_sites=progress.n)
     audit = open_audit(audit_url, data_dir)
-    audit.record(Entry(id=f"{job_id}/result", kind="check_result", time=_now(), user=job.user, role="",
+    audit.record(Entry(id=f"{job_id}/result", kind="check_result", time=now_iso(), user=job.user, role="",
                        inputs={"job": job_id}, pack=pack_info["name"], pack_version=pack_info["version"],
                        pack_hash=pack_info["hash"],
                        summary={"status": "failed" if error else "done", "error": error, **summary}))
