@@ -443,6 +443,17 @@ def test_missing_optional_dependency_names_the_extra(runner, monkeypatch, tmp_pa
     line = _error_line(result.output)
     assert result.exit_code == 1 and "'report' extra" in line and "pip install 'zoning[report]'" in line
     assert "Traceback" not in result.output and not (tmp_path / "r.pdf").exists()
+    # a batch is refused before any file is written, not half written then failed site by site
+    site = str(REPO / "examples" / "review_site.geojson")
+    result = runner.invoke(main_group, ["check", site, "--out", str(tmp_path / "a"), "--format", "csv,docx",
+                                        "--no-progress"])
+    assert result.exit_code == 1 and "pip install 'zoning[report]'" in _error_line(result.output)
+    assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())
+    monkeypatch.setitem(sys.modules, "ezdxf", None)
+    result = runner.invoke(main_group, ["check", site, "--out", str(tmp_path / "b"), "--pieces",
+                                        "--pieces-format", "gpkg,dxf", "--no-progress"])
+    assert result.exit_code == 1 and "pip install 'zoning[cad]'" in _error_line(result.output)
+    assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     result = runner.invoke(main_group, ["serve", "--port", "0"])
     assert result.exit_code == 1 and "pip install 'zoning[serve]'" in _error_line(result.output)

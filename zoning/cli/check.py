@@ -279,6 +279,10 @@ def check(
     from zoning.outputs.reports import ResultWriter
 
     options.resolve_crs_option(crs)
+    if {"docx", "pdf"} & set(fmts or ()):
+        options.require_extra("report")
+    if (pieces and "dxf" in pieces_fmts) or str(sites).lower().endswith(".dxf"):
+        options.require_extra("cad")
     if not is_dsn(sites):  # the inputs and outputs are checked before any work starts
         sites_path = Path(sites)
         if not sites_path.exists() and not sites_path.is_symlink():

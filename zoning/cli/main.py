@@ -42,21 +42,13 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise SystemExit(EXIT_SIGTERM)
 
 
-#: Top-level modules of the optional dependencies, by the extra that installs them (pyproject.toml).
-_EXTRA_OF_MODULE: dict[str, str] = {
-    "docx": "report", "weasyprint": "report", "matplotlib": "report",
-    "fastapi": "serve", "uvicorn": "serve", "multipart": "serve", "pygeoapi": "serve", "yaml": "serve",
-    "httpx": "serve", "ezdxf": "cad", "psycopg": "scale", "dask": "scale", "dask_geopandas": "scale",
-}
-
-
 def _missing_extra(exc: ModuleNotFoundError) -> str | None:
     """``pip install 'zoning[extra]'`` advice when ``exc`` is an optional dependency not installed."""
+    from zoning.cli.options import EXTRA_MODULES, extra_advice
+
     top = (exc.name or "").split(".")[0]
-    extra = _EXTRA_OF_MODULE.get(top)
-    if extra is None:
-        return None
-    return f"this command needs the {extra!r} extra ({top} is not installed): pip install 'zoning[{extra}]'"
+    extra = next((e for e, modules in EXTRA_MODULES.items() if top in modules), None)
+    return None if extra is None else extra_advice(extra, top)
 
 
 def _debug(ctx: click.Context) -> bool:

@@ -10,6 +10,7 @@ attributes the callback of -a/--set: NAME=VALUE pairs checked against the projec
 encoding_opt_handler  an --encoding value that names a codec Python knows
 input_file  an input path that must be a regular file (not a FIFO, device or folder)
 resolve_crs_option  a --crs value through the one coordinate parser (zoning.core.coords)
+require_extra  refuse, before any work, a command whose optional dependencies are not installed
 
 Exit codes (README): 0 done; 1 a problem in data or files; 2 a bad value on the command
 line; 3 check --fail-on. Every value checked here is a usage error (2).
@@ -23,6 +24,31 @@ from pathlib import Path
 import click
 
 from zoning.core import settings
+
+#: The top-level modules of each optional dependency set of pyproject.toml (``pip install 'zoning[EXTRA]'``).
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "report": ("docx", "weasyprint", "matplotlib"),
+    "serve": ("fastapi", "uvicorn", "multipart", "pygeoapi", "yaml", "httpx"),
+    "cad": ("ezdxf",),
+    "scale": ("psycopg", "dask", "dask_geopandas"),
+}
+
+
+def extra_advice(extra: str, module: str) -> str:
+    """The one line that tells which extra to install for ``module``."""
+    return f"this command needs the {extra!r} extra ({module} is not installed): pip install 'zoning[{extra}]'"
+
+
+def require_extra(extra: str) -> None:
+    """Raise (exit 1, one line naming the extra) unless every module of ``extra`` can be imported;
+    checked before the work starts, so nothing is half written."""
+    from importlib.util import find_spec
+
+    from zoning.core.errors import ZoningError
+
+    for module in EXTRA_MODULES[extra]:
+        if find_spec(module) is None:
+            raise ZoningError(extra_advice(extra, module))
 
 
 def _pack_handler(ctx: click.Context, param: click.Parameter, value: str | None):

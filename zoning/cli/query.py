@@ -111,6 +111,7 @@ def query(x, y, crs, order, pack, on_date, project_file, attrs, radius_km, near_
         project = _load_project_file(project_file) if project_file else {}
         project.update(attrs)
     if fmt in ("docx", "pdf") or out_file:  # the review report of the point (zoning.outputs.review)
+        options.require_extra("report")
         from zoning.outputs.review import write_point_review
 
         path = write_point_review(x, y, crs, fmt=fmt, path=out_file, order=order, pack=pack, project=project,

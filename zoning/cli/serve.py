@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from zoning.cli import options
+
 data_opt = click.option("--data", "data_dir", default="zoning-data", show_default=True, metavar="DIR",
                         help="Folder for everything the service writes: users, audit log, jobs, OGC exports.")
 
@@ -52,6 +54,7 @@ def serve(pack, host, port, workers, auth, audit_url, data_dir, user_header, tru
       zoning users add wang --role checker --data /srv/zoning
       zoning serve --auth token --host 0.0.0.0 --workers 2 --data /srv/zoning
     """
+    options.require_extra("serve")
     from zoning.service.config import ServiceConfig
     from zoning.service.server import serve as run
 
