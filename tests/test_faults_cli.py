@@ -468,6 +468,15 @@ def test_missing_optional_dependency_names_the_extra(runner, monkeypatch, tmp_pa
     assert "ModuleNotFoundError" in line and "--debug" in line and "extra" not in line
 
 
+def test_a_closed_pipe_is_no_error(tmp_path):
+    """``zoning query ... | head -1``: the reader leaves early; no 'Broken pipe' error, no traceback."""
+    proc = subprocess.Popen([ZONING, "query", "112.85", "35.49"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the command writes a byte
+    err = proc.stderr.read().decode("utf-8", "replace")
+    proc.wait(timeout=60)
+    assert "Broken pipe" not in err and "Traceback" not in err and "Error" not in err, err
+
+
 def test_fifo_input_is_refused_quickly(tmp_path):
     fifo = tmp_path / "sites.csv"
     os.mkfifo(fifo)

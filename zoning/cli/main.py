@@ -51,6 +51,17 @@ def _missing_extra(exc: ModuleNotFoundError) -> str | None:
     return None if extra is None else extra_advice(extra, top)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail on the closed pipe."""
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real stdout (a test runner's capture)
+        pass
+
+
 def _debug(ctx: click.Context) -> bool:
     root = ctx.find_root()
     return bool(root.params.get("debug")) or os.environ.get("ZONING_DEBUG", "") not in ("", "0")
@@ -87,6 +98,9 @@ class ZoningGroup(click.Group):
             if advice is None:
                 raise self._unexpected(ctx, exc) from None
             raise _one_line(advice, 1) from None
+        except BrokenPipeError:  # `zoning query ... | head`: the reader has gone, nothing to report
+            _silence_stdout()
+            raise SystemExit(1) from None
         except OSError as exc:
             if _debug(ctx):
                 click.echo(_scrub(traceback.format_exc()), err=True)
