@@ -141,3 +141,34 @@ def test_watch_reports_only_changes_since_the_last_run(new_pack, sites, tmp_path
     assert "pack version: 2026.1 → 2026.2" in out and f"+{ADDED}" in out and f"-{REMOVED}" in out
     assert "0 changed" in run("watch", "run", "--date", ON.isoformat(), "--lang", "en")
     assert "last run" in run("watch", "list")
+
+
+def test_a_repeated_feature_id_still_names_the_cause(tmp_path):
+    """Two outlines share one zone id (as imported data can): when the second one moves, the
+    re-check names that feature as the cause, not 'the packs differ'. The site's zone ids are the
+    context's; the diff pairs repeated ids by occurrence; the cause lookup joins the two."""
+    from versions_edits import copy_pack
+
+    def with_ids(target, shift_second):
+        pack = copy_pack(target)
+        gpkg = pack / "jincheng.gpkg"
+        ctl = pyogrio.read_dataframe(gpkg, layer="groundwater_control")
+        ctl.loc[ctl["zone_id"].isin(["GW-C2-050", "GW-C2-051"]), "zone_id"] = "GW-DUP"
+        if shift_second:
+            from shapely.affinity import translate
+
+            j = ctl.index[ctl["zone_id"] == "GW-DUP"][1]
+            ctl.loc[j, "geometry"] = translate(ctl.loc[j, "geometry"], xoff=SHIFT)
+        pyogrio.write_dataframe(ctl, gpkg, layer="groundwater_control")
+        return pack, ctl
+
+    old_pack, old_ctl = with_ids(tmp_path / "a", False)
+    new_pack, _ = with_ids(tmp_path / "b", True)
+    second = old_ctl.loc[old_ctl["zone_id"] == "GW-DUP", "geometry"].iloc[1].representative_point()
+    site = gpd.GeoDataFrame({"site_name": ["on-the-second"]}, geometry=[second], crs="EPSG:4490")
+    new = build_context(new_pack, on_date=ON, project_defaults={"construction": "new"})
+    old = build_context(old_pack, on_date=ON, project_defaults={"construction": "new"})
+    res = recheck_sites(site, new=new, old=old, lang="en")
+    assert bool(res["changed"].iloc[0]) and res["zone_ids_before"].iloc[0] == "GW-DUP"
+    cause = res["change_cause"].iloc[0]
+    assert "GW-DUP" in cause and "outline changed" in cause and "differ" not in cause, cause

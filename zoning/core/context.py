@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from zoning.core.overlay import CountyIndex, ZoneIndex
     from zoning.core.rules import Rule
 
-__all__ = ["FEATURE_COLUMNS", "LayerUse", "PackContext", "load_context", "source_of"]
+__all__ = ["FEATURE_COLUMNS", "LayerUse", "PackContext", "feature_ids", "load_context", "source_of"]
 
 #: Columns of :attr:`PackContext.features` (besides geometry).
 FEATURE_COLUMNS: tuple[str, ...] = ("kind", "layer", "row", "zone_class", "zone_id", "zone_name", "level",
@@ -71,6 +71,14 @@ def _text_column(gdf: pd.DataFrame, col: str | None, n: int, default: str | None
     return np.full(n, default, dtype=object)
 
 
+def feature_ids(spec: LayerSpec, gdf: pd.DataFrame) -> np.ndarray:
+    """The id of every feature, as answers name it (``zone_ids``): the layer's id field, else a
+    ``zone_id`` column, else ``#row``. A repeated id stays as it is (the pack diff tells repeats apart)."""
+    n = len(gdf)
+    ids = _text_column(gdf, spec.id_field if spec.id_field in gdf.columns else "zone_id", n)
+    return np.where(pd.isna(ids), np.array([f"#{i}" for i in range(n)], dtype=object), ids)
+
+
 def _features_of(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The pack layer as rows of :attr:`PackContext.features`."""
     import geopandas as gpd
@@ -78,8 +86,7 @@ def _features_of(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     n = len(gdf)
     cls_field = "extent_class" if spec.kind == vocab.EXTENT and "extent_class" in gdf.columns else (
         "zone_class" if "zone_class" in gdf.columns else (spec.class_fields[0] if spec.class_fields else "zone_class"))
-    ids = _text_column(gdf, spec.id_field if spec.id_field in gdf.columns else "zone_id", n)
-    ids = np.where(pd.isna(ids), np.array([f"#{i}" for i in range(n)], dtype=object), ids)
+    ids = feature_ids(spec, gdf)
     level = gdf["level"].to_numpy() if "level" in gdf.columns else np.full(n, None, dtype=object)
     return gpd.GeoDataFrame(
         {

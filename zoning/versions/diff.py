@@ -222,14 +222,14 @@ class PackDiff:
         return {r.rule_id: r for r in self.rules}
 
     def feature_change(self, layer: str, feature_id: str) -> FeatureChange | None:
-        """What happened to one feature (None: nothing)."""
+        """What happened to one feature (None: nothing); ``feature_id`` as answers name it, so a
+        repeated id finds its later occurrences too (``ID#1``...)."""
         ld = self.layers.get(layer)
         if ld is None:
             return None
-        for c in (*ld.added, *ld.removed, *ld.changed):
-            if c.feature_id == feature_id:
-                return c
-        return None
+        changes = (*ld.added, *ld.removed, *ld.changed)
+        exact = next((c for c in changes if c.feature_id == feature_id), None)
+        return exact or next((c for c in changes if c.feature_id.startswith(f"{feature_id}#")), None)
 
     def feature_changes(self) -> list[FeatureChange]:
         return [c for ld in self.layers.values() for c in (*ld.added, *ld.removed, *ld.changed)]
@@ -345,17 +345,16 @@ class PackDiff:
 
 
 def _ids(gdf: pd.DataFrame, spec: LayerSpec) -> list[str]:
-    """A key per feature: the id field (a repeated id by occurrence), else the row."""
-    col = spec.id_field if spec.id_field and spec.id_field in gdf.columns else None
-    if col is None:
-        return [f"#{i}" for i in range(len(gdf))]
+    """A key per feature: its id as answers name it (:func:`zoning.core.context.feature_ids`),
+    a repeated id told apart by occurrence (``ID``, ``ID#1``, ...)."""
+    from zoning.core.context import feature_ids
+
     seen: dict[str, int] = {}
     out = []
-    for v in gdf[col].to_numpy(dtype=object):
-        k = "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+    for k in feature_ids(spec, gdf):
         n = seen.get(k, 0)
         seen[k] = n + 1
-        out.append(k if n == 0 and k else f"{k}#{n}")
+        out.append(k if n == 0 else f"{k}#{n}")
     return out
 
 
