@@ -82,19 +82,20 @@ class QueryBatcher:
     def __init__(self, context: Any, window_ms: float = 1.0) -> None:
         self.context = context
         self.window = max(window_ms, 0.0) / 1000
-        self._pending: list[tuple[tuple[PointQuery, float | None], asyncio.Future[dict[str, Any] | Exception]]] = []
+        self._pending: list[tuple[PointQuery, asyncio.Future[dict[str, Any] | Exception]]] = []
         self._lock = threading.Lock()
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def answer(self, q: PointQuery, near_m: float | None = None) -> dict[str, Any] | Exception:
-        """The JSON answer of ``zoning query --format json [--near near_m]`` (or the exception)."""
+    async def answer(self, q: PointQuery) -> dict[str, Any] | Exception:
+        """The JSON answer of ``zoning query --format json`` (or the exception); ``q.with_nearest``
+        and ``q.near_m`` as ``zoning query`` sets them."""
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done():
             self._wake = asyncio.Event()
             self._task = loop.create_task(self._run())
         fut: asyncio.Future[dict[str, Any] | Exception] = loop.create_future()
-        self._pending.append(((q, near_m), fut))
+        self._pending.append((q, fut))
         assert self._wake is not None
         self._wake.set()
         return await fut
@@ -120,13 +121,9 @@ class QueryBatcher:
                     if not fut.done():
                         fut.set_result(res)
 
-    def _answer_all(self, queries: list[tuple[PointQuery, float | None]]) -> list[dict[str, Any] | Exception]:
-        """The answers as JSON-ready dicts (built here, off the event loop), with the nearest
-        zone of each class the point lies outside, as ``zoning query`` adds it."""
-        from dataclasses import replace
-
-        batch = [replace(q, with_nearest=True, near_m=near_m) for q, near_m in queries]
-        return [r.to_dict() if isinstance(r, QueryResult) else r for r in query_point_answers(batch, self.context)]
+    def _answer_all(self, queries: list[PointQuery]) -> list[dict[str, Any] | Exception]:
+        """The answers as JSON-ready dicts (built here, off the event loop)."""
+        return [r.to_dict() if isinstance(r, QueryResult) else r for r in query_point_answers(queries, self.context)]
 
 
 def resolve_date(value: str | None) -> dt.date:

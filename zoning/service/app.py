@@ -195,9 +195,10 @@ def create_app(config: ServiceConfig) -> Any:
     async def answer(user: User, inputs: dict[str, Any], answer_id: str | None = None) -> dict[str, Any]:
         q = PointQuery(x=inputs["x"], y=inputs["y"], crs=inputs["crs"], order=inputs["order"],
                        project=_project(inputs["attrs"]), on_date=resolve_date(inputs["date"]),
-                       radius_m=inputs["radius_km"] * 1000, lang=inputs["lang"])
+                       radius_m=inputs["radius_km"] * 1000, lang=inputs["lang"],
+                       with_nearest=True, near_m=inputs.get("near_m"))  # the nearest zones, as zoning query adds them
         try:
-            res = await asyncio.wait_for(svc.batcher.answer(q, inputs.get("near_m")), config.request_timeout_s)
+            res = await asyncio.wait_for(svc.batcher.answer(q), config.request_timeout_s)
         except TimeoutError:
             raise http_error(503, f"the answer took longer than {config.request_timeout_s:g} s; try again") from None
         if isinstance(res, Exception):

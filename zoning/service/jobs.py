@@ -132,9 +132,7 @@ class JobStore:
         return con
 
     def job_dir(self, job_id: str) -> Path:
-        if not (len(job_id) == 32 and all(c in "0123456789abcdef" for c in job_id)):
-            raise UsageError(f"job id {job_id!r} is not a job id")
-        return self.root / job_id
+        return _job_dir(self.data_dir, job_id)
 
     def create(self, user: str, params: JobParams, uploads: list[dict[str, Any]]) -> Job:
         job = Job(id=uuid.uuid4().hex, user=user, status="queued", created=now_iso(), params=params.__dict__.copy(),
@@ -264,9 +262,16 @@ def _write_points(path: Path, frames: list[Any]) -> None:
     path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
 
 
+def _job_dir(data_dir: str | Path, job_id: str) -> Path:
+    """The folder of a job (``--data``/jobs/ID); an id that is not one is refused."""
+    if not (len(job_id) == 32 and all(c in "0123456789abcdef" for c in job_id)):
+        raise UsageError(f"job id {job_id!r} is not a job id")
+    return Path(data_dir) / "jobs" / job_id
+
+
 def read_points(data_dir: str | Path, job_id: str) -> list[dict[str, Any]]:
-    """The points of a finished job ([] if it has none)."""
-    path = JobStore(data_dir).job_dir(job_id) / SITES_FILE
+    """The points of a finished job ([] if it has none); reads the file, not the job table."""
+    path = _job_dir(data_dir, job_id) / SITES_FILE
     if not path.is_file():
         return []
     return list(json.loads(path.read_text(encoding="utf-8")))

@@ -12,6 +12,7 @@ through ``textContent``.
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +71,16 @@ def _map_html(pack: Pack, lang: str) -> str:
         return _MAPS[key]
 
 
+@lru_cache(maxsize=1)
+def _assets() -> tuple[str, str]:
+    """The page's stylesheet and script, read once per process."""
+    return (STATIC / "service.css").read_text(encoding="utf-8"), (STATIC / "service.js").read_text(encoding="utf-8")
+
+
 def render_page(pack: Pack, lang: str, user: str, role: str, pack_info: dict[str, str]) -> str:
     """The HTML of ``/`` for this user (the map itself is built once per language)."""
     html = _map_html(pack, lang)
-    css = (STATIC / "service.css").read_text(encoding="utf-8")
-    js = (STATIC / "service.js").read_text(encoding="utf-8")
+    css, js = _assets()
     cfg = json_for_script(_config(pack, lang, user, role, pack_info))
     tail = (f"<style>{css}</style>\n<script>{js}\nZoningService.init({cfg});</script>\n")
     head, sep, end = html.rpartition("</html>")  # after folium's scripts, which follow </body>
