@@ -51,6 +51,7 @@ __all__ = [
     "NUMERIC_COLUMNS",
     "RESULT_COLUMNS",
     "RESULT_LABELS",
+    "project_for_row",
     "TEXT_COLUMNS",
     "assemble",
     "build_context",
@@ -226,7 +227,7 @@ def match_land_use(value: Any, classes: Iterable[str]) -> str | None:
 # --------------------------------------------------------------------------- checking
 
 
-def _project_for_row(ctx: CheckContext, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def project_for_row(ctx: CheckContext, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The project of a row: the run's defaults and the row's own attributes (each distinct
     value validated once); the problems of values that are not understood."""
     project = dict(ctx.defaults)
@@ -375,7 +376,7 @@ def _verdict_columns(ctx: CheckContext, sites: pd.DataFrame, hits: Hits, pl: pd.
         norm = np.full(n, None, dtype=object)
         codes, uniques = pd.factorize(vals, use_na_sentinel=True)
         for u, raw in enumerate(uniques):
-            project, bad = _project_for_row(ctx, {a: raw})
+            project, bad = project_for_row(ctx, {a: raw})
             where = np.flatnonzero(codes == u)
             if bad:
                 for k in where:

@@ -74,29 +74,15 @@ _REMAINDER_OUT = ("row", "site_id", "site_name", "remainder", "label", "site_ha"
 
 
 def _projects(results: pd.DataFrame, ctx: CheckContext) -> list[dict[str, Any]]:
-    """The project of each checked site: the run's attributes and the row's own (a value
-    the rules do not understand is left out, as the check leaves it out)."""
-    from zoning.core.errors import RuleError
-    from zoning.core.rules import PROJECT_ATTRIBUTES, validate_project
+    """The project of each checked site, as the check built it (:func:`zoning.check.project_for_row`:
+    the run's attributes and the row's own; a value the rules do not understand is left out)."""
+    from zoning.check import project_for_row
+    from zoning.core.rules import PROJECT_ATTRIBUTES
 
     attrs = [a for a in PROJECT_ATTRIBUTES if a in results.columns]
-    seen: dict[tuple[str, Any], Any] = {}
-    out = []
-    for values in zip(*(results[a].to_numpy(dtype=object) for a in attrs)) if attrs else [()] * len(results):
-        project = dict(ctx.defaults)
-        for a, raw in zip(attrs, values):
-            if raw is None or (isinstance(raw, float) and raw != raw):
-                continue
-            key = (a, raw)
-            if key not in seen:
-                try:
-                    seen[key] = validate_project({a: raw}).get(a)
-                except RuleError:
-                    seen[key] = None
-            if seen[key] is not None:
-                project[a] = seen[key]
-        out.append(project)
-    return out
+    rows = zip(*(results[a].to_numpy(dtype=object) for a in attrs)) if attrs else [()] * len(results)
+    return [project_for_row(ctx, {a: None if isinstance(v, float) and v != v else v for a, v in zip(attrs, values)})[0]
+            for values in rows]
 
 
 def _to_cgcs2000(geoms: np.ndarray) -> np.ndarray:
