@@ -28,8 +28,19 @@ def project_points(lon: np.ndarray, lat: np.ndarray, crs: str = settings.area_cr
 
 def to_area_crs(geoms: np.ndarray, src: str = "EPSG:4490") -> np.ndarray:
     """Shapely geometries (CGCS2000 lon/lat) to the equal-area CRS of :mod:`zoning.core.settings`."""
-    tr = _transformer(src, settings.area_crs)
-    return np.asarray(shapely.transform(np.asarray(geoms), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))))
+    return transform_geoms(geoms, src, settings.area_crs)
+
+
+def transform_geoms(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
+    """Shapely geometries from ``src`` to ``dst`` (one cached transformer per pair; None and
+    empty geometries stay as they are)."""
+    tr = _transformer(src, dst)
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if ok.any():
+        out[ok] = shapely.transform(geoms[ok], lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    return out
 
 
 _TRANSFORMERS: dict[tuple[str, str], object] = {}

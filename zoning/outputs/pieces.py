@@ -87,14 +87,11 @@ def _projects(results: pd.DataFrame, ctx: CheckContext) -> list[dict[str, Any]]:
 
 def _to_cgcs2000(geoms: np.ndarray) -> np.ndarray:
     import shapely
-    from pyproj import Transformer
 
-    tr = Transformer.from_crs(settings.area_crs, "EPSG:4490", always_xy=True)
-    geoms = np.asarray(geoms, dtype=object)
-    out = np.full(len(geoms), None, dtype=object)
-    ok = np.array([g is not None for g in geoms], dtype=bool)
-    if ok.any():
-        out[ok] = shapely.transform(geoms[ok], lambda a: np.column_stack(tr.transform(a[:, 0], a[:, 1])))
+    from zoning.core.overlay import transform_geoms
+
+    out = transform_geoms(geoms, settings.area_crs, "EPSG:4490")
+    ok = np.array([g is not None for g in out], dtype=bool)
     # a hole touching its outline at a point may cross it by a hair after the transformation: repair
     # (the area stays; the file holds valid polygons that QGIS and the readers take as they are)
     bad = [k for k in np.flatnonzero(ok) if not out[k].is_valid]
@@ -161,16 +158,9 @@ def gk_zone_crs(lon: Iterable[float]) -> tuple[str, int]:
 
 
 def _to_gk(geoms: np.ndarray, crs: str) -> np.ndarray:
-    import shapely
-    from pyproj import Transformer
+    from zoning.core.overlay import transform_geoms
 
-    tr = Transformer.from_crs("EPSG:4490", crs, always_xy=True)
-    out = np.full(len(geoms), None, dtype=object)
-    ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
-    if ok.any():
-        out[ok] = shapely.transform(np.asarray(geoms, dtype=object)[ok],
-                                    lambda a: np.column_stack(tr.transform(a[:, 0], a[:, 1])))
-    return out
+    return transform_geoms(geoms, "EPSG:4490", crs)
 
 
 def _polygons(g: Any) -> list[Any]:
