@@ -7,7 +7,8 @@ template) and :mod:`.pdf` (WeasyPrint, fonts embedded), with the site map of
 :func:`~zoning.outputs.review.writer.write_point_review` the report of one point.
 """
 
-from zoning.outputs.review.content import Review, answer_id, build_review, build_reviews, provenance, zone_rows
+from zoning.core.provenance import provenance  # the one record every output carries, re-exported
+from zoning.outputs.review.content import Review, answer_id, build_review, build_reviews, zone_rows
 from zoning.outputs.review.writer import (
     REVIEW_FORMATS,
     ReviewWriter,

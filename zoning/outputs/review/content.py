@@ -18,7 +18,6 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from zoning.check import CheckContext
     from zoning.core.context import PackContext
 
-__all__ = ["Article", "Review", "answer_id", "build_review", "build_reviews", "provenance", "zone_rows"]
+__all__ = ["Article", "Review", "answer_id", "build_review", "build_reviews", "zone_rows"]
 
 #: Rows of :func:`zone_rows`: one per (site, zone) with the overlap in m² (NaN for a point).
 ZONE_ROW_COLUMNS = ("site", "kind", "zone_class", "zone_id", "zone_name", "overlap_m2")
@@ -105,22 +104,7 @@ class Review:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-# --------------------------------------------------------------------------- provenance
-
-
-def provenance(
-    context: PackContext,
-    *,
-    on_date: dt.date,
-    input_file: str | Path | None = None,
-    input_text: str | None = None,
-) -> dict[str, str]:
-    """Where the report's answer comes from: the one record of :mod:`zoning.core.provenance`
-    (pack, its version, release and content hash, manifest hash, rules version, as-of date,
-    tool version, input hash), as every other output carries it."""
-    from zoning.core.provenance import provenance as record
-
-    return record(context, on_date=on_date, input_file=input_file, input_text=input_text)
+# --------------------------------------------------------------------------- answer id
 
 
 def answer_id(prov: dict[str, str], row: pd.Series | dict[str, Any], project: dict[str, Any]) -> str:

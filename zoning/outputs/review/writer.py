@@ -125,7 +125,8 @@ def write_point_review(
     from zoning.check import build_context, check_sites
     from zoning.core.coords import parse_point
     from zoning.core.errors import UsageError
-    from zoning.outputs.review.content import build_reviews, provenance
+    from zoning.core.provenance import provenance
+    from zoning.outputs.review.content import build_reviews
 
     if not path:
         raise UsageError(f"--format {fmt} writes a report file: give -o FILE.{fmt if fmt in REVIEW_FORMATS else 'pdf'}")
@@ -246,7 +247,7 @@ class ReviewWriter:
     _prov: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        from zoning.outputs.review.content import provenance
+        from zoning.core.provenance import provenance
 
         bad = [f for f in self.formats if f not in REVIEW_FORMATS]
         if bad:
