@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -217,19 +218,28 @@ class PackDiff:
     def rule_change(self, rule_id: str) -> RuleChange | None:
         return self._rule_index.get(rule_id)
 
-    @property
+    @cached_property
     def _rule_index(self) -> dict[str, RuleChange]:
         return {r.rule_id: r for r in self.rules}
+
+    @cached_property
+    def _feature_index(self) -> dict[tuple[str, str], FeatureChange]:
+        """``(layer, id) -> change``: each change by its key, then by the id answers name it
+        (a repeated id's later occurrences, ``ID#1``..., where no feature has that key)."""
+        out: dict[tuple[str, str], FeatureChange] = {}
+        changes = [(ld.name, c) for ld in self.layers.values() for c in (*ld.added, *ld.removed, *ld.changed)]
+        for layer, c in changes:
+            out.setdefault((layer, c.feature_id), c)
+        for layer, c in changes:
+            base, sep, _ = c.feature_id.rpartition("#")
+            if sep and base:
+                out.setdefault((layer, base), c)
+        return out
 
     def feature_change(self, layer: str, feature_id: str) -> FeatureChange | None:
         """What happened to one feature (None: nothing); ``feature_id`` as answers name it, so a
         repeated id finds its later occurrences too (``ID#1``...)."""
-        ld = self.layers.get(layer)
-        if ld is None:
-            return None
-        changes = (*ld.added, *ld.removed, *ld.changed)
-        exact = next((c for c in changes if c.feature_id == feature_id), None)
-        return exact or next((c for c in changes if c.feature_id.startswith(f"{feature_id}#")), None)
+        return self._feature_index.get((layer, feature_id))
 
     def feature_changes(self) -> list[FeatureChange]:
         return [c for ld in self.layers.values() for c in (*ld.added, *ld.removed, *ld.changed)]
