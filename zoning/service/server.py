@@ -15,12 +15,15 @@ def serve(config: ServiceConfig, *, log_level: str = "info") -> None:
     """
     import uvicorn
 
+    from zoning.service.protocol import NoDelayHTTPProtocol
+
     config.validate()
     config.data.mkdir(parents=True, exist_ok=True)
     os.environ[CONFIG_ENV] = config.to_json()
     uvicorn.run(
         "zoning.service.app:create_app_from_env",
         factory=True,
+        http=NoDelayHTTPProtocol,
         host=config.host,
         port=config.port,
         workers=config.workers,
