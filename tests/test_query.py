@@ -189,3 +189,41 @@ def test_query_points_matches_query_point(ctx, pack):
         assert df["county"].iloc[i] == r.county.name
         assert df["verdict"].iloc[i] == r.verdict
         assert set(filter(None, df["zone_ids"].iloc[i].split(","))) == {z.zone_id for z in r.zones}
+
+
+def test_a_batch_answers_each_point_as_query_point_does(ctx, pack):
+    """query_point_answers (what the service runs on queries arriving together) shares the
+    rules' evaluation and the provenance between points of a batch: mixing projects, dates,
+    languages and places in one batch must still give each point its own answer."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from parity_places import parity_places
+    from zoning.core.errors import CoordinateError
+    from zoning.query import PointQuery, query_point_answers
+
+    places = parity_places(ctx.features, ctx.counties, tolerance_m=ctx.county_tolerance_m).iloc[::4]
+    projects = [None, {"construction": "new"}, {"construction": "new", "industry": "C26"},
+                {"construction": "new", "in_central_area": False}]
+    days = [dt.date(2024, 6, 1), dt.date(2026, 3, 1)]
+    queries = []
+    for i, (lon, lat) in enumerate(zip(places["lon"], places["lat"], strict=True)):
+        for j in range(2):  # every place twice, with different projects, dates and languages
+            k = 2 * i + j
+            queries.append(PointQuery(lon, lat, project=projects[k % 4], on_date=days[k % 2],
+                                      lang=("zh", "en")[(k // 3) % 2], with_nearest=bool(k % 3), near_m=500.0))
+    queries.insert(7, PointQuery(113.0, 95.0))  # a latitude beyond 90: its exception, in its place
+    answers = query_point_answers(queries, pack)
+    assert len(answers) == len(queries) and isinstance(answers[7], CoordinateError)
+    verdicts = set()
+    for q, a in zip(queries, answers, strict=True):
+        if q.y == 95.0:
+            continue
+        alone = query_point(q.x, q.y, pack=pack, project=q.project, on_date=q.on_date, lang=q.lang,
+                            with_nearest=q.with_nearest, near_m=q.near_m).to_dict()
+        assert a.to_dict() == alone, (q.x, q.y, q.project, q.on_date, q.lang)
+        verdicts.add(alone["verdict"])
+    assert len(verdicts) >= 3  # the batch really mixes outcomes
+    first, second = (a.to_dict() for a in answers[:2])
+    first["rules"][0]["missing"].append("x")  # answers share nothing a caller could change
+    assert answers[1].to_dict() == second

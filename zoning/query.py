@@ -22,7 +22,7 @@ from zoning.core import settings, vocab
 from zoning.core.context import LayerUse, PackContext, load_context
 from zoning.core.hits import point_hits
 from zoning.core.layers import ACCURACY_LABELS, KIND_LABELS, Pack
-from zoning.core.nearest import nearest_dicts, nearest_zones
+from zoning.core.nearest import nearest_columns, nearest_dicts, nearest_records
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -637,37 +637,36 @@ def query_point_answers(
         lat = np.array([p.lat for _, p, _ in ready])
         rows, hits, h = _classify_many(ctx, lon, lat)
         nearest = _nearest_rows(ctx, lon, lat, h) if any(queries[i].with_nearest for i, _, _ in ready) else None
+        memo: dict[Any, Any] = {}  # what points of the batch share: their rules' evaluation, the pack's provenance
         for k, (i, parsed, proj) in enumerate(ready):
             q = queries[i]
             res = _assemble(ctx, parsed, q.order, rows[k], hits[k], proj, q.on_date or dt.date.today(),
-                            q.radius_m, q.lang)
+                            q.radius_m, q.lang, memo)
             if nearest is not None and q.with_nearest and res.county.located:
                 res.nearest = nearest_dicts(nearest.get(k), q.near_m, q.lang)
             out[i] = res
     return [o for o in out if o is not None]
 
 
-def _nearest_rows(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, h: Hits) -> dict[int, pd.DataFrame]:
+def _nearest_rows(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, h: Hits) -> dict[int, list[tuple[Any, ...]]]:
     """:func:`zoning.core.nearest.nearest_zones` of the batch, in one call, by point."""
     import shapely
 
-    rows = nearest_zones(ctx, np.asarray(shapely.points(lon, lat), dtype=object), hits=h)
-    return {int(k): g for k, g in rows.groupby("site", sort=False)}
+    return nearest_records(nearest_columns(ctx, np.asarray(shapely.points(lon, lat), dtype=object), hits=h))
 
 
 def _assemble(ctx: PackContext, parsed: Any, order: str, row: dict[str, Any], hits: pd.DataFrame,
-              proj: dict[str, Any] | None, day: dt.date, radius_m: float, lang: Lang) -> QueryResult:
-    """The answer at one classified point (the one assembly of :func:`query_point`)."""
-    from zoning.core.verdicts import evaluate_place, overall_verdict
+              proj: dict[str, Any] | None, day: dt.date, radius_m: float, lang: Lang,
+              memo: dict[Any, Any] | None = None) -> QueryResult:
+    """The answer at one classified point (the one assembly of :func:`query_point`).
 
+    ``memo`` (one per batch) keeps what points with the same classes, project and date
+    share, so that a batch evaluates the rules once per distinct place, not per point."""
+    memo = {} if memo is None else memo
     governing = row["governing"]
     zones = _zone_answers(ctx, hits, governing)
     inside = bool(row["located"])
-    evaluated = (evaluate_place(ctx.rules, row["classes"], proj, day, uncertain=row["uncertain"])
-                 if inside else [])
-    verdict, producing = overall_verdict(evaluated) if (proj is not None and inside) else (None, [])
-    subject_verdicts = {s: (overall_verdict(evaluated, s)[0] if (proj is not None and inside) else None)
-                        for s in vocab.SUBJECTS}
+    ruling = _ruling(ctx, row, proj, day, memo) if inside else _Ruling([], None, [], [], dict.fromkeys(vocab.SUBJECTS))
     extents = _extent_answer(ctx, row)
     warnings: list[str] = []
     if not inside:
@@ -685,27 +684,60 @@ def _assemble(ctx: PackContext, parsed: Any, order: str, row: dict[str, Any], hi
         quota=_quota_answer(ctx, row, day, lang),
         zones=zones,
         governing=[{"kind": k, "zone_class": c} for k, c in governing],
-        rules=_rule_answers(evaluated),
-        verdict=verdict,
-        verdict_rules=[e.rule.id for e in producing],
-        to_confirm=list(dict.fromkeys(m for e in producing for m in e.verdict.missing)),
+        rules=list(ruling.rules),
+        verdict=ruling.verdict,
+        verdict_rules=list(ruling.verdict_rules),
+        to_confirm=list(ruling.to_confirm),
         project=proj,
         nearby_projects=_nearby(ctx, row, parsed.lon, parsed.lat, radius_m),
         layers_used=used,
         accuracy_notes=_accuracy_notes(ctx, zones, extents, lang) if inside else [],
         warnings=warnings,
         pack=ctx.pack.name,
-        subject_verdicts=subject_verdicts,
+        subject_verdicts=dict(ruling.subject_verdicts),
         lang=lang,
-        provenance=_provenance(ctx, day, parsed, order),
+        provenance=_provenance(ctx, day, parsed, order, memo),
     )
 
 
-def _provenance(ctx: PackContext, day: dt.date, parsed: Any, order: str) -> dict[str, str]:
-    from zoning.core.provenance import provenance
+@dataclass(frozen=True)
+class _Ruling:
+    """The rules evaluated at a place for a project on a date, and the verdicts they give."""
 
-    return provenance(ctx, on_date=day,
-                      input_text=f"{parsed.input_x} {parsed.input_y} {parsed.input_crs} {order}")
+    rules: list[RuleAnswer]
+    verdict: str | None
+    verdict_rules: list[str]
+    to_confirm: list[str]
+    subject_verdicts: dict[str, str | None]
+
+
+def _ruling(ctx: PackContext, row: dict[str, Any], proj: dict[str, Any] | None, day: dt.date,
+            memo: dict[Any, Any]) -> _Ruling:
+    """:func:`zoning.core.verdicts.evaluate_place` and the verdicts at a located point,
+    once per (classes, uncertain classes, project, date) of a batch."""
+    from zoning.core.verdicts import evaluate_place, overall_verdict
+
+    key = ("ruling", tuple(row["classes"]), tuple(row["uncertain"]), None if proj is None else repr(sorted(proj.items())), day)
+    found = memo.get(key)
+    if found is None:
+        evaluated = evaluate_place(ctx.rules, row["classes"], proj, day, uncertain=row["uncertain"])
+        verdict, producing = overall_verdict(evaluated) if proj is not None else (None, [])
+        found = memo[key] = _Ruling(
+            rules=_rule_answers(evaluated), verdict=verdict, verdict_rules=[e.rule.id for e in producing],
+            to_confirm=list(dict.fromkeys(m for e in producing for m in e.verdict.missing)),
+            subject_verdicts={s: (overall_verdict(evaluated, s)[0] if proj is not None else None)
+                              for s in vocab.SUBJECTS})
+    return found  # type: ignore[no-any-return]
+
+
+def _provenance(ctx: PackContext, day: dt.date, parsed: Any, order: str, memo: dict[Any, Any]) -> dict[str, str]:
+    from zoning.core.provenance import provenance, with_input_text
+
+    key = ("provenance", day)
+    base = memo.get(key)
+    if base is None:  # the pack's version and hashes: once per batch (they stat every layer file)
+        base = memo[key] = provenance(ctx, on_date=day)
+    return with_input_text(base, f"{parsed.input_x} {parsed.input_y} {parsed.input_crs} {order}")
 
 
 # --------------------------------------------------------------------------------------

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from zoning.core.context import PackContext
     from zoning.core.hits import Hits
 
-__all__ = ["NEAREST_COLUMNS", "format_distance", "format_nearest", "format_nearest_lines", "near_columns", "nearest_zones", "point_nearest"]
+__all__ = ["NEAREST_COLUMNS", "format_distance", "format_nearest", "format_nearest_lines", "near_columns", "nearest_columns",
+           "nearest_dicts", "nearest_records", "nearest_zones", "point_nearest"]
 
 #: Columns of :func:`nearest_zones`.
 NEAREST_COLUMNS: tuple[str, ...] = ("site", "kind", "zone_class", "feature", "layer", "zone_id", "zone_name",
@@ -55,6 +56,81 @@ def _class_trees(ctx: PackContext) -> dict[tuple[str, str], tuple[np.ndarray, An
             out[(zc.kind, zc.name)] = (rows, shapely.STRtree(ctx.features_m[rows]))
     ctx._cache["nearest_trees"] = out
     return out
+
+
+def nearest_columns(
+    ctx: PackContext,
+    geoms: np.ndarray,
+    *,
+    hits: Hits | None = None,
+    max_distance_m: float | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`nearest_zones` as plain column arrays (:data:`NEAREST_COLUMNS`, sorted by site
+    then distance): no frame is built, which for one point or a few costs more than the search."""
+    from zoning.core.overlay import to_area_crs
+
+    geoms = np.asarray(geoms, dtype=object)
+    present = ~shapely.is_missing(geoms)
+    present[present] = ~shapely.is_empty(geoms[present])
+    idx = np.flatnonzero(present)
+    parts: list[dict[str, np.ndarray]] = []
+    if len(idx):
+        gm = to_area_crs(geoms[idx])
+        inside: set[tuple[int, str, str]] = set()
+        if hits is not None and len(hits.table):
+            t = hits.table
+            inside = set(zip(t["site"].to_numpy().tolist(), t["kind"].to_numpy().tolist(),
+                             t["zone_class"].to_numpy().tolist()))
+        for (kind, cls), (rows, tree) in _class_trees(ctx).items():
+            kw = {"max_distance": max_distance_m} if max_distance_m is not None else {}
+            si, ti = tree.query_nearest(gm, return_distance=False, all_matches=False, **kw)
+            if len(si):
+                part = _class_part(ctx, gm, idx, kind, cls, si, rows[ti], inside if hits is not None else None)
+                if part is not None:
+                    parts.append(part)
+    if not parts:
+        return {c: np.empty(0, dtype=np.int64 if c in ("site", "feature") else
+                            (float if c in ("distance_m", "bearing_deg") else object)) for c in NEAREST_COLUMNS}
+    cols = {c: np.concatenate([p[c] for p in parts]) for c in NEAREST_COLUMNS}
+    order = np.lexsort((cols["distance_m"], cols["site"]))  # by site, then distance (stable)
+    return {c: v[order] for c, v in cols.items()}
+
+
+def _class_part(ctx: PackContext, gm: np.ndarray, idx: np.ndarray, kind: str, cls: str, si: np.ndarray,
+                feat: np.ndarray, inside: set[tuple[int, str, str]] | None) -> dict[str, np.ndarray] | None:
+    """The columns of one class: its nearest feature to each site that does not lie in it."""
+    site = idx[si]
+    dist = shapely.distance(gm[si], ctx.features_m[feat])
+    if inside is not None:
+        keep = np.array([(int(s), kind, cls) not in inside for s in site], dtype=bool)
+    else:
+        keep = dist > 0  # without hits, a class at distance 0 is one the site lies in
+    if not keep.any():
+        return None
+    si, feat, site, dist = si[keep], feat[keep], site[keep], dist[keep]
+    line = shapely.shortest_line(gm[si], ctx.features_m[feat])
+    c = shapely.get_coordinates(line).reshape(-1, 2, 2)
+    dx, dy = c[:, 1, 0] - c[:, 0, 0], c[:, 1, 1] - c[:, 0, 1]
+    bearing = np.where(dist > 0, np.degrees(np.arctan2(dx, dy)) % 360.0, np.nan)
+    n = len(site)
+    f = _feature_columns(ctx)
+    return {
+        "site": site.astype(np.int64), "kind": np.full(n, kind, dtype=object),
+        "zone_class": np.full(n, cls, dtype=object), "feature": feat.astype(np.int64),
+        **{name: f[name][feat] for name in ("layer", "zone_id", "zone_name", "accuracy")},
+        "distance_m": dist.astype(float), "bearing_deg": bearing.astype(float),
+        "direction": np.array([vocab.compass_point(b) if b == b else None for b in bearing.tolist()], dtype=object),
+    }
+
+
+def _feature_columns(ctx: PackContext) -> dict[str, np.ndarray]:
+    """The features' layer, id, name and accuracy as object arrays (once per context)."""
+    cached = ctx._cache.get("nearest_feature_columns")
+    if cached is None:
+        f = ctx.features
+        cached = ctx._cache["nearest_feature_columns"] = {
+            name: f[name].to_numpy(dtype=object) for name in ("layer", "zone_id", "zone_name", "accuracy")}
+    return cached  # type: ignore[no-any-return]
 
 
 def nearest_zones(
@@ -83,60 +159,16 @@ def nearest_zones(
     -------
     DataFrame, sorted by site then distance.
     """
-    from zoning.core.overlay import to_area_crs
+    cols = nearest_columns(ctx, geoms, hits=hits, max_distance_m=max_distance_m)
+    return pd.DataFrame({c: pd.Series(v, dtype=v.dtype) for c, v in cols.items()})
 
-    geoms = np.asarray(geoms, dtype=object)
-    present = ~shapely.is_missing(geoms)
-    present[present] = ~shapely.is_empty(geoms[present])
-    idx = np.flatnonzero(present)
-    empty = pd.DataFrame({c: pd.Series(dtype=float if c in ("distance_m", "bearing_deg") else
-                                       (np.int64 if c in ("site", "feature") else object)) for c in NEAREST_COLUMNS})
-    if not len(idx):
-        return empty
-    gm = to_area_crs(geoms[idx])
-    inside: set[tuple[int, str, str]] = set()
-    if hits is not None and len(hits.table):
-        t = hits.table
-        inside = set(zip(t["site"].to_numpy().tolist(), t["kind"].to_numpy().tolist(),
-                         t["zone_class"].to_numpy().tolist()))
-    f = ctx.features
-    frames = []
-    for (kind, cls), (rows, tree) in _class_trees(ctx).items():
-        kw = {"max_distance": max_distance_m} if max_distance_m is not None else {}
-        si, ti = tree.query_nearest(gm, return_distance=False, all_matches=False, **kw)
-        if not len(si):
-            continue
-        feat = rows[ti]
-        site = idx[si]
-        dist = shapely.distance(gm[si], ctx.features_m[feat])
-        if hits is not None:
-            keep = np.array([(int(s), kind, cls) not in inside for s in site], dtype=bool)
-        else:
-            keep = dist > 0
-        if not keep.any():
-            continue
-        si, feat, site, dist = si[keep], feat[keep], site[keep], dist[keep]
-        line = shapely.shortest_line(gm[si], ctx.features_m[feat])
-        c = shapely.get_coordinates(line).reshape(-1, 2, 2)
-        dx, dy = c[:, 1, 0] - c[:, 0, 0], c[:, 1, 1] - c[:, 0, 1]
-        bearing = np.where(dist > 0, np.degrees(np.arctan2(dx, dy)) % 360.0, np.nan)
-        frames.append(pd.DataFrame({
-            "site": site.astype(np.int64),
-            "kind": pd.Series([kind] * len(site), dtype=object),
-            "zone_class": pd.Series([cls] * len(site), dtype=object),
-            "feature": feat.astype(np.int64),
-            "layer": pd.Series(f["layer"].to_numpy(dtype=object)[feat], dtype=object),
-            "zone_id": pd.Series(f["zone_id"].to_numpy(dtype=object)[feat], dtype=object),
-            "zone_name": pd.Series(f["zone_name"].to_numpy(dtype=object)[feat], dtype=object),
-            "accuracy": pd.Series(f["accuracy"].to_numpy(dtype=object)[feat], dtype=object),
-            "distance_m": dist,
-            "bearing_deg": bearing,
-            "direction": pd.Series([vocab.compass_point(b) if b == b else None for b in bearing], dtype=object),
-        }))
-    if not frames:
-        return empty
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["site", "distance_m"], kind="stable").reset_index(drop=True)[list(NEAREST_COLUMNS)]
+
+def nearest_records(cols: dict[str, np.ndarray]) -> dict[int, list[tuple[Any, ...]]]:
+    """The rows of :func:`nearest_columns` by site, each a tuple in :data:`NEAREST_COLUMNS` order."""
+    out: dict[int, list[tuple[Any, ...]]] = {}
+    for rec in zip(*(cols[c].tolist() for c in NEAREST_COLUMNS), strict=True):
+        out.setdefault(rec[0], []).append(rec)
+    return out
 
 
 def format_distance(metres: float) -> str:
@@ -163,22 +195,26 @@ def point_nearest(ctx: PackContext, lon: float, lat: float, *, near_m: float | N
 
     pt = np.array([shapely.points(lon, lat)], dtype=object)
     h = point_hits(ctx, np.array([lon]), np.array([lat]))
-    return nearest_dicts(nearest_zones(ctx, pt, hits=h), near_m, lang)
+    return nearest_dicts(nearest_records(nearest_columns(ctx, pt, hits=h)).get(0), near_m, lang)
 
 
-def nearest_dicts(rows: pd.DataFrame | None, near_m: float | None, lang: str) -> list[dict[str, Any]]:
-    """Rows of :func:`nearest_zones` for one site as the ``nearest`` field of a query answer."""
+def nearest_dicts(rows: pd.DataFrame | list[tuple[Any, ...]] | None, near_m: float | None,
+                  lang: str) -> list[dict[str, Any]]:
+    """Rows of :func:`nearest_zones` for one site (a frame, or the tuples of
+    :func:`nearest_records`) as the ``nearest`` field of a query answer."""
     if rows is None:
         return []
+    if isinstance(rows, pd.DataFrame):
+        rows = list(rows[list(NEAREST_COLUMNS)].itertuples(index=False, name=None))
     out = []
-    for r in rows.itertuples(index=False):
+    for _site, kind, zone_class, _feature, layer, zone_id, zone_name, accuracy, dist, bearing, direction in rows:
         out.append({
-            "kind": r.kind, "zone_class": r.zone_class, "layer": r.layer, "zone_id": r.zone_id,
-            "zone_name": r.zone_name, "accuracy": r.accuracy, "distance_m": round(float(r.distance_m), 1),
-            "bearing_deg": None if r.bearing_deg != r.bearing_deg else round(float(r.bearing_deg), 1),
-            "direction": r.direction,
-            "direction_label": vocab.compass_label(r.direction, lang) if r.direction else None,
-            "within_near": None if near_m is None else bool(r.distance_m <= near_m),
+            "kind": kind, "zone_class": zone_class, "layer": layer, "zone_id": zone_id,
+            "zone_name": zone_name, "accuracy": accuracy, "distance_m": round(float(dist), 1),
+            "bearing_deg": None if bearing != bearing else round(float(bearing), 1),
+            "direction": direction,
+            "direction_label": vocab.compass_label(direction, lang) if direction else None,
+            "within_near": None if near_m is None else bool(dist <= near_m),
         })
     return out
 

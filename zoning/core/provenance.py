@@ -102,9 +102,14 @@ def provenance(
         out["input"] = str(input_file)
         out["input_sha256"] = file_sha256(input_file)
     elif input_text is not None:
-        out["input"] = input_text
-        out["input_sha256"] = hashlib.sha256(input_text.encode("utf-8")).hexdigest()
+        return with_input_text(out, input_text)
     return out
+
+
+def with_input_text(prov: dict[str, str], input_text: str) -> dict[str, str]:
+    """``prov`` (a :func:`provenance` without input) for a typed-in point: a new dict with
+    ``input`` and ``input_sha256`` added, as ``provenance(..., input_text=...)`` gives it."""
+    return {**prov, "input": input_text, "input_sha256": hashlib.sha256(input_text.encode("utf-8")).hexdigest()}
 
 
 def provenance_lines(prov: dict[str, str], lang: str = "zh") -> list[str]:
