@@ -273,18 +273,26 @@ def _plain(obj: Any) -> Any:
     copied, other values deep-copied), without its generic per-value machinery: the answer
     holds dozens of rules and projects, and ``asdict`` cost a third of a query."""
     cls = type(obj)
-    if cls is str or cls is int or cls is float or cls is bool or obj is None:
+    if cls in _SCALARS:
         return obj
     names = _FIELDS.get(cls)
     if names is None and is_dataclass(obj) and not isinstance(obj, type):
         names = _FIELDS[cls] = tuple(f.name for f in fields(obj))
     if names is not None:
-        return {name: _plain(getattr(obj, name)) for name in names}
+        out = {}
+        for name in names:  # scalars, most of an answer, without a call each
+            v = getattr(obj, name)
+            out[name] = v if type(v) in _SCALARS else _plain(v)
+        return out
     if cls is list:
-        return [_plain(v) for v in obj]
+        return [v if type(v) in _SCALARS else _plain(v) for v in obj]
     if cls is dict:
-        return {_plain(k): _plain(v) for k, v in obj.items()}
+        return {k if type(k) in _SCALARS else _plain(k): v if type(v) in _SCALARS else _plain(v)
+                for k, v in obj.items()}
     return asdict_value(obj)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def asdict_value(obj: Any) -> Any:

@@ -28,7 +28,7 @@ from zoning.core import settings
 #: The top-level modules of each optional dependency set of pyproject.toml (``pip install 'zoning[EXTRA]'``).
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "report": ("docx", "weasyprint", "matplotlib"),
-    "serve": ("fastapi", "uvicorn", "multipart", "pygeoapi", "yaml", "httpx"),
+    "serve": ("fastapi", "uvicorn", "httptools", "uvloop", "orjson", "multipart", "pygeoapi", "yaml", "httpx"),
     "cad": ("ezdxf",),
     "scale": ("psycopg", "dask", "dask_geopandas"),
 }
