@@ -69,11 +69,10 @@ def _classify_many(ctx: PackContext, lon: np.ndarray, lat: np.ndarray
     from zoning.core.answer import places
 
     h = point_hits(ctx, lon, lat, exact=True)
-    sites = h.sites.rename(columns=_RENAMED)
     pl = places(ctx, h)
-    names = [*sites.columns, *pl.columns]
-    values = np.concatenate([sites.to_numpy(dtype=object), pl.to_numpy(dtype=object)], axis=1)
-    rows = [dict(zip(names, v, strict=True)) for v in values]
+    names = [*(_RENAMED.get(c, c) for c in h.sites.columns), *pl.columns]
+    columns = [s.to_numpy().tolist() for frame in (h.sites, pl) for _, s in frame.items()]
+    rows = [dict(zip(names, v, strict=True)) for v in zip(*columns, strict=True)]  # Python values, as to_numpy(object)
     t = h.table
     zones = t[t["kind"].isin(vocab.CLASSED_KINDS).to_numpy()]
     if len(lon) == 1:
@@ -173,9 +172,10 @@ class ZoneAnswer:
     governs: bool
 
 
-@dataclass
+@dataclass(frozen=True)
 class RuleAnswer:
-    """One rule, cited, with its verdict at the point."""
+    """One rule, cited, with its verdict at the point (shared by the answers of every point
+    with the same classes, project and date: read-only)."""
 
     id: str
     document: str
@@ -645,7 +645,7 @@ def query_point_answers(
         lat = np.array([p.lat for _, p, _ in ready])
         rows, hits, h = _classify_many(ctx, lon, lat)
         nearest = _nearest_rows(ctx, lon, lat, h) if any(queries[i].with_nearest for i, _, _ in ready) else None
-        memo: dict[Any, Any] = {}  # what points of the batch share: their rules' evaluation, the pack's provenance
+        memo: dict[Any, Any] = {}  # what points of the batch share: the pack's provenance
         for k, (i, parsed, proj) in enumerate(ready):
             q = queries[i]
             res = _assemble(ctx, parsed, q.order, rows[k], hits[k], proj, q.on_date or dt.date.today(),
@@ -668,13 +668,13 @@ def _assemble(ctx: PackContext, parsed: Any, order: str, row: dict[str, Any], hi
               memo: dict[Any, Any] | None = None) -> QueryResult:
     """The answer at one classified point (the one assembly of :func:`query_point`).
 
-    ``memo`` (one per batch) keeps what points with the same classes, project and date
-    share, so that a batch evaluates the rules once per distinct place, not per point."""
+    ``memo`` (one per batch) keeps what its points share (the pack's provenance); the rules
+    are evaluated once per distinct place, project and date (:func:`_ruling`)."""
     memo = {} if memo is None else memo
     governing = row["governing"]
     zones = _zone_answers(ctx, hits, governing)
     inside = bool(row["located"])
-    ruling = _ruling(ctx, row, proj, day, memo) if inside else _Ruling([], None, [], [], dict.fromkeys(vocab.SUBJECTS))
+    ruling = _ruling(ctx, row, proj, day) if inside else _Ruling([], None, [], [], dict.fromkeys(vocab.SUBJECTS))
     extents = _extent_answer(ctx, row)
     warnings: list[str] = []
     if not inside:
@@ -719,22 +719,26 @@ class _Ruling:
     subject_verdicts: dict[str, str | None]
 
 
-def _ruling(ctx: PackContext, row: dict[str, Any], proj: dict[str, Any] | None, day: dt.date,
-            memo: dict[Any, Any]) -> _Ruling:
+def _ruling(ctx: PackContext, row: dict[str, Any], proj: dict[str, Any] | None, day: dt.date) -> _Ruling:
     """:func:`zoning.core.verdicts.evaluate_place` and the verdicts at a located point,
-    once per (classes, uncertain classes, project, date) of a batch."""
+    computed once per (classes, uncertain classes, project, date) and kept with the pack
+    context (a pure function of them and the context's rules; at most 4,096 kept)."""
     from zoning.core.verdicts import evaluate_place, overall_verdict
 
     key = ("ruling", tuple(row["classes"]), tuple(row["uncertain"]), None if proj is None else repr(sorted(proj.items())), day)
-    found = memo.get(key)
+    shared = ctx._cache.setdefault("query.rulings", {})  # across calls: a served pack sees the same places again
+    found = shared.get(key)
     if found is None:
         evaluated = evaluate_place(ctx.rules, row["classes"], proj, day, uncertain=row["uncertain"])
         verdict, producing = overall_verdict(evaluated) if proj is not None else (None, [])
-        found = memo[key] = _Ruling(
+        found = _Ruling(
             rules=_rule_answers(evaluated), verdict=verdict, verdict_rules=[e.rule.id for e in producing],
             to_confirm=list(dict.fromkeys(m for e in producing for m in e.verdict.missing)),
             subject_verdicts={s: (overall_verdict(evaluated, s)[0] if proj is not None else None)
                               for s in vocab.SUBJECTS})
+        if len(shared) >= 4096:
+            shared.clear()
+        shared[key] = found
     return found  # type: ignore[no-any-return]
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from zoning.core import vocab
+from zoning.core.hits import object_frame
 from zoning.core.verdicts import evaluate_place, overall_verdict
 
 if TYPE_CHECKING:
@@ -190,25 +191,25 @@ def places(ctx: PackContext, hits: Hits) -> pd.DataFrame:
                           dtype=object)
     ctrl_names = np.array([vocab.class_by_rank(vocab.CONTROL, r) for r in range(max(vocab.CONTROL_RANK.values()) + 1)],
                           dtype=object)
-    return pd.DataFrame({
+    return object_frame({
         "in_planning_area": planning,
         "planning_share": flags[vocab.PLANNING_AREA][1],
-        "planning_membership": pd.Series(pm, dtype=object),
+        "planning_membership": np.asarray(pm, dtype=object),
         "in_central_area": central,
         "central_share": flags[vocab.CENTRAL_AREA][1],
-        "central_membership": pd.Series(cm, dtype=object),
+        "central_membership": np.asarray(cm, dtype=object),
         "in_quota_area": in_quota,
-        "protection_class": pd.Series(prot_names[prot], dtype=object),
+        "protection_class": prot_names[prot],
         "protection_m2": prot_m2,
         "protection_share": prot_share,
-        "control_class": pd.Series(ctrl_names[ctrl], dtype=object),
+        "control_class": ctrl_names[ctrl],
         "control_m2": ctrl_m2,
         "control_share": ctrl_share,
         "governing_code": code.astype(np.int64),
-        "governing": pd.Series(keys[inverse.reshape(-1)], dtype=object),
+        "governing": keys[inverse.reshape(-1)],
         "classes_code": classes_code,
-        "classes": pd.Series(class_keys, dtype=object),
-        "uncertain": pd.Series(uncertain_keys, dtype=object),
+        "classes": np.asarray(class_keys, dtype=object),
+        "uncertain": np.asarray(uncertain_keys, dtype=object),
     })
 
 

@@ -34,7 +34,7 @@ text — is :mod:`zoning.core.answer`'s.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,7 @@ from zoning.core import vocab
 if TYPE_CHECKING:
     from zoning.core.context import PackContext
 
-__all__ = ["HIT_COLUMNS", "SITE_COLUMNS", "Hits", "point_hits", "site_hits"]
+__all__ = ["HIT_COLUMNS", "SITE_COLUMNS", "Hits", "object_frame", "point_hits", "site_hits"]
 
 #: Columns of :attr:`Hits.sites`.
 SITE_COLUMNS: tuple[str, ...] = (
@@ -75,11 +75,16 @@ def _obj(values: np.ndarray | list) -> np.ndarray:
     return np.asarray(values, dtype=object)
 
 
-def _frame(columns: dict) -> pd.DataFrame:
-    """A DataFrame that keeps object columns as objects (pandas 3 would convert strings to
-    arrow strings, slowly, and turn None into NaN)."""
-    return pd.DataFrame({k: pd.Series(v, dtype=object, copy=False) if isinstance(v, np.ndarray) and v.dtype == object
-                         else v for k, v in columns.items()})
+def object_frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """A DataFrame of equal-length columns that keeps object arrays as objects (pandas 3
+    would convert strings to arrow strings, slowly, and turn None into NaN). Every column
+    shares one index, so pandas does not align them: a table of one site costs a third less."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    index = pd.RangeIndex(n)
+    return pd.DataFrame({k: pd.Series(v, index=index, dtype=object, copy=False)
+                         if isinstance(v, np.ndarray) and v.dtype == object else
+                         (pd.Series(v, index=index, copy=False) if isinstance(v, np.ndarray) else v)
+                         for k, v in columns.items()}, index=index, copy=False)
 
 
 def _empty_table() -> pd.DataFrame:
@@ -129,7 +134,7 @@ def _table(parts: list[dict[str, np.ndarray]], *, presorted: bool = False) -> pd
         order = np.argsort(cols["site"], kind="stable")
     else:
         order = np.lexsort((cols["feature"], cols["kind"] == vocab.COUNTIES, cols["site"]))
-    return _frame({c: v[order] for c, v in cols.items()})
+    return object_frame({c: v[order] for c, v in cols.items()})
 
 
 def _locate(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: bool) -> dict[str, np.ndarray]:
@@ -178,8 +183,9 @@ def point_hits(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: boo
         county_index = np.where(present, county_index, -1)
     geom_type = np.full(n, None, dtype=object)
     geom_type[present] = "Point"
-    sites = _frame({"present": present, "geom_type": geom_type, "lon": lon, "lat": lat, "area_m2": np.full(n, np.nan),
-                    **loc, "outside_m2": np.full(n, np.nan)})
+    cols = {"present": present, "geom_type": geom_type, "lon": lon, "lat": lat, "area_m2": np.full(n, np.nan),
+            **loc, "outside_m2": np.full(n, np.nan)}
+    sites = object_frame({c: cols[c] for c in SITE_COLUMNS})
     idx = np.flatnonzero(present)
     pi, fi = ctx.feature_index.hits(lon[idx], lat[idx]) if len(idx) else (np.empty(0, np.int64),) * 2
     pi = idx[pi]
@@ -187,7 +193,7 @@ def point_hits(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, *, exact: boo
     s = np.flatnonzero(loc["in_city"])
     if len(s):
         parts.append(_county_rows(ctx, s, county_index[s], np.full(len(s), np.nan), np.ones(len(s))))
-    return Hits(sites=sites[list(SITE_COLUMNS)], table=_table(parts, presorted=True))
+    return Hits(sites=sites, table=_table(parts, presorted=True))
 
 
 # (site index, target index, overlap m² (NaN for a line), share of the site's area)

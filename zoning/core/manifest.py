@@ -409,7 +409,8 @@ def file_sha256(path: str | Path) -> str:
             h.update(f.name.encode("utf-8") + b"\0" + file_sha256(f).encode("ascii") + b"\n")
         return h.hexdigest()
     st = p.stat()
-    return _file_sha256(str(p.resolve()), st.st_mtime_ns, st.st_size)
+    # the cache key: an absolute path (abspath, not resolve: no system call per path component)
+    return _file_sha256(os.path.abspath(p), st.st_mtime_ns, st.st_size)
 
 
 @lru_cache(maxsize=64)

@@ -85,7 +85,11 @@ def provenance(
     ``input_sha256`` the input file (or folder), or ``input_text`` for a typed-in point.
     """
     pack: Pack = context.pack if hasattr(context, "pack") else context  # type: ignore[assignment]
-    pv = pack_version(pack)
+    cache = getattr(context, "_cache", None)
+    if cache is None:
+        pv = pack_version(pack)
+    else:  # a context: the version of the pack it read, taken once (not a stat of every file per answer)
+        pv = cache.get("pack_version") or cache.setdefault("pack_version", pack_version(pack))
     built = pack.meta.get("built")
     out = {
         "pack": pack.name,
