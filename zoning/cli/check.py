@@ -273,6 +273,7 @@ def check(
       zoning check "postgresql://user@host/db?table=parcels" --pack postgresql://user@host/db
     """
     from zoning.check import build_context, check_sites
+    from zoning.core.context import freeze_loaded
     from zoning.core.errors import UsageError
     from zoning.core.postgis import is_dsn
     from zoning.inputs.sites import iter_sites
@@ -314,6 +315,7 @@ def check(
 
         old_ctx = build_context(against, project_defaults=attrs, on_date=ctx.on_date, near_m=near_m)
         diff_result = diff_packs(old_ctx.pack, ctx.pack)
+    freeze_loaded()  # the contexts live to the end of the command: out of the collector's reach
     if is_dsn(sites):
         if engine not in (None, "postgis"):
             raise UsageError("a postgresql:// SITES table is checked in the database (--engine postgis)")

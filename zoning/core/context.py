@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from zoning.core.overlay import CountyIndex, ZoneIndex
     from zoning.core.rules import Rule
 
-__all__ = ["FEATURE_COLUMNS", "LayerUse", "PackContext", "feature_ids", "load_context", "source_of"]
+__all__ = ["FEATURE_COLUMNS", "LayerUse", "PackContext", "feature_ids", "freeze_loaded", "load_context", "source_of"]
 
 #: Columns of :attr:`PackContext.features` (besides geometry).
 FEATURE_COLUMNS: tuple[str, ...] = ("kind", "layer", "row", "zone_class", "zone_id", "zone_name", "level",
@@ -289,6 +289,19 @@ class PackContext:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+
+
+def freeze_loaded() -> None:
+    """For a process that keeps its pack context to the end (a command, the service, a job
+    worker): move every object alive now (the context's layers, rules and indexes among them)
+    out of the garbage collector's reach. A full collection otherwise walks all of them: in a
+    100,000-site check that was 0.18 s of six pauses, in the service 70 ms pauses under load.
+
+    Not for a library caller's process (a notebook): whatever it holds stays until it ends."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def load_context(pack: Pack | PackContext | str | Path | None = None) -> PackContext:

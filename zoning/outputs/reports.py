@@ -62,46 +62,60 @@ def neutralise_formulas(text: pd.Series) -> pd.Series:
     return s
 
 
-def _text_array(col: pd.Series, *, known: bool = False) -> Any:
+def _text_array(col: pd.Series, *, known: bool = False, shared: dict[str, Any] | None = None) -> Any:
     """A column as Arrow text (None where empty). ``known``: a result column that holds text
-    already; other columns (the input's) may hold numbers or anything, shown as text."""
+    already; other columns (the input's) may hold numbers or anything, shown as text.
+
+    ``shared``: the arrays of one chunk's columns by name, so that the CSV and the
+    GeoPackage convert each text column once (only a clean conversion is shared: a column
+    that needed its values made text is converted again, so ``known`` still raises)."""
     import pyarrow as pa
 
+    name = str(col.name)
+    if shared is not None and name in shared:
+        return shared[name]
     if isinstance(col.dtype, pd.StringDtype):  # already Arrow-backed (or pandas' own strings): no round trip
         arr = pa.array(col.array)
-        return arr.cast(pa.string()) if arr.type != pa.string() else arr
-    values = col.to_numpy(dtype=object)
-    try:
-        return pa.array(values, type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        if known:
-            raise
-        return pa.array([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values],
-                        type=pa.string())
+        arr = arr.cast(pa.string()) if arr.type != pa.string() else arr
+    else:
+        values = col.to_numpy(dtype=object)
+        try:
+            arr = pa.array(values, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            if known:
+                raise
+            return pa.array([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values],
+                            type=pa.string())
+    if shared is not None:
+        shared[name] = arr
+    return arr
+
+
+def _csv_array(col: pd.Series, shared: dict[str, Any] | None = None) -> Any:
+    """A column as the CSV prints it, in Arrow: numbers as numbers, anything else as text
+    with formula-like cells neutralised (:func:`neutralise_formulas`, found in Arrow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pd.api.types.is_float_dtype(col) or pd.api.types.is_integer_dtype(col):
+        return pa.array(col.to_numpy(), from_pandas=True)
+    arr = _text_array(col, shared=shared)
+    risky = pc.fill_null(pc.match_substring_regex(arr, r"^[=+\-@\t\r]"), False)
+    if pc.any(risky).as_py():
+        idx = np.flatnonzero(risky.to_numpy(zero_copy_only=False))
+        values = arr.to_pylist()
+        for k, v in zip(idx, neutralise_formulas(pd.Series([values[k] for k in idx], dtype=object))):
+            values[k] = v
+        arr = pa.array(values, type=pa.string())
+    return arr
 
 
 def _arrow_table(df: pd.DataFrame):
     """The frame as an Arrow table of numbers and strings, as pandas' to_csv would print it,
-    with formula-like text neutralised (:func:`neutralise_formulas`, done in Arrow)."""
+    with formula-like text neutralised (:func:`_csv_array`)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    arrays = []
-    for i in range(df.shape[1]):
-        col = df.iloc[:, i]
-        if pd.api.types.is_float_dtype(col) or pd.api.types.is_integer_dtype(col):
-            arrays.append(pa.array(col.to_numpy(), from_pandas=True))
-            continue
-        arr = _text_array(col)
-        risky = pc.fill_null(pc.match_substring_regex(arr, r"^[=+\-@\t\r]"), False)
-        if pc.any(risky).as_py():
-            idx = np.flatnonzero(risky.to_numpy(zero_copy_only=False))
-            values = arr.to_pylist()
-            for k, v in zip(idx, neutralise_formulas(pd.Series([values[k] for k in idx], dtype=object))):
-                values[k] = v
-            arr = pa.array(values, type=pa.string())
-        arrays.append(arr)
-    return pa.table(arrays, names=[str(c) for c in df.columns])
+    return pa.table([_csv_array(df.iloc[:, i]) for i in range(df.shape[1])], names=[str(c) for c in df.columns])
 
 
 if TYPE_CHECKING:
@@ -167,29 +181,53 @@ def _relabel(col: pd.Series, label_of: Any, empty: str | None = None) -> pd.Seri
     return pd.Series(table[codes], index=col.index, dtype=object)
 
 
-def _display_frame(results: pd.DataFrame, lang: str, *, for_sheet: bool = False) -> pd.DataFrame:
-    """Result columns (no geometry) with labelled verdict/status/accuracy values and headers."""
+def _display_columns(results: pd.DataFrame, lang: str) -> tuple[list[str], list[str], dict[str, pd.Series]]:
+    """What a reader sees of the result columns (no geometry): their names, their headers in
+    ``lang``, and the columns whose values are shown as labels (verdicts, statuses,
+    accuracy, yes/no), relabelled; the other columns are shown as they are."""
     i = 0 if lang == "zh" else 1
-    df = pd.DataFrame(results.drop(columns=[results.geometry.name] if hasattr(results, "geometry") else [], errors="ignore"))
+    geom = results.geometry.name if hasattr(results, "geometry") else None
+    names = [c for c in results.columns if c != geom]
+    relabelled: dict[str, pd.Series] = {}
+
+    def relabel(c: str, label_of: Any, empty: str | None = None) -> None:
+        if c in names:
+            relabelled[c] = _relabel(results[c], label_of, empty)
+
     for c in ("verdict", *(f"verdict_{s}" for s in vocab.SUBJECTS), "verdict_before"):
-        if c in df.columns:
-            df[c] = _relabel(df[c], lambda v: verdict_label(v, lang),
-                             verdict_label(NOT_CHECKED, lang) if c == "verdict" else None)
-    if "status_code" in df.columns:
-        df["status_code"] = _relabel(df["status_code"], lambda v: STATUS_LABELS.get(v, (v, v))[i])
-    if "basis_accuracy" in df.columns:
-        df["basis_accuracy"] = _relabel(df["basis_accuracy"], lambda v: ACCURACY_LABELS.get(v, (v, v))[i])
+        relabel(c, lambda v: verdict_label(v, lang), verdict_label(NOT_CHECKED, lang) if c == "verdict" else None)
+    relabel("status_code", lambda v: STATUS_LABELS.get(v, (v, v))[i])
+    relabel("basis_accuracy", lambda v: ACCURACY_LABELS.get(v, (v, v))[i])
     yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
     membership = {m: vocab.label(pair, lang) for m, pair in vocab.MEMBERSHIP_LABELS.items()}
     for c in ("in_planning_area", "in_central_city"):
-        if c in df.columns:
-            df[c] = _relabel(df[c], lambda v: membership.get(v, v) if isinstance(v, str) else (yes if v else no))
+        relabel(c, lambda v: membership.get(v, v) if isinstance(v, str) else (yes if v else no))
     for c in ("demonstration_basis", "changed"):
-        if c in df.columns:
-            df[c] = _relabel(df[c], lambda v: yes if v else no)
+        relabel(c, lambda v: yes if v else no)
     labels = {**_labels(), **results.attrs.get("column_labels", {})}
-    df.columns = [labels[c][i] if c in labels else str(c) for c in df.columns]
+    headers = [labels[c][i] if c in labels else str(c) for c in names]
+    return names, headers, relabelled
+
+
+def _display_frame(results: pd.DataFrame, lang: str, *, for_sheet: bool = False) -> pd.DataFrame:
+    """Result columns (no geometry) with labelled verdict/status/accuracy values and headers."""
+    names, headers, relabelled = _display_columns(results, lang)
+    df = pd.DataFrame(results[names])
+    for c, col in relabelled.items():
+        df[c] = col
+    df.columns = headers
     return df
+
+
+def _csv_table(results: pd.DataFrame, lang: str, shared: dict[str, Any] | None = None) -> Any:
+    """The CSV's rows of a chunk as an Arrow table, column by column from the results (no
+    display frame is built: copying 50 text columns into one cost more than writing them);
+    the columns shown as they are share their text with the GeoPackage through ``shared``."""
+    import pyarrow as pa
+
+    names, headers, relabelled = _display_columns(results, lang)
+    arrays = [_csv_array(relabelled[c]) if c in relabelled else _csv_array(results[c], shared) for c in names]
+    return pa.table(arrays, names=headers)
 
 
 def _header_lines(ctx: CheckContext | None, lang: str, notes: list[str],
@@ -334,12 +372,13 @@ class ResultWriter:
         for n in results.attrs.get("notes", []):
             if n not in self.notes:
                 self.notes.append(n)
+        shared: dict[str, Any] = {}  # each text column made Arrow once, for the CSV and the GeoPackage
         if "csv" in self.outputs:
-            self._write_csv(results)
+            self._write_csv(results, shared)
         if "xlsx" in self.outputs:
             self._write_xlsx_rows(results)
         if "gpkg" in self.outputs:
-            self._write_gpkg(results)
+            self._write_gpkg(results, shared)
         if "html" in self.outputs:
             self._keep_for_html(results)
 
@@ -397,13 +436,13 @@ class ResultWriter:
                 tmp.unlink()
 
     # ----------------------------------------------------------------- csv
-    def _write_csv(self, results: gpd.GeoDataFrame) -> None:
-        df = _display_frame(results, self.lang)
+    def _write_csv(self, results: gpd.GeoDataFrame, shared: dict[str, Any] | None = None) -> None:
         first = self._csv is None
         if first:  # UTF-8 with a BOM, so that Excel shows the Chinese
             self._csv = self._tmps["csv"].open("wb")
             self._csv.write(b"\xef\xbb\xbf")
         if not _HAS_ARROW:
+            df = _display_frame(results, self.lang)
             for i in range(df.shape[1]):
                 if not pd.api.types.is_numeric_dtype(df.iloc[:, i]):
                     df.isetitem(i, neutralise_formulas(df.iloc[:, i]))
@@ -412,10 +451,10 @@ class ResultWriter:
         import pyarrow.csv as pacsv
 
         # pyarrow's writer is ~15x faster than pandas' on these wide frames
-        pacsv.write_csv(_arrow_table(df), self._csv, pacsv.WriteOptions(include_header=first))
+        pacsv.write_csv(_csv_table(results, self.lang, shared), self._csv, pacsv.WriteOptions(include_header=first))
 
     # ----------------------------------------------------------------- gpkg
-    def _write_gpkg(self, results: gpd.GeoDataFrame) -> None:
+    def _write_gpkg(self, results: gpd.GeoDataFrame, shared: dict[str, Any] | None = None) -> None:
         """Append a chunk to the GeoPackage as an Arrow table of fixed field types: the
         result columns by their declared type, the input's own columns as text (a type
         guessed from one chunk could not hold the next), the verdict's label beside it."""
@@ -439,7 +478,7 @@ class ResultWriter:
             elif c == "row" and pd.api.types.is_integer_dtype(col):
                 arr = pa.array(col.to_numpy())
             else:
-                arr = _text_array(col, known=c in TEXT_COLUMNS)
+                arr = _text_array(col, known=c in TEXT_COLUMNS, shared=shared)
             names.append(str(c))
             arrays.append(arr)
             if c == "verdict":

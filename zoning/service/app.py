@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 
+from zoning.core.context import freeze_loaded
 from zoning.core.errors import CoordinateError, RuleError, UsageError, ZoningError, scrub_secrets
 from zoning.service.answers import PackIdentity, QueryBatcher, new_answer_id, pack_identity, resolve_date, summary_of
 from zoning.service.audit import AuditLog, Entry, now_iso
@@ -112,17 +113,6 @@ class Service:
                                 pack=i.name, pack_version=i.version, pack_hash=i.hash, summary=summary))
 
 
-def freeze_heap() -> None:
-    """Move what the process holds once started (the pack context: layers, rules, indexes)
-    out of the garbage collector's reach. A full collection otherwise walks all of it,
-    pausing every answer in flight for tens of milliseconds a few times a second under
-    load; what is frozen lives as long as the process anyway."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
 def create_app(config: ServiceConfig) -> Any:
     """The ASGI application: the API, the map, the OGC API, behind auth and the upload limit."""
     from fastapi import FastAPI
@@ -136,7 +126,7 @@ def create_app(config: ServiceConfig) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
         svc.warm()
-        freeze_heap()
+        freeze_loaded()  # the pack context, read in Service(): out of the collector's reach
         yield
         svc.close()
 

@@ -286,13 +286,14 @@ _WORKER: dict[str, Any] = {}
 
 def init_worker(pack: str | None) -> None:
     """Pool initializer: read the pack once per worker process."""
-    from zoning.core.context import load_context
+    from zoning.core.context import freeze_loaded, load_context
 
     _WORKER["pack"] = pack
     try:
         load_context(pack)
     except Exception:  # the job reports it
         pass
+    freeze_loaded()
 
 
 class _Progress:
