@@ -382,14 +382,15 @@ def _verdict_columns(ctx: CheckContext, sites: pd.DataFrame, hits: Hits, pl: pd.
                 for k in where:
                     problems[k].extend(bad)
             else:
-                value = project.get(a)
-                for k in where:  # element by element: a value may be a tuple (an industry's groups)
-                    norm[k] = value
+                box = np.empty(1, dtype=object)
+                box[0] = project.get(a)  # boxed: a value may be a tuple (an industry's groups), set whole
+                norm[where] = box
         project_cols.append(norm)
     located = hits.sites["located"].to_numpy(dtype=bool)
-    keys = [pl["classes_code"].to_numpy()]
-    keys += [pd.factorize(pd.Series(c, dtype=object), use_na_sentinel=True)[0] for c in project_cols]
-    group = np.unique(np.column_stack(keys), axis=0, return_inverse=True)[1].reshape(-1)
+    group = pd.factorize(pl["classes_code"].to_numpy())[0]
+    for c in project_cols:  # one group number per distinct (classes, attributes), by hashing
+        k = pd.factorize(pd.Series(c, dtype=object), use_na_sentinel=True)[0] + 1
+        group = pd.factorize(group.astype(np.int64) * (int(k.max(initial=0)) + 1) + k)[0]
     classes, uncertain = pl["classes"].to_numpy(), pl["uncertain"].to_numpy()
     for key in ("verdict", *(f"verdict_{s}" for s in vocab.SUBJECTS)):
         cols[key][~located] = NOT_CHECKED
@@ -580,7 +581,7 @@ def check_sites(
     on_date: dt.date | None = None,
     context: CheckContext | None = None,
     progress: Any = None,
-    batch_size: int = 20_000,
+    batch_size: int = 50_000,
 ) -> gpd.GeoDataFrame:
     """Check every site; one result row per input row, in input order.
 
@@ -600,6 +601,9 @@ def check_sites(
         A :class:`CheckContext` from :func:`build_context` to reuse across calls.
     progress
         A tqdm-like object; its ``update(n)`` is called per batch.
+    batch_size
+        Sites checked together (as many as a reader's chunk, so that a chunk is one batch:
+        each batch builds its tables once).
 
     Returns
     -------

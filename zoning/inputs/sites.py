@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,6 +40,9 @@ from zoning.core.rules import PROJECT_ATTRIBUTES
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+#: messages about rows, by row number in the chunk (a Python or numpy integer: they hash alike)
+Messages = MutableMapping[Any, list[str]]
 
 __all__ = [
     "DEFAULT_CHUNKSIZE",
@@ -232,7 +236,7 @@ def _text(series: pd.Series) -> pd.Series:
     return pd.Series([_cell_text(v) for v in series.tolist()], index=series.index, dtype=object)
 
 
-def _numbers(series: pd.Series, label: str, problems: list[list[str]]) -> np.ndarray:
+def _numbers(series: pd.Series, label: str, problems: Messages) -> np.ndarray:
     s = series.astype(object)
     blank = s.map(_is_blank).to_numpy()
     cleaned = s.map(lambda v: v if not isinstance(v, str) else v.strip().replace(",", "").replace("，", ""))
@@ -298,8 +302,9 @@ def sites_from_frame(
         msg = (f"{source or 'input'}: no coordinate columns found (expected 经度/纬度, lon/lat, X/Y, 东坐标/北坐标 or "
                f"WKT); columns: {cols}; name them with --field lon=COLUMN --field lat=COLUMN or --field wkt=COLUMN")
         raise InputFileError(msg)
-    problems: list[list[str]] = [[] for _ in range(n)]
-    notes: list[list[str]] = [[] for _ in range(n)]
+    # by row, only the rows that have any (most have none: no list per row of a large chunk)
+    problems: Messages = defaultdict(list)
+    notes: Messages = defaultdict(list)
     geoms = np.full(n, None, dtype=object)
     in_crs = np.full(n, None, dtype=object)
 
@@ -352,8 +357,8 @@ def sites_from_frame(
         if attr in fmap:
             out[attr] = _text(df[fmap[attr]]).to_numpy()
     out["input_crs"] = in_crs
-    out["input_problem"] = [("; ".join(p) if p else None) for p in problems]
-    out["input_notes"] = [("; ".join(dict.fromkeys(x)) if x else None) for x in notes]
+    out["input_problem"] = _joined(problems, n, lambda p: "; ".join(p))
+    out["input_notes"] = _joined(notes, n, lambda x: "; ".join(dict.fromkeys(x)))
     used = set(fmap.values())
     result = pd.DataFrame(out, index=pd.RangeIndex(n))
     for c in df.columns:
@@ -361,10 +366,19 @@ def sites_from_frame(
             continue
         name = str(c) if str(c) not in result.columns else f"原_{c}"
         result[name] = df[c].to_numpy()
-    for k, g in enumerate(geoms):
-        if g is not None and problems[k] and not _repair_only(problems[k]):
+    for k, p in problems.items():
+        if p and geoms[k] is not None and not _repair_only(p):
             geoms[k] = None
     return gpd.GeoDataFrame(result, geometry=gpd.GeoSeries(geoms, crs="EPSG:4490"), crs="EPSG:4490")
+
+
+def _joined(messages: Messages, n: int, join: Any) -> np.ndarray:
+    """One cell per row: its messages joined, None where it has none."""
+    out = np.full(n, None, dtype=object)
+    for i, m in messages.items():
+        if m:
+            out[i] = join(m)
+    return out
 
 
 def _parse_wkt(cells: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
@@ -421,7 +435,7 @@ def _group_by_crs(row_crs: np.ndarray, mask: np.ndarray) -> dict[Any, np.ndarray
     return {(None if isinstance(u, float) and u != u else u): idx[codes == k] for k, u in enumerate(uniques)}
 
 
-def _unknown_crs(exc: Exception, crs: Any, idx: np.ndarray, problems: list[list[str]], per_row: bool) -> None:
+def _unknown_crs(exc: Exception, crs: Any, idx: np.ndarray, problems: Messages, per_row: bool) -> None:
     """A CRS given for the whole file stops the run; one given per row marks its rows."""
     if not per_row:
         raise exc
