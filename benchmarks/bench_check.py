@@ -86,6 +86,16 @@ def _scenario(name: str, tmp: Path) -> dict:
     pack = open_pack(REPO / "layers" / "jincheng")
     ctx = build_context(pack)  # reading the pack is not timed: a long-lived process reads it once
     freeze_loaded()  # as zoning check does once it has read the pack (for the baselines too: the same process)
+    # every run starts from the same disk state: the previous run's outputs removed and every
+    # pending write flushed, so that neither lands in this run's timing (each run writes 100-200 MB)
+    outputs = [*tmp.glob(f"{name}_out.*")]  # never the inputs (points.csv, polygons.gpkg)
+    if name.startswith("baseline"):
+        outputs += [tmp / f"{name}.csv", tmp / f"{name}.gpkg"]
+    elif name.startswith("xlsx_"):
+        outputs.append(tmp / f"{name}.xlsx")
+    for old in outputs:
+        old.unlink(missing_ok=True)
+    os.sync()
     base_mb = _peak_mb()
     t0 = time.perf_counter()
     n = 0
@@ -160,16 +170,23 @@ def main() -> None:
         runs: dict[str, list[dict]] = {}
         # the compared scenarios run --repeat times, each beside its baseline in turn (a drift of
         # the machine touches both); the median run is reported, every run is kept
-        order = [n for _ in range(args.repeat) for n in names if n in compared] + [n for n in names if n not in compared]
-        for name in order:
+        # one warm-up pass first (not counted: the first run after the inputs are written is slower)
+        warm = [n for n in names if n in compared]
+        order = warm + [n for _ in range(args.repeat) for n in warm] + [n for n in names if n not in compared]
+        warmups: dict[str, float] = {}
+        for i, name in enumerate(order):
             proc = subprocess.run([sys.executable, __file__, "--scenario", name, "--tmp", str(tmp)],
                                   capture_output=True, text=True, check=False)
             if proc.returncode:
                 print(proc.stderr, file=sys.stderr)
                 runs.setdefault(name, []).append({"scenario": name, "error": proc.stderr.strip().splitlines()[-1]})
                 continue
-            runs.setdefault(name, []).append(json.loads(proc.stdout.strip().splitlines()[-1]))
-            print(runs[name][-1])
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(result)
+            if i < len(warm):
+                warmups[name] = result["seconds"]
+                continue
+            runs.setdefault(name, []).append(result)
         for name in names:
             ok = sorted((r for r in runs.get(name, []) if "error" not in r), key=lambda r: r["seconds"])
             if not ok:
@@ -177,6 +194,8 @@ def main() -> None:
                 continue
             med = dict(ok[(len(ok) - 1) // 2])
             med["runs_s"] = [r["seconds"] for r in runs[name] if "error" not in r]
+            if name in warmups:
+                med["warmup_s"] = warmups[name]
             results.append(med)
     by = {r["scenario"]: r for r in results}
     ratios = {}
@@ -192,14 +211,17 @@ def main() -> None:
     (rdir / "check.json").write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
     lines = [f"# zoning check benchmark ({'quick' if args.quick else 'full'})", "",
              f"{n_points:,} points, {n_polys:,} polygons; {os.cpu_count()} CPUs; Python {platform.python_version()}", "",
-             f"Compared scenarios: the median of {args.repeat} runs, each run beside its baseline in turn (all runs "
-             "in the last column).", "",
+             f"Compared scenarios: one warm-up run (not counted, in brackets), then the median of {args.repeat} runs, "
+             "each beside its baseline in turn, every run starting with the previous outputs removed and the disk "
+             "synced (all runs in the last column).", "",
              "| scenario | sites | seconds | sites/s | peak RSS MB | runs (s) |", "| --- | ---: | ---: | ---: | ---: | --- |"]
     for r in results:
         if "error" in r:
             lines.append(f"| {r['scenario']} | error: {r['error']} | | | | |")
         else:
             runs_s = ", ".join(str(x) for x in r.get("runs_s", [r["seconds"]]))
+            if "warmup_s" in r:
+                runs_s = f"({r['warmup_s']}) {runs_s}"
             lines.append(f"| {r['scenario']} | {r['sites']:,} | {r['seconds']} | {r['sites_per_s']:,} | {r['peak_rss_mb']} "
                          f"| {runs_s} |")
     lines += ["", "Ratio zoning / baseline (time): " + ", ".join(f"{k} {v}×" for k, v in ratios.items()), "",

@@ -24,7 +24,8 @@ input_notes`` + the input file's other columns.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from zoning.core.hits import Hits
+
+#: a batch's messages by row (a Python or numpy integer: they hash alike); rows without any are absent
+Messages = MutableMapping[Any, list[str]]
 
 __all__ = [
     "BOOLEAN_COLUMNS",
@@ -261,7 +265,7 @@ def _column(sites: pd.DataFrame, name: str, n: int, dtype: Any = object) -> np.n
     return np.full(n, np.nan if dtype is float else None, dtype=dtype)
 
 
-def _county_columns(ctx: CheckContext, hits: Hits, cols: dict[str, np.ndarray], problems: list[list[str]]) -> None:
+def _county_columns(ctx: CheckContext, hits: Hits, cols: dict[str, np.ndarray], problems: Messages) -> None:
     """county, county_adcode, county_shares, county_note, and the problem of a site
     outside the city (one wording for points and polygons)."""
     s = hits.sites
@@ -365,7 +369,7 @@ def _zone_columns(ctx: CheckContext, hits: Hits, pl: pd.DataFrame, cols: dict[st
 
 
 def _verdict_columns(ctx: CheckContext, sites: pd.DataFrame, hits: Hits, pl: pd.DataFrame,
-                     cols: dict[str, np.ndarray], problems: list[list[str]]) -> None:
+                     cols: dict[str, np.ndarray], problems: Messages) -> None:
     """The verdict of every located site: one evaluation per distinct (classes,
     project attributes)."""
     n = len(sites)
@@ -468,7 +472,9 @@ def assemble(ctx: CheckContext, sites: pd.DataFrame, hits: Hits) -> pd.DataFrame
     cols["site_area_ha"][polygonal] = np.round(area[polygonal] / settings.SQM_PER_HA, 4)
     cols["site_area_mu"][polygonal] = np.round(area[polygonal] / settings.SQM_PER_MU, 2)
     input_problem = _column(sites, "input_problem", n)
-    problems: list[list[str]] = [[str(v)] if _clean(v) is not None else [] for v in input_problem]
+    problems: Messages = defaultdict(list)  # by row, only the rows that have any
+    for k in np.flatnonzero(pd.notna(input_problem)):
+        problems[k].append(str(input_problem[k]))
     pl = places(ctx.context, hits)
     _county_columns(ctx, hits, cols, problems)
     _zone_columns(ctx, hits, pl, cols)
@@ -479,7 +485,10 @@ def assemble(ctx: CheckContext, sites: pd.DataFrame, hits: Hits) -> pd.DataFrame
 
         near_columns(ctx.context, sites.geometry.to_numpy(), hits, ctx.near_m, cols)
     located = s["located"].to_numpy(dtype=bool)
-    status = np.array(["ok" if not p else "；".join(p) for p in problems], dtype=object)
+    status = np.full(n, "ok", dtype=object)
+    for k, p in problems.items():
+        if p:
+            status[k] = "；".join(p)
     cols["status"] = status
     cols["status_code"] = np.where(~located, "error", np.where(status == "ok", "ok", "warning")).astype(object)
     return pd.DataFrame({c: pd.Series(v, dtype=float if c in _NUMERIC else object, index=sites.index)
