@@ -777,6 +777,14 @@ def parse_point(
     )
 
 
+def _floats(values: object) -> np.ndarray:
+    """Cells as floats (NaN where not a number); a numeric array as it is."""
+    a = np.asarray(values)
+    if a.dtype.kind in "fiu":
+        return a.astype(float, copy=False).ravel()
+    return pd.to_numeric(pd.Series(np.asarray(values, dtype=object).ravel()), errors="coerce").to_numpy(float)
+
+
 def to_cgcs2000(
     x, y, crs: str | int | None = None, *, order: Literal["xy", "survey"] = "xy", check_city: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -794,8 +802,7 @@ def to_cgcs2000(
     if b.kind == "geographic":
         # fast path: numeric rows that already lie in the city's box need no row-by-row
         # diagnosis; every other row goes through the full checks below
-        fx = pd.to_numeric(pd.Series(np.asarray(x, dtype=object).ravel()), errors="coerce").to_numpy(float)
-        fy = pd.to_numeric(pd.Series(np.asarray(y, dtype=object).ravel()), errors="coerce").to_numpy(float)
+        fx, fy = _floats(x), _floats(y)
         if survey:
             fx, fy = fy, fx
         if len(fx) == len(fy):

@@ -256,10 +256,22 @@ def _blank_mask(series: pd.Series) -> np.ndarray:
     return series.astype(object).map(_is_blank).to_numpy(dtype=bool)
 
 
-def _coord_values(series: pd.Series) -> tuple[list[Any], np.ndarray]:
-    """Numbers where the cell is numeric, the raw text elsewhere (coords explains it)."""
-    s = series.astype(object)
+def _coord_values(series: pd.Series) -> tuple[list[Any] | np.ndarray, np.ndarray]:
+    """Numbers where the cell is numeric, the raw text elsewhere (coords explains it); a
+    column read as numbers comes back as a float array."""
     blank = _blank_mask(series)
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=float, na_value=np.nan), blank  # parsed as numbers already
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        cells = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), pa.array(series.array).cast(pa.string()))
+        try:  # a column of plain numbers (most files): Arrow reads them at once (blank cells: NaN)
+            return pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False), blank
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # some cell is not a plain number: cell by cell below, so coords can explain it
+    s = series.astype(object)
     num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     out = num.astype(object)
     nan = np.isnan(num)
@@ -443,6 +455,13 @@ def _unknown_crs(exc: Exception, crs: Any, idx: np.ndarray, problems: Messages, 
         problems[i].append(f"unknown CRS {crs!r}: {exc}")
 
 
+def _cells(values: list[Any] | np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The cells ``idx`` of a coordinate column: floats stay a float array, anything else objects."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return values[idx]
+    return np.asarray(values, dtype=object)[idx]
+
+
 def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, per_row=False, cols_label="") -> None:
     import shapely
 
@@ -451,8 +470,7 @@ def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, 
 
     for crs, idx in _group_by_crs(row_crs, mask).items():
         try:
-            lon, lat, probs = to_cgcs2000(np.asarray(xs, dtype=object)[idx], np.asarray(ys, dtype=object)[idx], crs,
-                                          order=order, check_city=True)
+            lon, lat, probs = to_cgcs2000(_cells(xs, idx), _cells(ys, idx), crs, order=order, check_city=True)
             label = resolve_crs(crs)
         except UnknownCRSError as exc:
             _unknown_crs(exc, crs, idx, problems, per_row)

@@ -297,6 +297,9 @@ class ResultWriter:
     notes: list[str] = field(default_factory=list)
     _tmps: dict[str, Path] = field(default_factory=dict, repr=False)
     _csv: Any = field(default=None, repr=False)
+    #: the CSV rows of the last chunk being written by a thread (Arrow's writer runs without the GIL)
+    _csv_pending: Any = field(default=None, repr=False)
+    _csv_thread: Any = field(default=None, repr=False)
     _xlsx: Any = field(default=None, repr=False)
     _gpkg_started: bool = field(default=False, repr=False)
     _gpkg_written: bool = field(default=False, repr=False)
@@ -405,7 +408,7 @@ class ResultWriter:
     def close(self) -> dict[str, Path]:
         """Finish every file and move it into place; returns ``{format: path}``."""
         if "csv" in self.outputs and self._csv is not None:
-            self._csv.close()
+            self._csv_finish()
         if "csv" in self.outputs and self._csv is None:
             self._tmps["csv"].write_bytes(b"\xef\xbb\xbf")
         if "xlsx" in self.outputs:
@@ -434,7 +437,10 @@ class ResultWriter:
         """Remove the temporary files (after an error)."""
         self._gpkg_buffer, self._gpkg_buffered = [], 0
         if self._csv is not None:
-            self._csv.close()
+            try:
+                self._csv_finish()
+            except Exception:  # noqa: BLE001 - aborting anyway: the file is removed below
+                pass
         if self._xlsx is not None:
             try:
                 self._xlsx.close()
@@ -459,8 +465,33 @@ class ResultWriter:
             return
         import pyarrow.csv as pacsv
 
-        # pyarrow's writer is ~15x faster than pandas' on these wide frames
-        pacsv.write_csv(_csv_table(results, self.lang, shared), self._csv, pacsv.WriteOptions(include_header=first))
+        # pyarrow's writer is ~15x faster than pandas' on these wide frames, and it runs without
+        # the GIL: a thread writes this chunk while the next is checked (rows stay in order:
+        # a chunk starts only when the one before is written)
+        table = _csv_table(results, self.lang, shared)
+        self._csv_written()
+        if self._csv_thread is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._csv_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zoning-csv")
+        self._csv_pending = self._csv_thread.submit(pacsv.write_csv, table, self._csv,
+                                                    pacsv.WriteOptions(include_header=first))
+
+    def _csv_written(self) -> None:
+        """Wait for the chunk the thread is writing (its error, if any, is raised here)."""
+        pending, self._csv_pending = self._csv_pending, None
+        if pending is not None:
+            pending.result()
+
+    def _csv_finish(self) -> None:
+        """The last chunk written, the thread stopped, the file closed."""
+        try:
+            self._csv_written()
+        finally:
+            if self._csv_thread is not None:
+                self._csv_thread.shutdown()
+                self._csv_thread = None
+            self._csv.close()
 
     # ----------------------------------------------------------------- gpkg
     def _write_gpkg(self, results: gpd.GeoDataFrame, shared: dict[str, Any] | None = None) -> None:
