@@ -321,8 +321,7 @@ def _zone_columns(ctx: CheckContext, hits: Hits, pl: pd.DataFrame, cols: dict[st
     t = hits.table
     z = t[t["kind"].isin(vocab.ZONE_KINDS).to_numpy() & located[t["site"].to_numpy()]]
     if len(z):
-        f = ctx.features
-        names = f["zone_name"].to_numpy(dtype=object)[z["feature"].to_numpy()]
+        names = ctx.context.feature_arrays["zone_name"][z["feature"].to_numpy()]
         site = z["site"].to_numpy()
         ov = z["overlap_m2"].to_numpy(dtype=float)
         text = [

@@ -88,7 +88,7 @@ _RENAMED = {"county": "name", "near_county": "near_name", "nearest_county": "nea
 def _zone_hits(ctx: PackContext, h: Hits) -> pd.DataFrame:
     t = h.table
     zones = t[t["kind"].isin(vocab.CLASSED_KINDS).to_numpy()].reset_index(drop=True)
-    rows = ctx.features["row"].to_numpy()[zones["feature"].to_numpy()] if len(zones) else np.empty(0, np.int64)
+    rows = ctx.feature_arrays["row"][zones["feature"].to_numpy()] if len(zones) else np.empty(0, np.int64)
     return zones.assign(point=zones["site"].to_numpy(), row=rows)
 
 

@@ -199,9 +199,10 @@ class PackContext:
 
     @cached_property
     def feature_arrays(self) -> dict[str, np.ndarray]:
-        """The feature columns the hits table copies, as arrays (taken once)."""
+        """Every column of :attr:`features` (:data:`FEATURE_COLUMNS`) as an array, taken once:
+        ``row`` as integers, the others as objects (what hits, nearest zones and pieces copy)."""
         f = self.features
-        return {c: f[c].to_numpy(dtype=object) for c in ("kind", "layer", "zone_class", "zone_id")}
+        return {c: (f[c].to_numpy() if c == "row" else f[c].to_numpy(dtype=object)) for c in FEATURE_COLUMNS}
 
     @cached_property
     def county_index(self) -> CountyIndex:

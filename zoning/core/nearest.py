@@ -46,9 +46,8 @@ def _class_trees(ctx: PackContext) -> dict[tuple[str, str], tuple[np.ndarray, An
     cached = ctx._cache.get("nearest_trees")
     if cached is not None:
         return cached
-    f = ctx.features
-    kinds = f["kind"].to_numpy(dtype=object)
-    classes = f["zone_class"].to_numpy(dtype=object)
+    kinds = ctx.feature_arrays["kind"]
+    classes = ctx.feature_arrays["zone_class"]
     out = {}
     for zc in vocab.ZONE_CLASS_LIST:
         rows = np.flatnonzero((kinds == zc.kind) & (classes == zc.name))
@@ -113,7 +112,7 @@ def _class_part(ctx: PackContext, gm: np.ndarray, idx: np.ndarray, kind: str, cl
     dx, dy = c[:, 1, 0] - c[:, 0, 0], c[:, 1, 1] - c[:, 0, 1]
     bearing = np.where(dist > 0, np.degrees(np.arctan2(dx, dy)) % 360.0, np.nan)
     n = len(site)
-    f = _feature_columns(ctx)
+    f = ctx.feature_arrays
     return {
         "site": site.astype(np.int64), "kind": np.full(n, kind, dtype=object),
         "zone_class": np.full(n, cls, dtype=object), "feature": feat.astype(np.int64),
@@ -121,16 +120,6 @@ def _class_part(ctx: PackContext, gm: np.ndarray, idx: np.ndarray, kind: str, cl
         "distance_m": dist.astype(float), "bearing_deg": bearing.astype(float),
         "direction": np.array([vocab.compass_point(b) if b == b else None for b in bearing.tolist()], dtype=object),
     }
-
-
-def _feature_columns(ctx: PackContext) -> dict[str, np.ndarray]:
-    """The features' layer, id, name and accuracy as object arrays (once per context)."""
-    cached = ctx._cache.get("nearest_feature_columns")
-    if cached is None:
-        f = ctx.features
-        cached = ctx._cache["nearest_feature_columns"] = {
-            name: f[name].to_numpy(dtype=object) for name in ("layer", "zone_id", "zone_name", "accuracy")}
-    return cached  # type: ignore[no-any-return]
 
 
 def nearest_zones(

@@ -124,16 +124,16 @@ def overlap_pieces(ctx: PackContext, geoms: np.ndarray) -> tuple[pd.DataFrame, n
     area = shapely.area(inter) if len(inter) else np.empty(0)
     site = idx[si]
     site_area = shapely.area(sites_m[site]) if len(site) else np.empty(0)
-    f = ctx.features
+    f = ctx.feature_arrays
     frame = pd.DataFrame({
         "site": site.astype(np.int64),
-        "kind": pd.Series(f["kind"].to_numpy(dtype=object)[fi], dtype=object),
-        "layer": pd.Series(f["layer"].to_numpy(dtype=object)[fi], dtype=object),
+        "kind": pd.Series(f["kind"][fi], dtype=object),
+        "layer": pd.Series(f["layer"][fi], dtype=object),
         "feature": fi.astype(np.int64),
-        "zone_class": pd.Series(f["zone_class"].to_numpy(dtype=object)[fi], dtype=object),
-        "zone_id": pd.Series(f["zone_id"].to_numpy(dtype=object)[fi], dtype=object),
-        "zone_name": pd.Series(f["zone_name"].to_numpy(dtype=object)[fi], dtype=object),
-        "accuracy": pd.Series(f["accuracy"].to_numpy(dtype=object)[fi], dtype=object),
+        "zone_class": pd.Series(f["zone_class"][fi], dtype=object),
+        "zone_id": pd.Series(f["zone_id"][fi], dtype=object),
+        "zone_name": pd.Series(f["zone_name"][fi], dtype=object),
+        "accuracy": pd.Series(f["accuracy"][fi], dtype=object),
         "area_m2": area,
         "share": np.where(site_area > 0, area / np.where(site_area > 0, site_area, 1.0), np.nan),
         "geometry": pd.Series(inter, dtype=object),

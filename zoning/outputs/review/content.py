@@ -135,7 +135,7 @@ def zone_rows(context: PackContext, geometries: Any) -> pd.DataFrame:
     h = site_hits(context, np.asarray(geometries))
     tab = h.table
     z = tab[tab["kind"].isin(vocab.ZONE_KINDS).to_numpy()]
-    names = context.features["zone_name"].to_numpy(dtype=object)[z["feature"].to_numpy()] if len(z) else []
+    names = context.feature_arrays["zone_name"][z["feature"].to_numpy()] if len(z) else []
     return pd.DataFrame(
         {
             "site": z["site"].to_numpy(),
