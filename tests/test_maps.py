@@ -216,6 +216,22 @@ def test_layers_carry_their_accuracy_in_words_and_their_period(offline_map):
     assert (quota["valid_from"], quota["valid_to"]) == ("2025-01-01", "2025-12-31")
 
 
+def test_layers_name_their_source_as_the_answers_do_then_their_method(offline_map, pack):
+    """The map's layer panel and every answer's layers_used name a layer's source the same way
+    (core.context.source_of: the county layer's data source too); the method follows it."""
+    from zoning.core.context import source_of
+
+    entries = offline_map._zoning_app.config["layers"]
+    assert {e["name"] for e in entries} == {s.name for s in pack.layers}
+    for layer in entries:
+        spec = pack.layer(layer["name"])
+        prov = spec.provenance or {}
+        assert layer["source"].startswith(source_of(prov)), layer["key"]
+        if prov.get("method"):
+            assert layer["source"].endswith(str(prov["method"])), layer["key"]
+    assert "(tianditu)" in _layer(offline_map, "counties")["source"]
+
+
 def test_page_script_spells_no_class_verdict_or_label():
     js = (Path(zoning.maps.__file__).parent / "static" / "zoning_map.js").read_text(encoding="utf-8")
     assert not re.search(r"[\u4e00-\u9fff]", js), "the script holds Chinese text of its own"

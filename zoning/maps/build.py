@@ -151,16 +151,13 @@ def _fields_for(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> list[str]:
 
 
 def _layer_meta(spec: LayerSpec, lang: Lang) -> dict[str, Any]:
+    from zoning.core.context import source_of
+
     prov = spec.provenance or {}
-    docs = prov.get("documents") or []
-    source_bits = []
-    if docs:
-        source_bits.append("、".join(str(d) for d in docs))
-    if prov.get("dataset"):
-        source_bits.append(f"{prov['dataset']} {prov.get('version', '')}".strip())
+    # where the layer comes from, as every answer names it (core.context.source_of), then how it was made
+    source = source_of(prov)
     method = str(prov.get("method", ""))
-    if method:
-        source_bits.append(method)
+    source_bits = [source] + ([method] if method and method != source else [])
     return {
         "name": spec.name,
         "kind": spec.kind,
