@@ -720,22 +720,19 @@ class _Ruling:
 
 
 def _ruling(ctx: PackContext, row: dict[str, Any], proj: dict[str, Any] | None, day: dt.date) -> _Ruling:
-    """:func:`zoning.core.verdicts.evaluate_place` and the verdicts at a located point,
-    computed once per (classes, uncertain classes, project, date) and kept with the pack
+    """The ruling at a located point (:func:`zoning.core.answer.rule_place`) as the answer
+    gives it, computed once per (classes, uncertain classes, project, date) and kept with the pack
     context (a pure function of them and the context's rules; at most 4,096 kept)."""
-    from zoning.core.verdicts import evaluate_place, overall_verdict
+    from zoning.core.answer import rule_place
 
     key = ("ruling", tuple(row["classes"]), tuple(row["uncertain"]), None if proj is None else repr(sorted(proj.items())), day)
     shared = ctx._cache.setdefault("query.rulings", {})  # across calls: a served pack sees the same places again
     found = shared.get(key)
     if found is None:
-        evaluated = evaluate_place(ctx.rules, row["classes"], proj, day, uncertain=row["uncertain"])
-        verdict, producing = overall_verdict(evaluated) if proj is not None else (None, [])
-        found = _Ruling(
-            rules=_rule_answers(evaluated), verdict=verdict, verdict_rules=[e.rule.id for e in producing],
-            to_confirm=list(dict.fromkeys(m for e in producing for m in e.verdict.missing)),
-            subject_verdicts={s: (overall_verdict(evaluated, s)[0] if proj is not None else None)
-                              for s in vocab.SUBJECTS})
+        r = rule_place(ctx, row["classes"], proj, day, row["uncertain"])
+        found = _Ruling(rules=_rule_answers(r.evaluated), verdict=r.verdict,
+                        verdict_rules=[e.rule.id for e in r.producing], to_confirm=list(r.missing),
+                        subject_verdicts=dict(r.subjects))
         if len(shared) >= 4096:
             shared.clear()
         shared[key] = found

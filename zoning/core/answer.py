@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from zoning.core.context import PackContext
     from zoning.core.hits import Hits
 
-__all__ = ["PLACE_COLUMNS", "VERDICT_COLUMNS", "Verdicts", "describe", "governing_key", "places"]
+__all__ = ["PLACE_COLUMNS", "VERDICT_COLUMNS", "Ruling", "Verdicts", "describe", "governing_key", "places", "rule_place"]
 
 #: Columns of :func:`places`.
 PLACE_COLUMNS: tuple[str, ...] = (
@@ -241,6 +241,35 @@ def _class_keys(cols: dict[str, np.ndarray], n: int, pm: np.ndarray, cm: np.ndar
     return code, certain[inv], maybe[inv]
 
 
+@dataclass(frozen=True)
+class Ruling:
+    """Every rule that applies at a place, evaluated for a project on a date, and the
+    verdicts they give: the one ruling behind a query's answer and a check's columns."""
+
+    #: every applicable rule, evaluated (zoning.core.verdicts.Evaluated)
+    evaluated: tuple[Any, ...]
+    #: the overall verdict (None without a project: the rules as they stand)
+    verdict: str | None
+    #: the rules that produced it
+    producing: tuple[Any, ...]
+    #: the project attributes to confirm behind it, in order
+    missing: tuple[str, ...]
+    #: the verdict of each subject (groundwater, land, approval, water)
+    subjects: dict[str, str | None]
+
+
+def rule_place(ctx: PackContext, classes: Any, project: dict[str, Any] | None, on_date: dt.date | None,
+               uncertain: Any = ()) -> Ruling:
+    """The :class:`Ruling` at a place lying in ``classes`` (and perhaps in ``uncertain``)."""
+    evaluated = tuple(evaluate_place(ctx.rules, classes, project, on_date, uncertain=uncertain))
+    if project is None:
+        return Ruling(evaluated, None, (), (), dict.fromkeys(vocab.SUBJECTS))
+    verdict, producing = overall_verdict(evaluated)
+    return Ruling(evaluated, verdict, tuple(producing),
+                  tuple(dict.fromkeys(m for e in producing for m in e.verdict.missing)),
+                  {s: overall_verdict(evaluated, s)[0] for s in vocab.SUBJECTS})
+
+
 @dataclass
 class Verdicts:
     """The verdict of a place for a project, evaluated once per (governing classes, project)."""
@@ -261,11 +290,10 @@ class Verdicts:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        evaluated = self.evaluated(tuple(classes), project, tuple(uncertain))
-        verdict, producing = overall_verdict(evaluated)
-        out = {**describe(verdict, producing), **self.basis()}
-        for subject in vocab.SUBJECTS:
-            out[f"verdict_{subject}"] = overall_verdict(evaluated, subject)[0]
+        r = rule_place(self.ctx, tuple(classes), project, self.on_date, tuple(uncertain))
+        out = {**describe(r), **self.basis()}
+        for subject, verdict in r.subjects.items():
+            out[f"verdict_{subject}"] = verdict
         self._cache[key] = out
         return out
 
@@ -280,13 +308,14 @@ class Verdicts:
                 "basis_layers": ", ".join(layers) or None}
 
 
-def describe(verdict: str, producing: list) -> dict[str, Any]:
-    """The articles, rule ids and attributes to confirm behind a verdict."""
+def describe(ruling: Ruling) -> dict[str, Any]:
+    """The articles, rule ids and attributes to confirm behind a ruling's verdict (the
+    check's columns)."""
     from zoning.core.rules import PROJECT_ATTRIBUTES
 
-    missing = list(dict.fromkeys(m for e in producing for m in e.verdict.missing))
+    producing, missing = ruling.producing, list(ruling.missing)
     return {
-        "verdict": verdict,
+        "verdict": ruling.verdict,
         "articles": "；".join(dict.fromkeys(e.rule.citation for e in producing)) or None,
         "missing_attributes": "、".join(
             f"{m} ({PROJECT_ATTRIBUTES[m].zh})" if m in PROJECT_ATTRIBUTES else m for m in missing) or None,
