@@ -135,6 +135,17 @@ def test_bad_input_is_one_line_json_with_the_cli_message(client, runner, params,
     assert body["error"] in cli.output.replace("\n", " ") or body["error"].split(":")[0] in cli.output
 
 
+@pytest.mark.parametrize("pair", ["novalue", "colour=red", "construction=sideways"])
+def test_a_bad_attribute_pair_reads_as_the_cli_says_it(client, runner, pair):
+    """-a NAME=VALUE is read by one function (core.rules.parse_pairs / checked_project) in the
+    command line and the service: the same sentence in both."""
+    r = client.get("/api/v1/query", params=[("lon", "112.85"), ("lat", "35.49"), ("a", pair)])
+    assert r.status_code == 400
+    cli = runner.invoke(main_group, ["query", "112.85", "35.49", "-a", pair])
+    assert cli.exit_code == 2
+    assert r.json()["error"] in " ".join(cli.output.split()), (r.json()["error"], cli.output)
+
+
 def test_unknown_attribute_names_the_known_ones(client):
     r = client.get("/api/v1/query", params=[("lon", "112.85"), ("lat", "35.49"), ("a", "colour=red")])
     assert r.status_code == 400 and "unknown project attribute 'colour'" in r.json()["error"]

@@ -101,13 +101,13 @@ def pairs(expected: str, example: str) -> Callable[[click.Context, click.Paramet
     """
 
     def handler(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for item in values or ():
-            if "=" not in item:
-                raise click.BadParameter(f"{item!r}: expected {expected}, e.g. {example}", ctx=ctx, param=param)
-            key, value = item.split("=", 1)
-            out[key.strip()] = value.strip()
-        return out
+        from zoning.core.errors import UsageError
+        from zoning.core.rules import parse_pairs
+
+        try:
+            return parse_pairs(values, expected, example)
+        except UsageError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
     return handler
 
@@ -119,14 +119,13 @@ def attributes(expected: str, example: str, option: str):
 
     def handler(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
         out = split(ctx, param, values)
-        if out:
-            from zoning.core.errors import RuleError
-            from zoning.core.rules import validate_project
+        from zoning.core.errors import RuleError
+        from zoning.core.rules import checked_project
 
-            try:
-                validate_project(dict(out))
-            except RuleError as exc:
-                raise click.BadParameter(f"{exc} (zoning query --list-attributes lists them)", ctx=ctx, param=param) from None
+        try:
+            checked_project(out)
+        except RuleError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
         return out
 
     return handler

@@ -51,6 +51,8 @@ __all__ = [
     "clean_gazette_text",
     "load_rules",
     "validate_project",
+    "checked_project",
+    "parse_pairs",
     "evaluate_rule",
     "rules_for_zone",
 ]
@@ -731,6 +733,34 @@ def _descendant_groups(code: str) -> set[str]:
         return out
 
     return {g.id for g in groups().values() if any(code in ancestors(c) and c != code for c in g.codes)}
+
+
+def parse_pairs(values: Iterable[str], expected: str = "NAME=VALUE", example: str = "construction=new") -> dict[str, str]:
+    """Repeated ``NAME=VALUE`` values (``-a``, ``--set``, ``--field``; the service's ``a=``) as a
+    dict, stripped; a value without ``=`` is a :class:`~zoning.core.errors.UsageError` that
+    names the form expected and shows ``example``."""
+    from zoning.core.errors import UsageError
+
+    out: dict[str, str] = {}
+    for item in values or ():
+        if "=" not in item:
+            raise UsageError(f"{item!r}: expected {expected}, e.g. {example}")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def checked_project(attrs: dict[str, str]) -> dict[str, str] | None:
+    """Project attributes as given (``NAME=VALUE`` pairs), after :func:`validate_project` has
+    accepted every name and value (None for none given); a :class:`RuleError` points to
+    ``zoning query --list-attributes``."""
+    if not attrs:
+        return None
+    try:
+        validate_project(dict(attrs))
+    except RuleError as exc:
+        raise RuleError(f"{exc} (zoning query --list-attributes lists them)") from None
+    return dict(attrs)
 
 
 def validate_project(project: dict) -> dict:

@@ -16,6 +16,7 @@ from fastapi import Request
 
 from zoning.core.context import freeze_loaded
 from zoning.core.errors import CoordinateError, RuleError, UsageError, ZoningError, scrub_secrets
+from zoning.core.rules import checked_project, parse_pairs
 from zoning.service.answers import PackIdentity, QueryBatcher, new_answer_id, pack_identity, resolve_date, summary_of
 from zoning.service.audit import AuditLog, Entry, now_iso
 from zoning.service.auth import AuthMiddleware, UploadLimitMiddleware
@@ -42,29 +43,6 @@ def _status_of(exc: ZoningError) -> int:
 
 def _message(exc: Exception) -> str:
     return scrub_secrets(" ".join(str(exc).split()) or type(exc).__name__)
-
-
-def _pairs(values: list[str], example: str) -> dict[str, str]:
-    """NAME=VALUE pairs, as the CLI's -a / --set read them."""
-    out: dict[str, str] = {}
-    for item in values:
-        if "=" not in item:
-            raise UsageError(f"{item!r}: expected NAME=VALUE, e.g. {example}")
-        k, v = item.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
-def _project(attrs: dict[str, str]) -> dict[str, Any] | None:
-    if not attrs:
-        return None
-    from zoning.core.rules import validate_project
-
-    try:
-        validate_project(dict(attrs))
-    except RuleError as exc:
-        raise RuleError(f"{exc} (zoning query --list-attributes lists them)") from None
-    return dict(attrs)
 
 
 class Service:
@@ -197,7 +175,7 @@ def create_app(config: ServiceConfig) -> Any:
     # ---------------------------------------------------------------- answers
     async def answer(user: User, inputs: dict[str, Any], answer_id: str | None = None) -> dict[str, Any]:
         q = PointQuery(x=inputs["x"], y=inputs["y"], crs=inputs["crs"], order=inputs["order"],
-                       project=_project(inputs["attrs"]), on_date=resolve_date(inputs["date"]),
+                       project=checked_project(inputs["attrs"]), on_date=resolve_date(inputs["date"]),
                        radius_m=inputs["radius_km"] * 1000, lang=inputs["lang"],
                        with_nearest=True, near_m=inputs.get("near_m"))  # the nearest zones, as zoning query adds them
         try:
@@ -222,7 +200,7 @@ def create_app(config: ServiceConfig) -> Any:
             raise UsageError(f"radius={radius:g}: expected 0 to 100 km")
         if near is not None and near < 0:
             raise UsageError(f"near={near:g}: expected metres, 0 or more")
-        attrs = _pairs(request.query_params.getlist("a"), "construction=new")
+        attrs = parse_pairs(request.query_params.getlist("a"), "NAME=VALUE", "construction=new")
         inputs = {"x": lon, "y": lat, "crs": crs or None, "order": order, "date": resolve_date(date).isoformat(),
                   "lang": lang, "attrs": attrs, "radius_km": radius, "near_m": near}
         res = await answer(user, inputs)
@@ -284,8 +262,8 @@ def create_app(config: ServiceConfig) -> Any:
 
         fmts = [f.strip().lower() for f in (one("format") or "csv,xlsx").split(",") if f.strip()]
         params = JobParams(crs=one("crs"), order=one("order") or "xy", date=one("date"), formats=fmts,
-                           fields=_pairs(text.get("field", []), "lon=东经"),
-                           attrs=_pairs(text.get("set", []), "construction=新建"), layer=one("layer"),
+                           fields=parse_pairs(text.get("field", []), "TARGET=COLUMN", "lon=东经"),
+                           attrs=parse_pairs(text.get("set", []), "NAME=VALUE", "construction=新建"), layer=one("layer"),
                            sheet=one("sheet"), encoding=one("encoding"),
                            chunksize=int(one("chunksize") or 50_000), lang=one("lang") or "zh").validate()
         suffixes = [safe_suffix(f.filename) for f in uploads]

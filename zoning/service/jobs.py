@@ -54,7 +54,7 @@ class JobParams:
         import codecs
 
         from zoning.core.coords import resolve_crs
-        from zoning.core.rules import validate_project
+        from zoning.core.rules import checked_project
         from zoning.outputs.reports import FORMATS as OUTPUT_FORMATS
 
         if self.order not in ("xy", "survey"):
@@ -79,8 +79,7 @@ class JobParams:
                 raise UsageError(f"encoding={self.encoding!r} is not a text encoding Python knows") from None
         if self.chunksize < 100:
             raise UsageError("chunksize must be at least 100")
-        if self.attrs:
-            validate_project(dict(self.attrs))
+        checked_project(dict(self.attrs))
         return self
 
 
