@@ -185,6 +185,23 @@ def test_check_job_equals_zoning_check_row_for_row(client, tmp_path):
     assert len(drawn["features"]) == len(cli)
 
 
+@pytest.mark.parametrize(("field", "value", "cli_args"), [
+    ("encoding", "klingon", ["--encoding", "klingon"]),
+    ("set", "construction", ["--set", "construction"]),
+    ("set", "colour=red", ["--set", "colour=red"]),
+])
+def test_a_bad_upload_option_reads_as_the_cli_says_it(client, runner, field, value, cli_args):
+    """An upload's form fields are checked by the functions the command line's options call:
+    refused before any job starts (400), in the sentence ``zoning check`` prints."""
+    sites = REPO / "examples" / "sites_demo.csv"
+    with sites.open("rb") as fh:
+        r = client.post("/api/v1/checks", files={"file": (sites.name, fh, "text/csv")}, data={field: value})
+    assert r.status_code == 400, r.text
+    cli = runner.invoke(main_group, ["check", str(sites), *cli_args])
+    assert cli.exit_code == 2
+    assert r.json()["error"] in " ".join(cli.output.split()), (r.json()["error"], cli.output)
+
+
 def test_check_job_of_polygons_from_a_zip(client, tmp_path):
     """A shapefile of red lines uploaded as a zip is checked as the CLI checks the .shp."""
     import zipfile

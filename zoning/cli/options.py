@@ -133,16 +133,15 @@ def attributes(expected: str, example: str, option: str):
 
 def encoding_handler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """An ``--encoding`` value: a codec Python knows (``gbk``, ``utf-8``, ``gb18030``...)."""
-    import codecs
+    from zoning.core.errors import UsageError
+    from zoning.inputs.sites import known_encoding
 
     if value is None:
         return None
     try:
-        codecs.lookup(value)
-    except LookupError:
-        raise click.BadParameter(f"{value!r} is not a text encoding Python knows (e.g. utf-8, gbk, gb18030)",
-                                 ctx=ctx, param=param) from None
-    return value
+        return known_encoding(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
 def regular_file(path: str | Path, what: str, *, dir_ok: bool = False) -> Path:

@@ -49,6 +49,7 @@ __all__ = [
     "SITE_FIELD_ALIASES",
     "SITE_COLUMNS",
     "detect_text_encoding",
+    "known_encoding",
     "iter_sites",
     "map_site_fields",
     "read_sites",
@@ -666,13 +667,27 @@ def _csv_header_line(path: Path, encoding: str, sep: str | None) -> int:
     return _find_header(lines)
 
 
+def known_encoding(name: str) -> str:
+    """``name`` if Python knows it as a text encoding (``gbk``, ``utf-8``, ``gb18030``...); a
+    :class:`~zoning.core.errors.UsageError` otherwise (the command line's ``--encoding`` and the
+    service's ``encoding`` field both say it this way)."""
+    from zoning.core.errors import UsageError
+
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise UsageError(f"{name!r} is not a text encoding Python knows (e.g. utf-8, gbk, gb18030)") from None
+    return name
+
+
 def _iter_csv(path: Path, *, encoding: str | None, chunksize: int) -> Iterator[tuple[pd.DataFrame, np.ndarray, list[str]]]:
+    from zoning.core.errors import UsageError
+
     enc, why = (encoding, "given") if encoding else detect_text_encoding(path)
     try:
-        codecs.lookup(enc)
-    except LookupError as exc:
-        msg = f"{path}: unknown encoding {enc!r}; use utf-8, gbk or gb18030"
-        raise InputFileError(msg) from exc
+        known_encoding(enc)
+    except UsageError as exc:
+        raise InputFileError(f"{path}: {exc}") from None
     sep = "\t" if path.suffix.lower() == ".tsv" else None
     h = _csv_header_line(path, enc, sep)
     notes = [f"encoding {enc} ({why})"] + ([f"header on line {h + 1}; {h} line(s) above it skipped"] if h else [])

@@ -51,11 +51,11 @@ class JobParams:
 
     def validate(self) -> JobParams:
         """The checks the command line's option callbacks make (UsageError / RuleError)."""
-        import codecs
-
         from zoning.core.coords import resolve_crs
         from zoning.core.rules import checked_project
+        from zoning.inputs.sites import known_encoding
         from zoning.outputs.reports import FORMATS as OUTPUT_FORMATS
+        from zoning.service.answers import resolve_date
 
         if self.order not in ("xy", "survey"):
             raise UsageError(f"order={self.order!r}: expected xy or survey")
@@ -68,15 +68,9 @@ class JobParams:
         if self.crs:
             resolve_crs(self.crs)
         if self.date:
-            try:
-                dt.date.fromisoformat(self.date)
-            except ValueError:
-                raise UsageError(f"date={self.date!r}: expected YYYY-MM-DD") from None
+            resolve_date(self.date)
         if self.encoding:
-            try:
-                codecs.lookup(self.encoding)
-            except LookupError:
-                raise UsageError(f"encoding={self.encoding!r} is not a text encoding Python knows") from None
+            known_encoding(self.encoding)
         if self.chunksize < 100:
             raise UsageError("chunksize must be at least 100")
         checked_project(dict(self.attrs))
