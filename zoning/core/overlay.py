@@ -266,31 +266,3 @@ class ZoneIndex:
 #: Below this many (point, zone) pairs, :meth:`ZoneIndex.hits` compares bounding boxes all
 #: at once instead of sweeping (a single query, a small batch).
 SMALL_BATCH_PAIRS = 2_000_000
-
-
-def point_hits(zones: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (point index, zone row index) for every zone that contains a point
-    (see :class:`ZoneIndex`; build one for repeated calls)."""
-    return ZoneIndex(zones).hits(lon, lat)
-
-
-def polygon_overlaps(zones: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Overlap of every site with every zone it touches, in m² (equal-area CRS).
-
-    Returns a frame with ``site`` (row position in ``sites``), ``zone`` (row position in
-    ``zones``), ``overlap_m2`` and ``site_area_m2``; points and lines get overlap 0 and
-    are reported by containment.
-    """
-    zm = zones.to_crs(settings.area_crs).geometry.values
-    sm = sites.to_crs(settings.area_crs).geometry.values
-    tree = STRtree(zm)
-    si, zi = tree.query(sm, predicate="intersects")
-    inter = shapely.intersection(sm[si], zm[zi])
-    return pd.DataFrame(
-        {
-            "site": si,
-            "zone": zi,
-            "overlap_m2": shapely.area(inter),
-            "site_area_m2": shapely.area(sm[si]),
-        }
-    )
