@@ -118,13 +118,7 @@ def _check_scheduler(address: str) -> None:
 @options.pack_opt
 @options.crs_opt
 @options.order_opt
-@click.option(
-    "--date",
-    "on_date",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Evaluate the rules as in force on this date (default today).",
-)
+@options.date_opt
 @click.option("--out", "out_dir", metavar="DIR", help="Write <SITES>_check.<format> for each --format into DIR.")
 @click.option(
     "-o",

@@ -4,6 +4,7 @@ pack_opt   --pack DIR|DSN: the layer pack (default: the shipped Jincheng pack, o
 crs_opt    --crs: CRS of input coordinates (EPSG code, PROJ string or alias: gcj02, bd09, gk3...)
 order_opt  --order xy|survey: survey = X (northing) first, as Chinese survey tables list it
 lang_opt   --lang zh|en: language of text output
+date_opt   --date YYYY-MM-DD: the day the rules are read on (default today)
 format_opt --format text|json
 pairs      the callback of a repeatable NAME=VALUE option (-a/--set/--field)
 attributes the callback of -a/--set: NAME=VALUE pairs checked against the project attributes
@@ -87,6 +88,10 @@ order_opt = click.option(
 )
 lang_opt = click.option(
     "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the text output."
+)
+date_opt = click.option(
+    "--date", "on_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+    help="Read the rules as in force on this date, YYYY-MM-DD (default today).",
 )
 format_opt = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."

@@ -49,9 +49,7 @@ def _load_project_file(path: str) -> dict:
 @options.crs_opt
 @options.order_opt
 @options.pack_opt
-@click.option(
-    "--date", "on_date", type=click.DateTime(["%Y-%m-%d"]), help="Read the rules on this date (default today)."
-)
+@options.date_opt
 @click.option(
     "--project-file",
     callback=options.input_file("--project-file"),

@@ -55,8 +55,7 @@ def list_(store: str | None) -> None:
 
 @watch.command("run", short_help="Re-check watches; report the changes since the last run.")
 @click.argument("names", nargs=-1)
-@click.option("--date", "on_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Read the rules as in force on this date (default today).")
+@options.date_opt
 @options.lang_opt
 @store_opt
 def run(names: tuple[str, ...], on_date, lang: str, store: str | None) -> None:
