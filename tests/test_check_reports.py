@@ -171,3 +171,54 @@ def test_xlsx_engines(tmp_path, engine, pack):
 def test_writer_rejects_unknown_format(tmp_path):
     with pytest.raises(InputFileError, match="unknown output format"):
         ResultWriter({"pdf": tmp_path / "x.pdf"})
+
+
+def test_geopackage_of_many_chunks_is_one_layer_indexed_once(tmp_path, pack):
+    """The GeoPackage's sites are streamed to GDAL chunk by chunk (outputs.reports.GpkgFeed):
+    every row of every chunk in one layer, in order, with its spatial index, as one write."""
+    import sqlite3
+
+    import geopandas as gpd
+    import numpy as np
+
+    ctx = build_context(pack)
+    rng = np.random.default_rng(7)
+    n = 2_500
+    lon, lat = rng.uniform(112.6, 113.0, n), rng.uniform(35.4, 35.8, n)
+    sites = tmp_path / "sites.csv"
+    pd.DataFrame({"编号": [f"S{i}" for i in range(n)], "经度": lon.round(6), "纬度": lat.round(6),
+                  "建设性质": "新建"}).to_csv(sites, index=False, encoding="utf-8-sig")
+    out = tmp_path / "out.gpkg"
+    w = ResultWriter({"gpkg": out}, context=ctx, inputs=[sites])
+    from zoning.inputs.sites import iter_sites
+
+    chunks = 0
+    for chunk in iter_sites(sites, chunksize=1_000):  # three chunks
+        w.write(check_sites(chunk, context=ctx))
+        chunks += 1
+    w.close()
+    assert chunks == 3
+    got = gpd.read_file(out, layer="sites")
+    assert len(got) == n and got["site_id"].tolist() == [f"S{i}" for i in range(n)]
+    assert np.allclose(got.geometry.x, lon.round(6)) and np.allclose(got.geometry.y, lat.round(6))
+    with sqlite3.connect(out) as con:
+        (indexed,) = con.execute("SELECT count(*) FROM rtree_sites_geom").fetchone()
+    assert indexed == n
+
+
+def test_geopackage_stream_stops_on_a_chunk_that_does_not_fit(tmp_path):
+    """A later chunk whose fields cannot take the first one's types is refused at once (its
+    error raised where the chunk is handed over), and the writer's thread ends."""
+    import pyarrow as pa
+    import shapely
+
+    from zoning.outputs.reports import GpkgFeed
+
+    wkb = pa.array(shapely.to_wkb(shapely.points([112.8], [35.5])), type=pa.binary())
+    first = pa.table({"n": pa.array([1.5]), "geometry": wkb})
+    feed = GpkgFeed(tmp_path / "x.gpkg", first.schema, "Point")
+    feed.put(first)
+    with pytest.raises((pa.ArrowInvalid, ValueError)):
+        feed.put(pa.table({"n": pa.array(["not a number"]), "geometry": wkb}))
+    feed.abort()
+    assert not feed._thread.is_alive()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -302,9 +302,7 @@ class ResultWriter:
     _csv_thread: Any = field(default=None, repr=False)
     _xlsx: Any = field(default=None, repr=False)
     _gpkg_started: bool = field(default=False, repr=False)
-    _gpkg_written: bool = field(default=False, repr=False)
-    _gpkg_buffer: list = field(default_factory=list, repr=False)
-    _gpkg_buffered: int = field(default=0, repr=False)
+    _gpkg_feed: Any = field(default=None, repr=False)
     _gpkg_type: str = field(default="Unknown", repr=False)
     _counts: Any = field(default=None, repr=False)
     _demo: Any = field(default=None, repr=False)
@@ -419,7 +417,7 @@ class ResultWriter:
             msg = "no sites to write to the GeoPackage"
             raise InputFileError(msg)
         if "gpkg" in self.outputs:
-            self._flush_gpkg()
+            self._gpkg_feed.close()  # the last rows, then the spatial index, once
         if "gpkg" in self.outputs and self.provenance:  # a provenance table beside the sites layer
             import pyogrio
 
@@ -435,7 +433,8 @@ class ResultWriter:
 
     def abort(self) -> None:
         """Remove the temporary files (after an error)."""
-        self._gpkg_buffer, self._gpkg_buffered = [], 0
+        if self._gpkg_feed is not None:
+            self._gpkg_feed.abort()
         if self._csv is not None:
             try:
                 self._csv_finish()
@@ -537,24 +536,10 @@ class ResultWriter:
         names.append("geometry")
         arrays.append(pa.array(shapely.to_wkb(geoms), type=pa.binary(), from_pandas=True))
         self._gpkg_started = True
-        # chunks are gathered and written GPKG_BATCH_ROWS at a time: each append reopens
-        # the file and updates its spatial index, which costs as much as the rows themselves
-        self._gpkg_buffer.append(pa.table(arrays, names=names))
-        self._gpkg_buffered += len(results)
-        if self._gpkg_buffered >= GPKG_BATCH_ROWS:
-            self._flush_gpkg()
-
-    def _flush_gpkg(self) -> None:
-        import pyarrow as pa
-        from pyogrio.raw import write_arrow
-
-        if not self._gpkg_buffer:
-            return
-        table = pa.concat_tables(self._gpkg_buffer, promote_options="default")
-        self._gpkg_buffer, self._gpkg_buffered = [], 0
-        write_arrow(table, self._tmps["gpkg"], layer="sites", driver="GPKG", geometry_name="geometry",
-                    geometry_type=self._gpkg_type, crs="EPSG:4490", append=self._gpkg_written)
-        self._gpkg_written = True
+        table = pa.table(arrays, names=names)
+        if self._gpkg_feed is None:  # the first chunk fixes the layer's fields
+            self._gpkg_feed = GpkgFeed(self._tmps["gpkg"], table.schema, self._gpkg_type)
+        self._gpkg_feed.put(table)
 
     # ----------------------------------------------------------------- xlsx
     def _engine(self) -> str:
@@ -664,8 +649,92 @@ def _quota_display(q: pd.DataFrame, lang: str) -> pd.DataFrame:
 #: The column holding, as ``name=value`` text, input columns that only later chunks have.
 OTHER_FIELDS = "other_fields"
 
-#: Rows gathered before a GeoPackage write (about 60 MB of Arrow: memory stays bounded).
-GPKG_BATCH_ROWS = 100_000
+class GpkgFeed:
+    """The ``sites`` layer of a GeoPackage written as one stream of chunks.
+
+    GDAL (pyogrio's ``write_arrow``) reads the chunks from a queue in a thread of its own, so
+    every chunk goes into one layer in one pass and the spatial index is built once, at the
+    end: appending chunk by chunk reopened the file and updated the index row by row, which
+    cost as much as writing the rows. The queue holds one chunk, so memory stays bounded.
+    GDAL holds the GIL while it writes, so the thread saves no time by running beside the
+    check, only the appends. A later chunk is cast to the first one's fields; an error in
+    the thread is raised by the next :meth:`put` or by :meth:`close`.
+    """
+
+    _END = object()
+    _ABORT = object()
+
+    def __init__(self, path: Path, schema: Any, geometry_type: str) -> None:
+        import queue
+        import threading
+
+        self.path = path
+        self.schema = schema
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=1)
+        self._thread = threading.Thread(target=self._write, args=(geometry_type,), name="zoning-gpkg", daemon=True)
+        self._thread.start()
+
+    def _chunks(self) -> Iterator[Any]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if item is self._ABORT:
+                raise InputFileError(f"{self.path.name}: writing stopped")
+            yield from item.to_batches()
+
+    def _write(self, geometry_type: str) -> None:
+        import pyarrow as pa
+        from pyogrio.raw import write_arrow
+
+        try:
+            reader = pa.RecordBatchReader.from_batches(self.schema, self._chunks())
+            write_arrow(reader, self.path, layer="sites", driver="GPKG", geometry_name="geometry",
+                        geometry_type=geometry_type, crs="EPSG:4490")
+        except BaseException as exc:  # noqa: BLE001 - handed to the writer's thread at put/close
+            self.error = exc
+
+    def _send(self, item: Any) -> None:
+        import queue
+
+        while True:
+            if self.error is not None:
+                raise self.error
+            try:
+                self._queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                if not self._thread.is_alive():
+                    raise self.error or InputFileError(f"{self.path.name}: the GeoPackage writer stopped") from None
+
+    def put(self, table: Any) -> None:
+        """Queue one chunk (an Arrow table with a WKB ``geometry`` column)."""
+        if not table.schema.equals(self.schema):
+            table = table.cast(self.schema)
+        self._send(table)
+
+    def close(self) -> None:
+        """The last chunk written, the layer and its spatial index finished."""
+        self._send(self._END)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abort(self) -> None:
+        """Stop the writing (after an error elsewhere); the caller removes the file."""
+        import queue
+
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            self._queue.put_nowait(self._ABORT)
+        except queue.Full:
+            pass
+        self._thread.join(timeout=30)
 
 #: Excel's limits: rows per sheet (header included) and characters per cell.
 XLSX_MAX_ROWS = 1_048_576
