@@ -722,7 +722,7 @@ class _Ruling:
 def _ruling(ctx: PackContext, row: dict[str, Any], proj: dict[str, Any] | None, day: dt.date) -> _Ruling:
     """The ruling at a located point (:func:`zoning.core.answer.rule_place`) as the answer
     gives it, computed once per (classes, uncertain classes, project, date) and kept with the pack
-    context (a pure function of them and the context's rules; at most 4,096 kept)."""
+    context (a pure function of them and the context's rules; at most 512 kept: each holds its ~100 rule answers, about 50 KB)."""
     from zoning.core.answer import rule_place
 
     key = ("ruling", tuple(row["classes"]), tuple(row["uncertain"]), None if proj is None else repr(sorted(proj.items())), day)
@@ -733,7 +733,7 @@ def _ruling(ctx: PackContext, row: dict[str, Any], proj: dict[str, Any] | None, 
         found = _Ruling(rules=_rule_answers(r.evaluated), verdict=r.verdict,
                         verdict_rules=[e.rule.id for e in r.producing], to_confirm=list(r.missing),
                         subject_verdicts=dict(r.subjects))
-        if len(shared) >= 4096:
+        if len(shared) >= 512:
             shared.clear()
         shared[key] = found
     return found  # type: ignore[no-any-return]
