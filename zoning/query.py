@@ -721,8 +721,9 @@ class _Ruling:
 
 def _ruling(ctx: PackContext, row: dict[str, Any], proj: dict[str, Any] | None, day: dt.date) -> _Ruling:
     """The ruling at a located point (:func:`zoning.core.answer.rule_place`) as the answer
-    gives it, computed once per (classes, uncertain classes, project, date) and kept with the pack
-    context (a pure function of them and the context's rules; at most 512 kept: each holds its ~100 rule answers, about 50 KB)."""
+    gives it, computed once per (classes, uncertain classes, project, date) and kept with the
+    pack context: a pure function of them and the context's rules. At most 512 are kept (each
+    holds its ~100 rule answers, about 50 KB)."""
     from zoning.core.answer import rule_place
 
     key = ("ruling", tuple(row["classes"]), tuple(row["uncertain"]), None if proj is None else repr(sorted(proj.items())), day)
