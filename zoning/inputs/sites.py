@@ -26,7 +26,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections import defaultdict
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -692,17 +692,17 @@ def _iter_csv(path: Path, *, encoding: str | None, chunksize: int) -> Iterator[t
     h = _csv_header_line(path, enc, sep)
     notes = [f"encoding {enc} ({why})"] + ([f"header on line {h + 1}; {h} line(s) above it skipped"] if h else [])
     try:
-        reader = pd.read_csv(
-            path, encoding=enc, dtype=str, keep_default_na=False, skiprows=h, chunksize=chunksize,
-            skip_blank_lines=False, sep=sep if sep else ",", engine="c",
-        )
+        plain = _csv_frames_arrow(path, enc, sep or ",", chunksize) if h == 0 else None
+        frames: Iterable[pd.DataFrame] = plain if plain is not None else _csv_frames_pandas(path, enc, sep or ",", h,
+                                                                                              chunksize)
         start = h + 2
-        for chunk in reader:
+        for chunk in frames:
             numbers = np.arange(start, start + len(chunk))
             start += len(chunk)
             blank = (chunk == "").all(axis=1).to_numpy() if len(chunk.columns) else np.zeros(len(chunk), bool)
             blank = blank | chunk.isna().all(axis=1).to_numpy()
-            chunk = chunk.loc[~blank].reset_index(drop=True)
+            if blank.any():
+                chunk = chunk.loc[~blank].reset_index(drop=True)
             yield chunk, numbers[~blank], notes
     except pd.errors.EmptyDataError as exc:
         msg = f"{path}: the file is empty (no header row, no sites)"
@@ -710,6 +710,50 @@ def _iter_csv(path: Path, *, encoding: str | None, chunksize: int) -> Iterator[t
     except (pd.errors.ParserError, UnicodeDecodeError, LookupError) as exc:
         msg = f"{path}: cannot read as CSV ({exc})"
         raise InputFileError(msg) from exc
+
+
+def _csv_frames_pandas(path: Path, enc: str, sep: str, h: int, chunksize: int) -> Iterator[pd.DataFrame]:
+    """The rows below the header as text, chunk by chunk (pandas' reader: any CSV it reads)."""
+    yield from pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, skiprows=h, chunksize=chunksize,
+                           skip_blank_lines=False, sep=sep, engine="c")
+
+
+#: Files up to this size are read whole by Arrow when they are plain (see :func:`_csv_frames_arrow`).
+ARROW_CSV_MAX_BYTES = 256 * 2**20
+
+
+def _csv_frames_arrow(path: Path, enc: str, sep: str, chunksize: int) -> list[pd.DataFrame] | None:
+    """A plain CSV (header on its first line, every row as wide as the header, no repeated
+    or blank column name) read by Arrow's reader, several times faster than pandas', as the
+    same rows :func:`_csv_frames_pandas` gives (a blank line is an empty row here, a missing
+    one there: both are dropped with their line numbers kept). Anything else (or a file
+    past :data:`ARROW_CSV_MAX_BYTES`): None, and pandas reads it, as before."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if path.stat().st_size > ARROW_CSV_MAX_BYTES:
+        return None
+    with path.open(encoding=enc, errors="strict", newline="") as fh:
+        names = next(csv.reader(fh, delimiter=sep), None)
+    if not names or len(set(names)) != len(names) or any(not n for n in names):
+        return None  # pandas names blank and repeated columns its own way (Unnamed: 1, a.1)
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=enc),
+            parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=False, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError, LookupError):
+        return None
+    if table.num_rows == 0 or table.column_names != names:
+        return None
+    text = pd.StringDtype(na_value=np.nan)  # what pandas' reader gives for dtype=str
+    frame = table.to_pandas(types_mapper={pa.string(): text}.get)
+    return [frame.iloc[i:i + chunksize].reset_index(drop=True) for i in range(0, len(frame), chunksize)]
 
 
 def _sites_from_vector(path: Path, *, crs, order, fields, layer, encoding) -> gpd.GeoDataFrame:
