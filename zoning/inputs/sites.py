@@ -735,8 +735,11 @@ def _csv_frames_arrow(path: Path, enc: str, sep: str, chunksize: int) -> list[pd
 
     if path.stat().st_size > ARROW_CSV_MAX_BYTES:
         return None
-    with path.open(encoding=enc, errors="strict", newline="") as fh:
-        names = next(csv.reader(fh, delimiter=sep), None)
+    try:
+        with path.open(encoding=enc, errors="strict", newline="") as fh:
+            names = next(csv.reader(fh, delimiter=sep), None)
+    except (UnicodeDecodeError, csv.Error):
+        return None  # pandas reads it, and says what is wrong
     if not names or len(set(names)) != len(names) or any(not n for n in names):
         return None  # pandas names blank and repeated columns its own way (Unnamed: 1, a.1)
     try:
