@@ -718,8 +718,9 @@ def _csv_frames_pandas(path: Path, enc: str, sep: str, h: int, chunksize: int) -
                            skip_blank_lines=False, sep=sep, engine="c")
 
 
-#: Files up to this size are read whole by Arrow when they are plain (see :func:`_csv_frames_arrow`).
-ARROW_CSV_MAX_BYTES = 256 * 2**20
+#: Files up to this size are read whole by Arrow when they are plain (see :func:`_csv_frames_arrow`):
+#: about a million sites, some 150 MB more than reading them chunk by chunk; larger files stream.
+ARROW_CSV_MAX_BYTES = 64 * 2**20
 
 
 def _csv_frames_arrow(path: Path, enc: str, sep: str, chunksize: int) -> list[pd.DataFrame] | None:
