@@ -719,8 +719,9 @@ def _csv_frames_pandas(path: Path, enc: str, sep: str, h: int, chunksize: int) -
 
 
 #: Files up to this size are read whole by Arrow when they are plain (see :func:`_csv_frames_arrow`):
-#: about a million sites, some 150 MB more than reading them chunk by chunk; larger files stream.
-ARROW_CSV_MAX_BYTES = 64 * 2**20
+#: about half a million sites, some 80 MB more than reading them chunk by chunk; larger files stream
+#: through pandas, so a run's memory does not grow with its input.
+ARROW_CSV_MAX_BYTES = 32 * 2**20
 
 
 def _csv_frames_arrow(path: Path, enc: str, sep: str, chunksize: int) -> list[pd.DataFrame] | None:
