@@ -645,11 +645,10 @@ def query_point_answers(
         lat = np.array([p.lat for _, p, _ in ready])
         rows, hits, h = _classify_many(ctx, lon, lat)
         nearest = _nearest_rows(ctx, lon, lat, h) if any(queries[i].with_nearest for i, _, _ in ready) else None
-        memo: dict[Any, Any] = {}  # what points of the batch share: the pack's provenance
         for k, (i, parsed, proj) in enumerate(ready):
             q = queries[i]
             res = _assemble(ctx, parsed, q.order, rows[k], hits[k], proj, q.on_date or dt.date.today(),
-                            q.radius_m, q.lang, memo)
+                            q.radius_m, q.lang)
             if nearest is not None and q.with_nearest and res.county.located:
                 res.nearest = nearest_dicts(nearest.get(k), q.near_m, q.lang)
             out[i] = res
@@ -664,13 +663,8 @@ def _nearest_rows(ctx: PackContext, lon: np.ndarray, lat: np.ndarray, h: Hits) -
 
 
 def _assemble(ctx: PackContext, parsed: Any, order: str, row: dict[str, Any], hits: pd.DataFrame,
-              proj: dict[str, Any] | None, day: dt.date, radius_m: float, lang: Lang,
-              memo: dict[Any, Any] | None = None) -> QueryResult:
-    """The answer at one classified point (the one assembly of :func:`query_point`).
-
-    ``memo`` (one per batch) keeps what its points share (the pack's provenance); the rules
-    are evaluated once per distinct place, project and date (:func:`_ruling`)."""
-    memo = {} if memo is None else memo
+              proj: dict[str, Any] | None, day: dt.date, radius_m: float, lang: Lang) -> QueryResult:
+    """The answer at one classified point (the one assembly of :func:`query_point`)."""
     governing = row["governing"]
     zones = _zone_answers(ctx, hits, governing)
     inside = bool(row["located"])
@@ -704,7 +698,7 @@ def _assemble(ctx: PackContext, parsed: Any, order: str, row: dict[str, Any], hi
         pack=ctx.pack.name,
         subject_verdicts=dict(ruling.subject_verdicts),
         lang=lang,
-        provenance=_provenance(ctx, day, parsed, order, memo),
+        provenance=_provenance(ctx, day, parsed, order),
     )
 
 
@@ -740,14 +734,11 @@ def _ruling(ctx: PackContext, row: dict[str, Any], proj: dict[str, Any] | None, 
     return found  # type: ignore[no-any-return]
 
 
-def _provenance(ctx: PackContext, day: dt.date, parsed: Any, order: str, memo: dict[Any, Any]) -> dict[str, str]:
-    from zoning.core.provenance import provenance, with_input_text
+def _provenance(ctx: PackContext, day: dt.date, parsed: Any, order: str) -> dict[str, str]:
+    from zoning.core.provenance import provenance
 
-    key = ("provenance", day)
-    base = memo.get(key)
-    if base is None:  # the pack's version and hashes: once per batch (they stat every layer file)
-        base = memo[key] = provenance(ctx, on_date=day)
-    return with_input_text(base, f"{parsed.input_x} {parsed.input_y} {parsed.input_crs} {order}")
+    return provenance(ctx, on_date=day,
+                      input_text=f"{parsed.input_x} {parsed.input_y} {parsed.input_crs} {order}")
 
 
 # --------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from zoning.core.overlay import CountyIndex, ZoneIndex
     from zoning.core.rules import Rule
+    from zoning.core.version import PackVersion
 
 __all__ = ["FEATURE_COLUMNS", "LayerUse", "PackContext", "feature_ids", "freeze_loaded", "load_context", "source_of"]
 
@@ -194,6 +195,14 @@ class PackContext:
     def county_names_en(self) -> dict[str, str]:
         col = "name_en" if "name_en" in self.counties.columns else "name"
         return dict(zip(self.counties["adcode"], self.counties[col].astype(str)))
+
+    @cached_property
+    def version(self) -> PackVersion:
+        """The version and content hashes of the pack this context read (taken once: an answer's
+        provenance names it without a stat of every layer file)."""
+        from zoning.core.version import pack_version
+
+        return pack_version(self.pack)
 
     # ------------------------------------------------------------------ indexes
 

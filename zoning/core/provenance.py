@@ -19,12 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zoning.core.manifest import file_sha256
+from zoning.core.manifest import Pack, file_sha256
 from zoning.core.version import pack_version
 
 if TYPE_CHECKING:
     from zoning.core.context import PackContext
-    from zoning.core.manifest import Pack
 
 __all__ = [
     "PROVENANCE_KEYS",
@@ -84,12 +83,10 @@ def provenance(
     of files, ``as_of`` the date the rules are read on (default today), ``input`` and
     ``input_sha256`` the input file (or folder), or ``input_text`` for a typed-in point.
     """
-    pack: Pack = context.pack if hasattr(context, "pack") else context  # type: ignore[assignment]
-    cache = getattr(context, "_cache", None)
-    if cache is None:
-        pv = pack_version(pack)
-    else:  # a context: the version of the pack it read, taken once (not a stat of every file per answer)
-        pv = cache.get("pack_version") or cache.setdefault("pack_version", pack_version(pack))
+    if isinstance(context, Pack):
+        pack, pv = context, pack_version(context)
+    else:  # a pack context (or a check's, which is one): the version of the pack it read, taken once
+        pack, pv = context.pack, context.version
     built = pack.meta.get("built")
     out = {
         "pack": pack.name,
@@ -106,14 +103,9 @@ def provenance(
         out["input"] = str(input_file)
         out["input_sha256"] = file_sha256(input_file)
     elif input_text is not None:
-        return with_input_text(out, input_text)
+        out["input"] = input_text
+        out["input_sha256"] = hashlib.sha256(input_text.encode("utf-8")).hexdigest()
     return out
-
-
-def with_input_text(prov: dict[str, str], input_text: str) -> dict[str, str]:
-    """``prov`` (a :func:`provenance` without input) for a typed-in point: a new dict with
-    ``input`` and ``input_sha256`` added, as ``provenance(..., input_text=...)`` gives it."""
-    return {**prov, "input": input_text, "input_sha256": hashlib.sha256(input_text.encode("utf-8")).hexdigest()}
 
 
 def provenance_lines(prov: dict[str, str], lang: str = "zh") -> list[str]:
