@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
+import weakref
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -714,24 +715,20 @@ class _Ruling:
 
 
 def _ruling(ctx: PackContext, row: dict[str, Any], proj: dict[str, Any] | None, day: dt.date) -> _Ruling:
-    """The ruling at a located point (:func:`zoning.core.answer.rule_place`) as the answer
-    gives it, computed once per (classes, uncertain classes, project, date) and kept with the
-    pack context: a pure function of them and the context's rules. At most 512 are kept (each
-    holds its ~100 rule answers, about 50 KB)."""
+    """The ruling at a located point (:func:`zoning.core.answer.rule_place`, computed once per
+    place, project and date) as the answer gives it."""
     from zoning.core.answer import rule_place
 
-    key = ("ruling", tuple(row["classes"]), tuple(row["uncertain"]), None if proj is None else repr(sorted(proj.items())), day)
-    shared = ctx._cache.setdefault("query.rulings", {})  # across calls: a served pack sees the same places again
-    found = shared.get(key)
-    if found is None:
-        r = rule_place(ctx, row["classes"], proj, day, row["uncertain"])
-        found = _Ruling(rules=_rule_answers(r.evaluated), verdict=r.verdict,
-                        verdict_rules=[e.rule.id for e in r.producing], to_confirm=list(r.missing),
-                        subject_verdicts=dict(r.subjects))
-        if len(shared) >= 512:
-            shared.clear()
-        shared[key] = found
-    return found  # type: ignore[no-any-return]
+    r = rule_place(ctx, row["classes"], proj, day, row["uncertain"])
+    found = _RULINGS.get(r)
+    if found is None:  # the answer's form of a kept ruling, made once (it lives as long as the ruling)
+        found = _RULINGS[r] = _Ruling(rules=_rule_answers(r.evaluated), verdict=r.verdict,
+                                      verdict_rules=[e.rule.id for e in r.producing], to_confirm=list(r.missing),
+                                      subject_verdicts=dict(r.subjects))
+    return found
+
+
+_RULINGS: weakref.WeakKeyDictionary[Any, _Ruling] = weakref.WeakKeyDictionary()
 
 
 def _provenance(ctx: PackContext, day: dt.date, parsed: Any, order: str) -> dict[str, str]:

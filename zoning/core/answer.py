@@ -241,10 +241,11 @@ def _class_keys(cols: dict[str, np.ndarray], n: int, pm: np.ndarray, cm: np.ndar
     return code, certain[inv], maybe[inv]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Ruling:
     """Every rule that applies at a place, evaluated for a project on a date, and the
-    verdicts they give: the one ruling behind a query's answer and a check's columns."""
+    verdicts they give: the one ruling behind a query's answer and a check's columns.
+    (Compared and hashed by identity: the one of a place is kept, see :func:`rule_place`.)"""
 
     #: every applicable rule, evaluated (zoning.core.verdicts.Evaluated)
     evaluated: tuple[Any, ...]
@@ -260,14 +261,32 @@ class Ruling:
 
 def rule_place(ctx: PackContext, classes: Any, project: dict[str, Any] | None, on_date: dt.date | None,
                uncertain: Any = ()) -> Ruling:
-    """The :class:`Ruling` at a place lying in ``classes`` (and perhaps in ``uncertain``)."""
+    """The :class:`Ruling` at a place lying in ``classes`` (and perhaps in ``uncertain``).
+
+    A pure function of its arguments and the context's rules, so it is computed once per
+    (classes, uncertain classes, project, date) and kept with the context (at most
+    :data:`RULINGS_KEPT`): a batch, and a served pack, meet the same places again and again."""
+    key = (tuple(classes), tuple(uncertain), None if project is None else repr(sorted(project.items())), on_date)
+    kept = ctx._cache.setdefault("answer.rulings", {})
+    found = kept.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
     evaluated = tuple(evaluate_place(ctx.rules, classes, project, on_date, uncertain=uncertain))
     if project is None:
-        return Ruling(evaluated, None, (), (), dict.fromkeys(vocab.SUBJECTS))
-    verdict, producing = overall_verdict(evaluated)
-    return Ruling(evaluated, verdict, tuple(producing),
-                  tuple(dict.fromkeys(m for e in producing for m in e.verdict.missing)),
-                  {s: overall_verdict(evaluated, s)[0] for s in vocab.SUBJECTS})
+        found = Ruling(evaluated, None, (), (), dict.fromkeys(vocab.SUBJECTS))
+    else:
+        verdict, producing = overall_verdict(evaluated)
+        found = Ruling(evaluated, verdict, tuple(producing),
+                       tuple(dict.fromkeys(m for e in producing for m in e.verdict.missing)),
+                       {s: overall_verdict(evaluated, s)[0] for s in vocab.SUBJECTS})
+    if len(kept) >= RULINGS_KEPT:
+        kept.clear()
+    kept[key] = found
+    return found
+
+
+#: Rulings kept with a context (each holds its evaluated rules: a few tens of KB).
+RULINGS_KEPT = 512
 
 
 @dataclass
