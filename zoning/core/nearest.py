@@ -187,14 +187,10 @@ def point_nearest(ctx: PackContext, lon: float, lat: float, *, near_m: float | N
     return nearest_dicts(nearest_records(nearest_columns(ctx, pt, hits=h)).get(0), near_m, lang)
 
 
-def nearest_dicts(rows: pd.DataFrame | list[tuple[Any, ...]] | None, near_m: float | None,
-                  lang: str) -> list[dict[str, Any]]:
-    """Rows of :func:`nearest_zones` for one site (a frame, or the tuples of
-    :func:`nearest_records`) as the ``nearest`` field of a query answer."""
+def nearest_dicts(rows: list[tuple[Any, ...]] | None, near_m: float | None, lang: str) -> list[dict[str, Any]]:
+    """One site's rows of :func:`nearest_records` as the ``nearest`` field of a query answer."""
     if rows is None:
         return []
-    if isinstance(rows, pd.DataFrame):
-        rows = list(rows[list(NEAREST_COLUMNS)].itertuples(index=False, name=None))
     out = []
     for _site, kind, zone_class, _feature, layer, zone_id, zone_name, accuracy, dist, bearing, direction in rows:
         out.append({

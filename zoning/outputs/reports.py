@@ -38,14 +38,6 @@ from zoning.core.errors import InputFileError
 from zoning.core.layers import ACCURACY_LABELS
 from zoning.core.vocab import NOT_CHECKED, VERDICT_LABELS
 
-try:
-    import pyarrow  # noqa: F401
-
-    _HAS_ARROW = True
-except ImportError:  # pragma: no cover - pyarrow is a dependency; keep a slow path
-    _HAS_ARROW = False
-
-
 #: A text cell that starts with one of these is run by spreadsheets as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -117,14 +109,6 @@ def _formula_starts() -> Any:
     import pyarrow as pa
 
     return pa.array(FORMULA_STARTS, type=pa.string())
-
-
-def _arrow_table(df: pd.DataFrame):
-    """The frame as an Arrow table of numbers and strings, as pandas' to_csv would print it,
-    with formula-like text neutralised (:func:`_csv_array`)."""
-    import pyarrow as pa
-
-    return pa.table([_csv_array(df.iloc[:, i]) for i in range(df.shape[1])], names=[str(c) for c in df.columns])
 
 
 if TYPE_CHECKING:
@@ -301,7 +285,6 @@ class ResultWriter:
     _csv_pending: Any = field(default=None, repr=False)
     _csv_thread: Any = field(default=None, repr=False)
     _xlsx: Any = field(default=None, repr=False)
-    _gpkg_started: bool = field(default=False, repr=False)
     _gpkg_feed: Any = field(default=None, repr=False)
     _gpkg_type: str = field(default="Unknown", repr=False)
     _counts: Any = field(default=None, repr=False)
@@ -413,7 +396,7 @@ class ResultWriter:
             self._finish_xlsx()
         if "html" in self.outputs:
             self._write_html()
-        if "gpkg" in self.outputs and not self._gpkg_started:
+        if "gpkg" in self.outputs and self._gpkg_feed is None:
             msg = "no sites to write to the GeoPackage"
             raise InputFileError(msg)
         if "gpkg" in self.outputs:
@@ -455,13 +438,6 @@ class ResultWriter:
         if first:  # UTF-8 with a BOM, so that Excel shows the Chinese
             self._csv = self._tmps["csv"].open("wb")
             self._csv.write(b"\xef\xbb\xbf")
-        if not _HAS_ARROW:
-            df = _display_frame(results, self.lang)
-            for i in range(df.shape[1]):
-                if not pd.api.types.is_numeric_dtype(df.iloc[:, i]):
-                    df.isetitem(i, neutralise_formulas(df.iloc[:, i]))
-            self._csv.write(df.to_csv(index=False, header=first, lineterminator="\r\n").encode("utf-8"))
-            return
         import pyarrow.csv as pacsv
 
         # pyarrow's writer is ~15x faster than pandas' on these wide frames, and it runs without
@@ -525,7 +501,7 @@ class ResultWriter:
                 arrays.append(pa.array(col.map(labels).fillna(labels[NOT_CHECKED]).to_numpy(dtype=object),
                                        type=pa.string()))
         geoms = results.geometry.to_numpy()
-        if not self._gpkg_started:  # a typed layer where the first chunk allows (QGIS shows it as such)
+        if self._gpkg_feed is None:  # a typed layer where the first chunk allows (QGIS shows it as such)
             types = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
             self._gpkg_type = ("Point" if types == {0} else "MultiPolygon" if types and types <= {3, 6} else "Unknown")
         if self._gpkg_type == "MultiPolygon":
@@ -535,7 +511,6 @@ class ResultWriter:
                 geoms[single] = shapely.multipolygons(geoms[single], indices=np.arange(len(single)))
         names.append("geometry")
         arrays.append(pa.array(shapely.to_wkb(geoms), type=pa.binary(), from_pandas=True))
-        self._gpkg_started = True
         table = pa.table(arrays, names=names)
         if self._gpkg_feed is None:  # the first chunk fixes the layer's fields
             self._gpkg_feed = GpkgFeed(self._tmps["gpkg"], table.schema, self._gpkg_type)
