@@ -104,15 +104,9 @@ def show(pack, lang: str) -> None:
 
 def _name_handler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """--name: a safe identifier (it becomes a file and table name in the pack); exit 2 otherwise."""
-    from zoning.core.errors import UsageError
     from zoning.core.layers import check_name
 
-    if value is None:
-        return None
-    try:
-        return check_name(value)
-    except UsageError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return None if value is None else options.checked(ctx, param, lambda: check_name(value))
 
 
 @layers.command("import", short_help="Bring a shapefile/GeoPackage/GeoJSON into a pack.")

@@ -8,6 +8,7 @@ date_opt   --date YYYY-MM-DD: the day the rules are read on (default today)
 format_opt --format text|json
 pairs      the callback of a repeatable NAME=VALUE option (-a/--set/--field)
 attributes the callback of -a/--set: NAME=VALUE pairs checked against the project attributes
+checked    run a check of the core on an option's value: its error becomes a usage error (exit 2)
 encoding_opt_handler  an --encoding value that names a codec Python knows
 input_file  an input path that must be a regular file (not a FIFO, device or folder)
 resolve_crs_option  a --crs value through the one coordinate parser (zoning.core.coords)
@@ -21,10 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
 from zoning.core import settings
+
+T = TypeVar("T")
 
 #: The top-level modules of each optional dependency set of pyproject.toml (``pip install 'zoning[EXTRA]'``).
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
@@ -98,6 +102,18 @@ format_opt = click.option(
 )
 
 
+def checked(ctx: click.Context, param: click.Parameter, check: Callable[[], T]) -> T:
+    """``check()``, a check of the core on an option's value: the error it raises for a bad
+    value (UsageError, RuleError, CoordinateError) becomes click's usage error (exit code 2),
+    in the core's words, so the command line and the service say the same."""
+    from zoning.core.errors import CoordinateError, RuleError, UsageError
+
+    try:
+        return check()
+    except (UsageError, RuleError, CoordinateError) as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
 def pairs(expected: str, example: str) -> Callable[[click.Context, click.Parameter, Sequence[str]], dict[str, str]]:
     """The callback of a repeatable ``NAME=VALUE`` option: the pairs as a dict, stripped.
 
@@ -106,13 +122,9 @@ def pairs(expected: str, example: str) -> Callable[[click.Context, click.Paramet
     """
 
     def handler(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
-        from zoning.core.errors import UsageError
         from zoning.core.rules import parse_pairs
 
-        try:
-            return parse_pairs(values, expected, example)
-        except UsageError as exc:
-            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+        return checked(ctx, param, lambda: parse_pairs(values, expected, example))
 
     return handler
 
@@ -123,14 +135,10 @@ def attributes(expected: str, example: str, option: str):
     split = pairs(expected, example)
 
     def handler(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
-        out = split(ctx, param, values)
-        from zoning.core.errors import RuleError
         from zoning.core.rules import checked_project
 
-        try:
-            checked_project(out)
-        except RuleError as exc:
-            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+        out = split(ctx, param, values)
+        checked(ctx, param, lambda: checked_project(out))
         return out
 
     return handler
@@ -138,15 +146,9 @@ def attributes(expected: str, example: str, option: str):
 
 def encoding_handler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """An ``--encoding`` value: a codec Python knows (``gbk``, ``utf-8``, ``gb18030``...)."""
-    from zoning.core.errors import UsageError
     from zoning.inputs.sites import known_encoding
 
-    if value is None:
-        return None
-    try:
-        return known_encoding(value)
-    except UsageError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return None if value is None else checked(ctx, param, lambda: known_encoding(value))
 
 
 def regular_file(path: str | Path, what: str, *, dir_ok: bool = False) -> Path:
