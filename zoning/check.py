@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,9 +45,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from zoning.core.hits import Hits
-
-#: a batch's messages by row (a Python or numpy integer: they hash alike); rows without any are absent
-Messages = MutableMapping[Any, list[str]]
+    from zoning.inputs.sites import Messages
 
 __all__ = [
     "BOOLEAN_COLUMNS",
