@@ -587,7 +587,7 @@ def check_sites(
     on_date: dt.date | None = None,
     context: CheckContext | None = None,
     progress: Any = None,
-    batch_size: int = 50_000,
+    batch_size: int = settings.DEFAULT_CHUNKSIZE,
 ) -> gpd.GeoDataFrame:
     """Check every site; one result row per input row, in input order.
 

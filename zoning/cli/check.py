@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from zoning.cli import options
-from zoning.core import vocab
+from zoning.core import settings, vocab
 
 #: Exit code when ``--fail-on`` is given and a site reaches that verdict.
 EXIT_FAIL_ON = 3
@@ -175,7 +175,7 @@ def _check_scheduler(address: str) -> None:
 @click.option(
     "--chunksize",
     type=click.IntRange(min=100),
-    default=50_000,
+    default=settings.DEFAULT_CHUNKSIZE,
     show_default=True,
     help="CSV rows read and checked at a time (bounds memory).",
 )

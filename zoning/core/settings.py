@@ -45,5 +45,8 @@ def _default_pack() -> Path:
 
 default_pack: Path = _default_pack()
 
+#: Sites read and checked at a time (a reader's chunk is one check batch): memory stays bounded.
+DEFAULT_CHUNKSIZE: int = 50_000
+
 SQM_PER_HA: float = 10_000.0
 SQM_PER_MU: float = 10_000.0 / 15.0

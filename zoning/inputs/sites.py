@@ -56,7 +56,7 @@ __all__ = [
     "sites_from_frame",
 ]
 
-DEFAULT_CHUNKSIZE = 50_000
+DEFAULT_CHUNKSIZE = settings.DEFAULT_CHUNKSIZE
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb"}

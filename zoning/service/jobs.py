@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zoning.core import settings
 from zoning.core.errors import InputFileError, UsageError
 from zoning.service.audit import now_iso
 
@@ -46,7 +47,7 @@ class JobParams:
     layer: str | None = None
     sheet: str | None = None
     encoding: str | None = None
-    chunksize: int = 50_000
+    chunksize: int = settings.DEFAULT_CHUNKSIZE
     lang: str = "zh"
 
     def validate(self) -> JobParams:
