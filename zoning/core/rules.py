@@ -860,8 +860,12 @@ def _eval_all(conds: tuple[Condition, ...], project: Mapping[str, Any]) -> tuple
     return (None if missing else True), missing, false
 
 
-def evaluate_rule(rule: Rule, project: dict | None, on_date: date | None = None) -> RuleVerdict:
+def evaluate_rule(rule: Rule, project: dict | None, on_date: date | None = None, *,
+                  validated: bool = False) -> RuleVerdict:
     """Evaluate one rule for a project on a date (today when ``on_date`` is None).
+
+    ``validated``: ``project`` is already what :func:`validate_project` gives (a place's
+    rules are evaluated for one project: it is checked once, not once per rule).
 
     * not in force on the date → ``not_in_force``;
     * ``project is None`` → the rule's own effect, as it stands;
@@ -877,23 +881,25 @@ def evaluate_rule(rule: Rule, project: dict | None, on_date: date | None = None)
         return RuleVerdict(rule.id, "not_in_force", (), f"{rule.citation} is in force {rule.in_force.from_.isoformat()} to {until}, not on {day.isoformat()}")
     if project is None:
         return RuleVerdict(rule.id, rule.effect, (), f"{rule.citation}: {rule.effect} as it stands (no project given)")
-    proj = validate_project(project)
+    proj = project if validated else validate_project(project)
     res, missing, false = _eval_all(rule.conditions, proj)
     if res is False:
         return RuleVerdict(rule.id, "not_applicable", (), f"{rule.citation} does not apply: " + "; ".join(false))
     if res is None:
         return RuleVerdict(rule.id, "unknown", tuple(missing), f"{rule.citation} may apply ({rule.effect}); missing: " + ", ".join(missing))
     maybe: list[str] = []
+    undecided = []  # the exceptions that may hold
     for i, x in enumerate(rule.exceptions):
         xr, xm, _ = _eval_all(x.conditions, proj)
         if xr is True:
             return RuleVerdict(rule.id, x.effect, (), f"{rule.citation}: exception {i + 1} applies ({x.effect}): {x.text}")
         if xr is None:
             maybe.extend(xm)
+            undecided.append(x)
     base = f"{rule.citation}: {rule.effect}" + (": all conditions hold" if rule.conditions else "")
     if maybe:
         maybe = list(dict.fromkeys(maybe))
-        changes = any(x.effect != rule.effect for x in rule.exceptions if _eval_all(x.conditions, proj)[0] is None)
+        changes = any(x.effect != rule.effect for x in undecided)
         if changes:  # an unknown proviso is not a "no": the outcome waits on it
             return RuleVerdict(rule.id, "unknown", tuple(maybe),
                                base + "; unless an exception applies, which depends on: " + ", ".join(maybe))

@@ -143,14 +143,14 @@ def evaluate_place(
             certain.remove(hit)
     settled, maybe = _membership(proj, [u for u in uncertain if u not in certain])
     certain += settled
-    out = [Evaluated(rule, evaluate_rule(rule, project, on_date), kind, cls)
+    out = [Evaluated(rule, evaluate_rule(rule, proj, on_date, validated=True), kind, cls)
            for rule, kind, cls in applicable_rules(rules, certain)]
     seen = {e.rule.id for e in out}
     for rule, kind, cls in applicable_rules(rules, maybe):
         if rule.id in seen or kind is None or cls is None:  # city-wide rules: (rule, None, None)
             continue
         seen.add(rule.id)
-        out.append(Evaluated(rule, _possibly(evaluate_rule(rule, project, on_date), rule, cls), kind, cls))
+        out.append(Evaluated(rule, _possibly(evaluate_rule(rule, proj, on_date, validated=True), rule, cls), kind, cls))
     return out
 
 
