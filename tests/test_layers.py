@@ -124,3 +124,23 @@ def test_pack_report_matches_the_published_figures(pack):
     )
     planning = extents.set_index("class").loc["中心城市规划区"]
     assert abs(planning["area_diff_pct"]) < 5.0
+
+
+def test_rewriting_a_pack_keeps_its_files_readable(pack_copy, tmp_path):
+    """A pack file rewritten atomically (layers rehash, import...) keeps its mode: it went
+    through a 0600 temporary and stayed so, unreadable to a service account serving the pack."""
+    import os
+    import stat
+
+    from zoning.core.manifest import atomic_write_text, rehash_rules
+
+    manifest = pack_copy / "manifest.toml"
+    manifest.chmod(0o644)
+    rehash_rules(pack_copy)
+    assert stat.S_IMODE(manifest.stat().st_mode) == 0o644
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "new.html", "<p>map</p>")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.html").stat().st_mode) == 0o644

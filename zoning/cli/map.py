@@ -68,10 +68,9 @@ def map_cmd(pack, output, layers, sites, basemap, offline, lang, overwrite):
       zoning map --sites sites_checked.geojson -o maps/sites.html --overwrite
       TIANDITU_KEY=... zoning map --basemap tianditu -o maps/tdt.html
     """
-    import os
-    import tempfile
     import warnings
 
+    from zoning.core.manifest import atomic_write_text
     from zoning.maps import build_map
 
     output = options.output_file(output or Path("maps") / f"{pack.name}.html", "-o", overwrite=overwrite)
@@ -82,16 +81,7 @@ def map_cmd(pack, output, layers, sites, basemap, offline, lang, overwrite):
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
     output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:  # a unique temporary name, removed on any error, Ctrl-C or SIGTERM
-        m.save(str(tmp))
-        os.chmod(tmp, 0o644)
-        tmp.replace(output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write_text(output, m.get_root().render())  # a unique temporary name, removed on any error
     size = output.stat().st_size
     click.echo(f"wrote {output} ({size / 1e6:.2f} MB{', offline' if offline else ''})")
 

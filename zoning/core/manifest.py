@@ -339,9 +339,19 @@ def write_manifest(pack_dir: str | Path, head: dict[str, Any], layers: list[Laye
 
 
 def atomic_write_text(target: Path, text: str) -> None:
-    """Write ``text`` to ``target`` through a unique temporary name in its folder and a rename."""
+    """Write ``text`` to ``target`` through a unique temporary name in its folder and a rename.
+
+    The file keeps the mode it had (a new one gets the usual ``0666`` less the umask), not
+    the ``0600`` of a temporary file: a pack edited by one user stays readable to the
+    service that serves it."""
+    target = Path(target)
+    try:
+        mode = target.stat().st_mode & 0o777
+    except OSError:
+        mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
@@ -351,6 +361,14 @@ def atomic_write_text(target: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@lru_cache(maxsize=1)
+def _umask() -> int:
+    """The process's umask (read once: setting it back at once is the only way to read it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 #: The lock file of a pack directory: every write into the pack holds it (:func:`pack_lock`).

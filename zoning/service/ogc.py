@@ -18,6 +18,7 @@ from typing import Any
 from zoning.core import vocab
 from zoning.core.context import source_of
 from zoning.core.layers import Pack, read_layer
+from zoning.core.manifest import atomic_write_text
 
 
 def _describe(spec: Any) -> str:
@@ -95,21 +96,14 @@ def write_config(pack: Pack, folder: Path, base_url: str, pack_hash: str) -> tup
         "resources": resources,
     }
     config = folder / "pygeoapi.yml"
-    _write_atomic(config, yaml.safe_dump(cfg, allow_unicode=True))
+    atomic_write_text(config, yaml.safe_dump(cfg, allow_unicode=True))
     from pygeoapi.openapi import generate_openapi_document
 
     with config.open(encoding="utf-8") as fh:
         doc = generate_openapi_document(fh, "yaml")
     openapi = folder / "openapi.yml"
-    _write_atomic(openapi, doc if isinstance(doc, str) else yaml.safe_dump(doc, allow_unicode=True))
+    atomic_write_text(openapi, doc if isinstance(doc, str) else yaml.safe_dump(doc, allow_unicode=True))
     return config, openapi
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Several server processes write the same file: each writes its own and renames it."""
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def mount_app(pack: Pack, data_dir: Path, base_url: str, pack_hash: str) -> Any:
