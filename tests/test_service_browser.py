@@ -144,6 +144,12 @@ def test_upload_a_batch_and_draw_it(page):
     page.click(".zs-jobs li .zs-draw")
     page.wait_for_function("ZoningService.drawn >= 1")
     assert page.evaluate("ZoningService.drawnFeatures") == 18
+    # each site in the colour of its verdict (the vocabulary's), not one colour for all
+    from zoning.core import vocab
+
+    fills = page.evaluate("Array.from(document.querySelectorAll('path.leaflet-interactive[stroke=\"#222\"]'))"
+                          ".map(p => p.getAttribute('fill'))")
+    assert len(fills) == 18 and set(fills) <= set(vocab.VERDICT_COLOURS.values()) and len(set(fills)) >= 2, fills
     page.fill("#zs-q", "示例项目1")
     page.click(".zs-search button")
     page.wait_for_selector(".zs-hits li[data-kind=site]")

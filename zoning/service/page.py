@@ -51,10 +51,11 @@ UI: dict[str, tuple[str, str]] = {
 }
 
 
-def _config(pack: Pack, lang: str, user: str, role: str, pack_info: dict[str, str]) -> dict[str, Any]:
+def _config(lang: str, user: str, role: str, pack_info: dict[str, str]) -> dict[str, Any]:
     i = 0 if lang == "zh" else 1
     return {"lang": lang, "api": "/api/v1", "user": user, "role": role, "pack": pack_info,
-            "ui": {k: v[i] for k, v in UI.items()}}
+            "ui": {k: v[i] for k, v in UI.items()},
+            "verdict_colours": dict(vocab.VERDICT_COLOURS)}  # an uploaded batch's sites drawn by verdict
 
 
 _MAPS: dict[tuple[str, str], str] = {}
@@ -81,7 +82,7 @@ def render_page(pack: Pack, lang: str, user: str, role: str, pack_info: dict[str
     """The HTML of ``/`` for this user (the map itself is built once per language)."""
     html = _map_html(pack, lang)
     css, js = _assets()
-    cfg = json_for_script(_config(pack, lang, user, role, pack_info))
+    cfg = json_for_script(_config(lang, user, role, pack_info))
     tail = (f"<style>{css}</style>\n<script>{js}\nZoningService.init({cfg});</script>\n")
     head, sep, end = html.rpartition("</html>")  # after folium's scripts, which follow </body>
     return head + tail + sep + end if sep else html + tail
