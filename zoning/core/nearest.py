@@ -168,11 +168,14 @@ def format_distance(metres: float) -> str:
 def format_nearest(rows: pd.DataFrame, lang: str = "zh") -> str:
     """The rows of one site as a planner reads them: ``一级管控区 1.2 km 东北；中心城区 350 m 南``."""
     sep = "；" if lang == "zh" else "; "
-    parts = []
-    for cls, d, direction in zip(rows["zone_class"], rows["distance_m"], rows["direction"]):
-        where = vocab.compass_label(direction, lang) if direction else ("相邻" if lang == "zh" else "adjacent")
-        parts.append(f"{vocab.class_label(cls, lang)} {format_distance(float(d))} {where}")
-    return sep.join(parts)
+    return sep.join(_nearest_part(c, d, w, lang) for c, d, w in zip(rows["zone_class"], rows["distance_m"],
+                                                                    rows["direction"]))
+
+
+def _nearest_part(cls: str, distance_m: float, direction: str | None, lang: str) -> str:
+    """One class of :func:`format_nearest`: ``一级管控区 1.2 km 东北``."""
+    where = vocab.compass_label(direction, lang) if direction else ("相邻" if lang == "zh" else "adjacent")
+    return f"{vocab.class_label(cls, lang)} {format_distance(float(distance_m))} {where}"
 
 
 def point_nearest(ctx: PackContext, lon: float, lat: float, *, near_m: float | None = None,
@@ -211,19 +214,19 @@ def near_columns(ctx: PackContext, geoms: np.ndarray, hits: Hits, near_m: float,
     located = hits.sites["located"].to_numpy(dtype=bool)
     placed = np.asarray(geoms, dtype=object).copy()
     placed[~located] = None
-    rows = nearest_zones(ctx, placed, hits=hits)
+    rows = nearest_columns(ctx, placed, hits=hits)  # sorted by site, then distance
     cols["near_zone"][located] = False
-    if not len(rows):
+    site, dist = rows["site"], rows["distance_m"]
+    if not len(site):
         return
-    site = rows["site"].to_numpy()
-    bounds = np.flatnonzero(np.diff(site)) + 1
-    for chunk in np.split(np.arange(len(rows)), bounds):
-        k = int(site[chunk[0]])
-        sub = rows.iloc[chunk]
-        d = float(sub["distance_m"].iat[0])
-        cols["nearest_zones"][k] = format_nearest(sub, "zh")
-        cols["nearest_zone_m"][k] = round(d, 1)
-        cols["near_zone"][k] = d <= near_m
+    text = [_nearest_part(c, d, w, "zh") for c, d, w in zip(rows["zone_class"].tolist(), dist.tolist(),
+                                                            rows["direction"].tolist())]
+    first = np.flatnonzero(np.r_[True, site[1:] != site[:-1]])  # each site's nearest row
+    ends = [*first[1:].tolist(), len(site)]
+    for a, b in zip(first.tolist(), ends, strict=True):
+        cols["nearest_zones"][site[a]] = "；".join(text[a:b])
+    cols["nearest_zone_m"][site[first]] = np.round(dist[first], 1)
+    cols["near_zone"][site[first]] = dist[first] <= near_m
 
 
 def format_nearest_lines(nearest: list[dict], near_m: float | None, lang: str = "zh") -> str:
