@@ -154,3 +154,25 @@ def test_check_sites_from_path(tmp_path, pack):
     res = check_sites(path, pack, on_date=DAY)
     assert len(res) == 2 and res["row"].tolist() == [2, 3]
     assert np.isnan(res["lon"].iloc[1]) or res["lon"].iloc[1] is None
+
+
+@pytest.mark.parametrize("stated", [["否", None], [False, None]])
+def test_a_stated_membership_does_not_overwrite_the_computed_one(tmp_path, stated):
+    """in_planning_area is a project attribute (the user may state it) and a result column (the
+    site's membership the layers give): the statement settles the rules, the column keeps the
+    computed membership, the statement is kept beside it as 原_in_planning_area; and the
+    GeoPackage takes a yes/no column from the user (a bool input crashed its text field)."""
+    import geopandas as gpd
+
+    from zoning.outputs.reports import write_results
+
+    sites = gpd.GeoDataFrame({"in_planning_area": stated, "construction": ["new", "new"]},
+                             geometry=gpd.points_from_xy([112.85, 112.85], [35.49, 35.49]), crs="EPSG:4490")
+    out = check_sites(sites)
+    assert out["in_planning_area"].tolist() == ["yes", "yes"]
+    assert out["planning_area_pct"].tolist() == [100.0, 100.0]
+    assert "原_in_planning_area" in out.columns
+    assert out["verdict"].iloc[0] != out["verdict"].iloc[1] or out["missing_attributes"].iloc[0] != out[
+        "missing_attributes"].iloc[1]  # the statement still settles the first site's rules
+    write_results(out, {"gpkg": tmp_path / "o.gpkg", "csv": tmp_path / "o.csv"})
+    assert (tmp_path / "o.gpkg").stat().st_size > 0

@@ -537,7 +537,9 @@ def _assemble(sites: gpd.GeoDataFrame, res: pd.DataFrame) -> gpd.GeoDataFrame:
             out[c] = col(sites, c)
         else:
             out[c] = pd.Series(None, index=index, dtype=object)
-    attrs = [a for a in PROJECT_ATTRIBUTES if a in sites.columns]
+    # a project attribute that is also a result column (in_planning_area: the site's computed
+    # membership) keeps the result; the user's statement is kept beside it as 原_<name>
+    attrs = [a for a in PROJECT_ATTRIBUTES if a in sites.columns and a not in RESULT_COLUMNS]
     for a in attrs:
         out[a] = col(sites, a)
     for c in ("input_crs", "input_notes"):

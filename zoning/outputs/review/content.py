@@ -302,13 +302,11 @@ def build_review(
     area_ha = row.get("site_area_ha")
     is_point = _missing(area_ha)
     area_m2 = float(area_ha) * settings.SQM_PER_HA if not is_point else float("nan")
-    from zoning.check import RESULT_COLUMNS
+    from zoning.check import INPUT_PREFIX, RESULT_COLUMNS
 
-    project = {
-        a: row.get(a)
-        for a in PROJECT_ATTRIBUTES
-        if a in row.index and a not in RESULT_COLUMNS and not _missing(row.get(a))
-    }
+    # what the row states: an attribute that is also a result column was kept as 原_<name>
+    stated = {a: (INPUT_PREFIX + a if a in RESULT_COLUMNS else a) for a in PROJECT_ATTRIBUTES}
+    project = {a: row.get(c) for a, c in stated.items() if c in row.index and not _missing(row.get(c))}
     project = {**{k: v for k, v in ctx.defaults.items()}, **project}
     aid = answer_id(prov, row, project)
     day = prov.get("as_of", ctx.on_date.isoformat())
