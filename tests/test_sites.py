@@ -180,3 +180,21 @@ def test_survey_order_projected_columns(tmp_path):
     assert good["input_crs"].iloc[0] == "EPSG:4526"
     assert abs(good.geometry.iloc[0].x - 112.86) < 0.01
     assert np.isfinite(shapely.get_y(good.geometry.iloc[0]))
+
+
+@pytest.mark.parametrize("spelling", ["gcj_02", "GCJ 02", " gcj02", "amap"])
+def test_a_web_map_crs_is_honoured_in_every_spelling_for_a_vector_file(tmp_path, spelling):
+    """A vector file labels itself WGS 84 but holds Amap (GCJ-02) coordinates: --crs says so.
+    Only 'gcj02'/'bd09' were recognised there; 'gcj_02' (which the one CRS parser accepts) was
+    silently ignored, leaving the sites ~500 m off."""
+    import geopandas as gpd
+
+    from zoning.inputs.sites import read_sites
+
+    path = tmp_path / "amap.geojson"
+    gpd.GeoDataFrame({"name": ["a"]}, geometry=gpd.points_from_xy([112.86610], [35.49958]),
+                     crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    want = read_sites(path, crs="gcj02").geometry.iloc[0]
+    got = read_sites(path, crs=spelling).geometry.iloc[0]
+    raw = read_sites(path).geometry.iloc[0]
+    assert got.equals_exact(want, 1e-9) and not raw.equals_exact(want, 1e-6)

@@ -37,6 +37,7 @@ from zoning.core import settings
 from zoning.core.errors import CoordinateError, InputFileError
 from zoning.core.fields import FIELD_ALIASES, header_key, map_fields
 from zoning.core.rules import PROJECT_ATTRIBUTES
+from zoning.inputs.vectors import VECTOR_SUFFIXES  # the one list: what read_vector_file reads
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -59,7 +60,6 @@ __all__ = [
 DEFAULT_CHUNKSIZE = settings.DEFAULT_CHUNKSIZE
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
-VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb"}
 
 #: Target -> header spellings, compared like :func:`zoning.core.fields.map_fields` does
 #: (case-insensitive, without spaces, brackets, underscores or hyphens).
@@ -803,15 +803,17 @@ def _sites_from_vector(path: Path, *, crs, order, fields, layer, encoding) -> gp
         label = gdf.crs.to_string()
         proj = gdf.to_crs("EPSG:4490").geometry.to_numpy()
         pts = shapely.point_on_surface(np.where(present, proj, None))
+        from zoning.core.coords import CITY_MARGIN_DEG
+
         w, s, e, nb = settings.city_bounds
-        m = 0.05
-        for i in np.flatnonzero(present):
-            x, y = shapely.get_x(pts[i]), shapely.get_y(pts[i])
-            if not (w - m <= x <= e + m and s - m <= y <= nb + m):
-                problems[i] = (f"feature at lon={x:.6f}, lat={y:.6f} ({label}) is outside the 晋城市 box "
-                               f"{w}–{e}°E, {s}–{nb}°N")
-            else:
-                out[i] = proj[i]
+        m = CITY_MARGIN_DEG
+        xs, ys = shapely.get_x(pts), shapely.get_y(pts)
+        with np.errstate(invalid="ignore"):
+            inside = present & (xs >= w - m) & (xs <= e + m) & (ys >= s - m) & (ys <= nb + m)
+        out[inside] = proj[inside]
+        for i in np.flatnonzero(present & ~inside):
+            problems[i] = (f"feature at lon={xs[i]:.6f}, lat={ys[i]:.6f} ({label}) is outside the 晋城市 box "
+                           f"{w}–{e}°E, {s}–{nb}°N")
     fixed, fix = repair_geometries(out)
     for k in range(n):
         if fix[k]:
@@ -824,7 +826,14 @@ def _sites_from_vector(path: Path, *, crs, order, fields, layer, encoding) -> gp
 
 
 def _is_alias(crs: str) -> bool:
-    return str(crs).lower().replace("-", "") in {"gcj02", "bd09", "amap", "baidu"}
+    """An obfuscated web-map CRS (GCJ-02, BD-09, in any spelling the one parser accepts): the
+    file's own label cannot be right for it, so ``--crs`` decides."""
+    from zoning.core.coords import resolve_crs
+
+    try:
+        return resolve_crs(crs) in ("GCJ-02", "BD-09")
+    except CoordinateError:
+        return False
 
 
 def _sites_from_jzd(path: Path, *, crs, encoding) -> gpd.GeoDataFrame:
