@@ -393,22 +393,10 @@ def _quota_answer(ctx: PackContext, row: dict[str, Any], day: dt.date, lang: str
     )
 
 
-def _feature_columns(ctx: PackContext) -> dict[str, np.ndarray]:
-    """The columns of ``ctx.features`` a zone answer reads, as object arrays (once per context)."""
-    key = "query.feature_columns"
-    cols = ctx._cache.get(key)
-    if cols is None:
-        feats = ctx.features
-        cols = {c: feats[c].to_numpy(dtype=object) for c in
-                ("layer", "kind", "zone_id", "zone_class", "level", "zone_name", "county_name", "town", "accuracy")}
-        ctx._cache[key] = cols
-    return cols
-
-
 def _zone_answers(ctx: PackContext, hits: pd.DataFrame, governing: tuple) -> list[ZoneAnswer]:
     """The groundwater zones of the hits (planning extents are answered apart)."""
     out = []
-    col = _feature_columns(ctx)
+    col = ctx.feature_arrays
     for f in hits["feature"].to_numpy():
         i = int(f)
         kind = col["kind"][i]

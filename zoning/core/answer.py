@@ -299,8 +299,9 @@ class Verdicts:
 
     def evaluated(self, classes: tuple, project: dict[str, Any] | None, uncertain: tuple = ()) -> list:
         """Every applicable rule, evaluated: the rules of every class the place lies in,
-        those of the classes it may lie in (as possibly applying), and the city-wide ones."""
-        return evaluate_place(self.ctx.rules, classes, project, self.on_date, uncertain=uncertain)
+        those of the classes it may lie in (as possibly applying), and the city-wide ones
+        (the kept ruling of :func:`rule_place`)."""
+        return list(rule_place(self.ctx, tuple(classes), project, self.on_date, tuple(uncertain)).evaluated)
 
     def of(self, classes: tuple, project: dict[str, Any], uncertain: tuple = ()) -> dict[str, Any]:
         """:data:`VERDICT_COLUMNS` for one place and project (cached), with the verdict of

@@ -15,7 +15,7 @@ A pack says which version it is (``[pack] version``, ``released`` in the manifes
 - the content hash: a SHA-256 of the three above, the pack's fingerprint.
 
 The periods in force of layers and plans are the manifest's ``valid_from`` / ``valid_to``
-and the rules' ``in_force``; :func:`periods` lists them.
+and the rules' ``in_force``.
 
 ``zoning layers validate`` prints the version, and checks the content against a
 ``content_sha256`` the manifest records, if it records one. Every output's provenance
@@ -44,7 +44,6 @@ __all__ = [
     "layer_sha256",
     "manifest_sha256",
     "pack_version",
-    "periods",
     "rules_version",
 ]
 
@@ -202,13 +201,3 @@ def _compute(pack: Pack) -> PackVersion:
         layers=layers,
         recorded_sha256=str(recorded) if recorded else None,
     )
-
-
-def periods(pack: Pack, rules: list[Any] | None = None) -> list[tuple[str, dt.date | None, dt.date | None]]:
-    """``(what, from, to)`` for every layer and rule with a period in force."""
-    out: list[tuple[str, dt.date | None, dt.date | None]] = [
-        (f"layer {s.name}", s.valid_from, s.valid_to) for s in pack.layers if s.valid_from or s.valid_to
-    ]
-    for r in rules or []:
-        out.append((f"rule {r.id}", r.in_force.from_, r.in_force.to))
-    return out

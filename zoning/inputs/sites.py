@@ -99,8 +99,6 @@ for _name, _spec in PROJECT_ATTRIBUTES.items():
 #: Targets that are not project attributes, in the order of the output layout.
 SITE_COLUMNS: tuple[str, ...] = ("source", "row", "site_id", "site_name", "location", "county_declared",
                                  "land_use", "area_ha_stated")
-_COORD_TARGETS = ("lon", "lat", "easting", "northing", "x", "y", "wkt", "crs")
-_AREA_TARGETS = ("area_mu", "area_ha", "area_m2", "area_unknown")
 _ALL_TARGETS = tuple(SITE_FIELD_ALIASES)
 
 

@@ -123,9 +123,6 @@ FORMATS: tuple[str, ...] = ("csv", "xlsx", "gpkg", "html")
 
 from zoning.check import RESULT_LABELS as COLUMN_LABELS  # noqa: E402  (re-exported)
 
-STATUS_LABELS = vocab.STATUS_CODES
-VERDICT_COLOURS = vocab.VERDICT_FILLS
-
 
 def _labels() -> dict[str, tuple[str, str]]:
     from zoning.core.rules import PROJECT_ATTRIBUTES
@@ -189,7 +186,7 @@ def _display_columns(results: pd.DataFrame, lang: str) -> tuple[list[str], list[
 
     for c in ("verdict", *(f"verdict_{s}" for s in vocab.SUBJECTS), "verdict_before"):
         relabel(c, lambda v: verdict_label(v, lang), verdict_label(NOT_CHECKED, lang) if c == "verdict" else None)
-    relabel("status_code", lambda v: STATUS_LABELS.get(v, (v, v))[i])
+    relabel("status_code", lambda v: vocab.STATUS_CODES.get(v, (v, v))[i])
     relabel("basis_accuracy", lambda v: ACCURACY_LABELS.get(v, (v, v))[i])
     yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
     membership = {m: vocab.label(pair, lang) for m, pair in vocab.MEMBERSHIP_LABELS.items()}
@@ -202,7 +199,7 @@ def _display_columns(results: pd.DataFrame, lang: str) -> tuple[list[str], list[
     return names, headers, relabelled
 
 
-def _display_frame(results: pd.DataFrame, lang: str, *, for_sheet: bool = False) -> pd.DataFrame:
+def _display_frame(results: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Result columns (no geometry) with labelled verdict/status/accuracy values and headers."""
     names, headers, relabelled = _display_columns(results, lang)
     df = pd.DataFrame(results[names])
@@ -726,7 +723,7 @@ class _XlsxWriterBook:
         self.ws = self.wb.add_worksheet("结果" if lang == "zh" else "results")
         self.head_fmt = self.wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                                             "valign": "top"})
-        self.vfmt = {k: self.wb.add_format({"bg_color": c}) for k, c in VERDICT_COLOURS.items()}
+        self.vfmt = {k: self.wb.add_format({"bg_color": c}) for k, c in vocab.VERDICT_FILLS.items()}
         self.r = 0
         self.verdict_col: int | None = None
         self.close = self._close  # type: ignore[method-assign]
@@ -841,7 +838,7 @@ class _OpenpyxlBook:
         self._head(self.ws, cols)
         from openpyxl.styles import PatternFill
 
-        self.fills = {k: PatternFill("solid", fgColor=c.lstrip("#")) for k, c in VERDICT_COLOURS.items()}
+        self.fills = {k: PatternFill("solid", fgColor=c.lstrip("#")) for k, c in vocab.VERDICT_FILLS.items()}
 
     def rows(self, df: pd.DataFrame, codes: np.ndarray) -> None:
         from openpyxl.cell import WriteOnlyCell

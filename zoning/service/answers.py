@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -83,7 +82,6 @@ class QueryBatcher:
         self.context = context
         self.window = max(window_ms, 0.0) / 1000
         self._pending: list[tuple[PointQuery, asyncio.Future[dict[str, Any] | Exception]]] = []
-        self._lock = threading.Lock()
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
