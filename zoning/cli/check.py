@@ -273,7 +273,6 @@ def check(
     from zoning.inputs.sites import iter_sites
     from zoning.outputs.reports import ResultWriter
 
-    options.resolve_crs_option(crs)
     if {"docx", "pdf"} & set(fmts or ()):
         options.require_extra("report")
     if (pieces and "dxf" in pieces_fmts) or str(sites).lower().endswith(".dxf"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from zoning.cli import options
+from zoning.core import vocab
 
 
 @click.group(short_help="List, validate, show and import pack layers.")
@@ -114,16 +115,7 @@ def _name_handler(ctx: click.Context, param: click.Parameter, value: str | None)
 @click.option(
     "--kind",
     required=True,
-    type=click.Choice(
-        [
-            "counties",
-            "planning_extent",
-            "land_supply_quota",
-            "groundwater_protection",
-            "groundwater_control",
-            "key_projects",
-        ]
-    ),
+    type=click.Choice([k for k in vocab.KINDS if k != vocab.RASTER]),
 )
 @options.pack_opt
 @click.option(
@@ -144,7 +136,7 @@ def _name_handler(ctx: click.Context, param: click.Parameter, value: str | None)
     help="Map a field, e.g. --field county=XZQDM --field zone_class=类别 (repeatable).",
 )
 @click.option(
-    "--accuracy", type=click.Choice(["official", "indicative", "demonstration"]), default="official", show_default=True
+    "--accuracy", type=click.Choice(list(vocab.ACCURACIES)), default=vocab.OFFICIAL, show_default=True
 )
 @click.option("--source", help="Where the layer comes from (bureau, data set, date).")
 @click.option("--document", "documents", multiple=True, help="A 文号 the layer implements (repeatable).")
@@ -187,7 +179,6 @@ def import_(
             f"--field {unknown[0]}={fields[unknown[0]]}: unknown target {unknown[0]!r} for --kind {kind}; "
             f"known: {', '.join(TARGETS[kind])}"
         )
-    options.resolve_crs_option(crs)  # an unknown CRS is a usage error; gk3's zone comes from the data
     pack, spec, notes = import_layer(
         pack,
         file,

@@ -11,7 +11,6 @@ attributes the callback of -a/--set: NAME=VALUE pairs checked against the projec
 checked    run a check of the core on an option's value: its error becomes a usage error (exit 2)
 encoding_opt_handler  an --encoding value that names a codec Python knows
 input_file  an input path that must be a regular file (not a FIFO, device or folder)
-resolve_crs_option  a --crs value through the one coordinate parser (zoning.core.coords)
 require_extra  refuse, before any work, a command whose optional dependencies are not installed
 
 Exit codes (README): 0 done; 1 a problem in data or files; 2 a bad value on the command
@@ -75,9 +74,22 @@ pack_opt = click.option(
     help="Layer pack: a directory, or a PostGIS DSN postgresql://... (default: the shipped Jincheng pack, "
     "or $ZONING_PACK).",
 )
+def _crs_handler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A ``--crs`` value the one coordinate parser knows (:func:`zoning.core.coords.resolve_crs`:
+    EPSG codes, PROJ strings, aliases gk3, gk3:38, gcj02, bd09...), as given: gk3 keeps its zone to
+    each coordinate. An unknown CRS is a usage error (exit code 2)."""
+    if value is None:
+        return None
+    from zoning.core.coords import resolve_crs
+
+    checked(ctx, param, lambda: resolve_crs(value))
+    return value
+
+
 crs_opt = click.option(
     "--crs",
     default=None,
+    callback=_crs_handler,
     metavar="CRS",
     help="CRS of the input coordinates: EPSG:4490 (default, CGCS2000 lon/lat), EPSG:4326, "
     "EPSG:4526/4547 (Gauss-Kruger), gk3 (detect zone from the easting prefix), gcj02 (Amap), "
@@ -226,21 +238,3 @@ def writable_dir(folder: str | Path, what: str) -> Path:
     os.close(fd)
     os.unlink(tmp)
     return d
-
-
-def resolve_crs_option(value: str | None, *, option: str = "--crs") -> str | None:
-    """A ``--crs`` value checked by :func:`zoning.core.coords.resolve_crs`, the one parser of
-    CRS names (aliases such as gk3, gk3:38, gcj02, bd09, EPSG codes, PROJ strings).
-
-    Returns the canonical name (``gk3`` stays ``gk3``: its zone is resolved per coordinate);
-    ``None`` stays ``None``. An unknown CRS is a usage error (exit code 2) naming the option.
-    """
-    if value is None:
-        return None
-    from zoning.core.coords import resolve_crs
-    from zoning.core.errors import UnknownCRSError
-
-    try:
-        return resolve_crs(value)
-    except UnknownCRSError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None

@@ -31,8 +31,6 @@ def add(name: str, sites: str, pack: str | None, crs: str | None, attrs: dict, r
     """Save watch NAME over SITES (any file `zoning check` reads)."""
     from zoning.versions.watch import add_watch
 
-    if crs:
-        options.resolve_crs_option(crs)
     w = add_watch(name, sites, pack=pack, attributes=attrs, crs=crs, folder=store, replace=replace)
     click.echo(f"watch {w.name}: {w.sites} (pack {w.pack or 'default'})")
 
