@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import multiprocessing
 import os
@@ -278,8 +279,9 @@ def create_app(config: ServiceConfig) -> Any:
             with target.open("wb") as out:
                 while chunk := await f.read(1 << 20):
                     out.write(chunk)
-            if suffix == ".zip":
-                unpack_zip(target, inputs, max_bytes=max_bytes * 4)
+            if suffix == ".zip":  # up to 4x the upload limit unpacked: off the loop that answers queries
+                await asyncio.get_running_loop().run_in_executor(
+                    None, functools.partial(unpack_zip, target, inputs, max_bytes=max_bytes * 4))
         svc.audit_entry(user, job.id, "check", {"params": params.__dict__, "uploads": meta}, {"status": "queued"})
         svc.pool.submit(run_job, str(svc.data), job.id, config.pack, config.max_rows, config.audit_url,
                         svc.identity.to_dict())
@@ -292,18 +294,20 @@ def create_app(config: ServiceConfig) -> Any:
             raise http_error(404, f"no check job {job_id!r} of user {user.name}")
         return job
 
+    # the job endpoints read SQLite and job files: plain functions, which FastAPI runs in its
+    # thread pool, off the event loop that answers queries
     @app.get(f"{API}/checks")
-    async def list_checks(request: Request, all: bool = False) -> Response:  # noqa: A002
+    def list_checks(request: Request, all: bool = False) -> Response:  # noqa: A002
         user = user_of(request)
         jobs = svc.jobs.of_user(None if (all and user.may("admin")) else user.name)
         return json_response({"jobs": [j.to_dict(f"{API}/checks") for j in jobs]})
 
     @app.get(f"{API}/checks/{{job_id}}")
-    async def check_status(request: Request, job_id: str) -> Response:
+    def check_status(request: Request, job_id: str) -> Response:
         return json_response(own_job(user_of(request), job_id).to_dict(f"{API}/checks"))
 
     @app.get(f"{API}/checks/{{job_id}}/files/{{name}}")
-    async def check_file(request: Request, job_id: str, name: str) -> Response:
+    def check_file(request: Request, job_id: str, name: str) -> Response:
         from fastapi.responses import FileResponse
 
         job = own_job(user_of(request), job_id)
@@ -316,7 +320,7 @@ def create_app(config: ServiceConfig) -> Any:
         return FileResponse(path, media_type=media, filename=name)
 
     @app.get(f"{API}/checks/{{job_id}}/sites")
-    async def check_sites_geojson(request: Request, job_id: str, limit: int = 20_000) -> Response:
+    def check_sites_geojson(request: Request, job_id: str, limit: int = 20_000) -> Response:
         job = own_job(user_of(request), job_id)
         pts = read_points(svc.data, job.id)
         feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
