@@ -28,7 +28,8 @@ from types import MappingProxyType
 
 from zoning.core.errors import RuleError
 
-__all__ = ["LEVELS", "Group", "Industry", "StandardEntry", "groups", "industry_label", "resolve_industry", "standard"]
+__all__ = ["LEVELS", "Group", "Industry", "StandardEntry", "descendant_groups", "groups", "industry_label",
+           "resolve_industry", "standard"]
 
 #: levels of the standard, broadest first, and the level of a group that has no single code
 LEVELS: tuple[str, ...] = ("门类", "大类", "中类", "小类")
@@ -124,6 +125,15 @@ def groups() -> Mapping[str, Group]:
             word_codes=MappingProxyType(dict(g.get("word_codes", {}))),
         )
     return MappingProxyType(out)
+
+
+@cache
+def descendant_groups(code: str) -> frozenset[str]:
+    """The groups a code narrower than ``code`` belongs to (C 制造业: 化工 and others may
+    apply); computed once per code."""
+    table = standard()
+    return frozenset(g.id for g in groups().values()
+                     if any(c != code and c in table and code in _ancestors(c) for c in g.codes))
 
 
 def _ancestors(code: str) -> list[str]:

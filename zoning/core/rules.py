@@ -699,7 +699,7 @@ def _coerce(spec: AttributeSpec, value: Any) -> Any:
 def _industry_groups(value: Any) -> tuple[str, ...]:
     """The groups the articles name that an industry belongs to (sorted; ``("other",)`` for
     an industry no article names). Accepts a tuple of groups (already resolved)."""
-    from zoning.core.industries import resolve_industry
+    from zoning.core.industries import descendant_groups, resolve_industry
 
     if isinstance(value, tuple):
         allowed = PROJECT_ATTRIBUTES["industry"].allowed
@@ -709,7 +709,7 @@ def _industry_groups(value: Any) -> tuple[str, ...]:
         return tuple(sorted(set(value)))
     ind = resolve_industry(str(value))
     certain = set(ind.groups)
-    possible = _descendant_groups(ind.code) - certain if ind.code else set()
+    possible = descendant_groups(ind.code) - certain if ind.code else set()
     if not certain and not possible:
         return ("other",)
     # groups the code's descendants belong to are possible, not certain: C 制造业 may be 化工
@@ -718,21 +718,6 @@ def _industry_groups(value: Any) -> tuple[str, ...]:
 
 #: Marks a group an industry may belong to (a broad code whose narrower codes are in it).
 POSSIBLE = "?"
-
-
-def _descendant_groups(code: str) -> set[str]:
-    from zoning.core.industries import groups, standard
-
-    table = standard()
-
-    def ancestors(c: str) -> set[str]:
-        out = set()
-        while c in table:
-            out.add(c)
-            c = table[c].parent or ""
-        return out
-
-    return {g.id for g in groups().values() if any(code in ancestors(c) and c != code for c in g.codes)}
 
 
 def parse_pairs(values: Iterable[str], expected: str = "NAME=VALUE", example: str = "construction=new") -> dict[str, str]:
