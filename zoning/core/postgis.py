@@ -339,7 +339,7 @@ def push_pack(pack: Pack | str | Path, dsn: str, *, replace_existing: bool = Fal
             columns[spec.name] = [[c, d] for c, d, _ in plan] + [[gdf.geometry.name, "geometry"]]
             layers.append(replace(spec, file="postgis", table=table))
             notes.append(f"{spec.name}: {len(gdf)} features -> {schema}.{table} (SRID {srid}, GIST index)")
-        head = read_manifest_head(src) if src.dsn is None else dict(_head_of(src))
+        head = read_manifest_head(src)
         head.pop("postgis", None)
         head.pop("postgis_push", None)
         rule_files: dict[str, str] = {}
@@ -374,10 +374,6 @@ def _open_source_dir(path: str | Path) -> Pack:
     """A directory pack to push (the local cache of a PostGIS pack gets its DSN back)."""
     pack = open_dir(path)
     return attach(pack) if pack.meta.get("postgis") else pack
-
-
-def _head_of(pack: Pack) -> dict[str, Any]:
-    return dict(tomllib.loads((pack.path / "manifest.toml").read_text(encoding="utf-8"))["pack"])
 
 
 def _quote(name: str) -> str:
