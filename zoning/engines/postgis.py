@@ -44,6 +44,7 @@ from zoning.core import postgis as pg
 from zoning.core import vocab
 from zoning.core.errors import EngineError
 from zoning.core.hits import HIT_COLUMNS, SITE_COLUMNS, Hits
+from zoning.core.overlay import NEAREST_REACH_M
 from zoning.core.rules import PROJECT_ATTRIBUTES
 from zoning.engines.local import hits_frames, python_value
 
@@ -75,9 +76,6 @@ _BOOL_COLUMNS = BOOLEAN_COLUMNS
 #: Input columns read back with the hits (as check_sites reads them from a file).
 _INPUT_TEXT = ("site_id", "site_name", "land_use")
 
-#: How far from the county layer a batch looks for the nearest county of a point outside it
-#: (as :meth:`zoning.core.overlay.CountyIndex.assign` does for a batch).
-_NEAREST_REACH_M = 20_000.0
 
 
 @dataclass
@@ -274,7 +272,7 @@ def _locate_points(conn: psycopg.Connection, tol: float) -> None:
     else:
         conn.execute("CREATE TEMP TABLE _pnear (sid bigint PRIMARY KEY, county int, p geometry) ON COMMIT DROP; "
                      "CREATE TEMP TABLE _pnb (sid bigint PRIMARY KEY, county int) ON COMMIT DROP")
-    reach = max(_NEAREST_REACH_M, 2 * tol)
+    reach = max(NEAREST_REACH_M, 2 * tol)  # as CountyIndex.assign looks for a batch
     conn.execute(f"""
         CREATE TEMP TABLE _po ON COMMIT DROP AS
         SELECT b.sid, ST_Transform(b.p, {area}) AS pm FROM _bp b LEFT JOIN _pc c USING (sid) WHERE c.sid IS NULL;
