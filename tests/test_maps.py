@@ -418,3 +418,27 @@ def test_cli_errors_are_one_line(cli, runner, tmp_path, monkeypatch):
     assert result.exit_code == 1 and "TIANDITU_KEY" in result.output and "Traceback" not in result.output
     result = runner.invoke(cli, ["map", "--layers", "nope", "-o", str(tmp_path / "b.html")])
     assert result.exit_code == 1 and "nope" in result.output
+
+
+def test_the_quota_is_titled_with_its_own_year(tmp_path):
+    """The land-supply plan's title on the map comes from the quota layer's year: a later pack's
+    plan was still called 2025年度 (the words were written into the page's labels)."""
+    import sys
+
+    import pyogrio
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from versions_edits import copy_pack
+    from zoning.core.layers import open_pack
+
+    pack_dir = copy_pack(tmp_path / "pack")
+    gpkg = pack_dir / "jincheng.gpkg"
+    frames = {name: pyogrio.read_dataframe(gpkg, layer=name) for name, _ in pyogrio.list_layers(gpkg)}
+    frames["land_supply_quota"]["year"] = 2026
+    gpkg.unlink()
+    for name, gdf in frames.items():
+        pyogrio.write_dataframe(gdf, gpkg, layer=name, driver="GPKG", append=gpkg.exists())
+    m = build_map(open_pack(pack_dir), offline=True, today=TODAY)
+    titles = [layer["title"] for layer in m._zoning_app.config["layers"]]
+    assert m._zoning_app.config["ui"]["quota"] == "2026年度国有建设用地供应计划"
+    assert any("2026年度供地计划" in t for t in titles) and not any("2025" in t for t in titles)

@@ -450,9 +450,16 @@ def build_map(
         counties_gdf = read_layer(pack, county_specs[0].name)
 
     quota_rows: dict[str, list[list[Any]]] = {}
+    quota_year = ""
     for spec in pack.by_kind(vocab.QUOTA):
         if spec.name in names:
-            quota_rows.update(_quota_rows(read_layer(pack, spec.name), lang))
+            quota = read_layer(pack, spec.name)
+            quota_rows.update(_quota_rows(quota, lang))
+            if "year" in quota.columns and len(quota):
+                quota_year = str(int(quota["year"].iloc[0]))
+    # the plan's year as the layer gives it (a later pack's plan is not the 2025 one)
+    quota_title, quota_suffix = (t(k, lang).format(year=quota_year).strip() for k in ("quota", "quota_suffix"))
+    app.config["ui"]["quota"] = quota_title
 
     bounds_src = []
     for spec in specs:
@@ -473,7 +480,7 @@ def build_map(
                 label = vocab.class_label(cls, lang)
                 if cls in quota_rows:
                     extra = [{"_quota": quota_rows[cls]} for _ in range(len(part))]
-                    label += t("quota_suffix", lang)
+                    label += " " + quota_suffix
                 _add_polygon_layer(m, app, spec, part, lang, rules, key=f"{spec.name}:{cls}",
                                    title=label, extra=extra)
             continue
@@ -481,7 +488,7 @@ def build_map(
             # its outline is the 中心城区: drawn there (popup) unless no extent layer is shown
             draw = vocab.EXTENT not in shown_kinds
             _add_polygon_layer(m, app, spec, gdf, lang, rules, key=spec.name,
-                               title=t("quota", lang), draw=draw)
+                               title=quota_title, draw=draw)
             continue
         extra = None
         if spec.kind == vocab.COUNTIES:

@@ -44,8 +44,9 @@ UI: dict[str, tuple[str, str]] = {
     "not_in_force": ("当日不在有效期内", "not in force on"),
     "in_force": ("有效期", "in force"),
     "source": ("来源", "Source"),
-    "quota": ("2025年度国有建设用地供应计划", "2025 state construction-land supply quota"),
-    "quota_suffix": (" · 2025年度供地计划", " · 2025 land-supply quota"),
+    # {year}: the year of the pack's quota layer (maps.build fills it in)
+    "quota": ("{year}年度国有建设用地供应计划", "{year} state construction-land supply quota"),
+    "quota_suffix": (" · {year}年度供地计划", " · {year} land-supply quota"),
     "kp_count": ("个重点工程项目", "key projects"),
     "kp_badge": ("项 · 位置未公布", "projects · no location"),
     "kp_nolocation": ("位置未公布：按所在县计数，不是项目选址", "location not published: counted per county, not a site"),
