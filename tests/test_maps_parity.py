@@ -74,6 +74,9 @@ CASES = [  # (name, project, date)
     ("well-unauthorised", {"construction": "other", "activity": "打井", "activity_authorised": False}, DATE),
     ("central-yes", {**CHEMICAL, "in_central_area": True}, DATE),
     ("central-no", {**CHEMICAL, "in_central_area": False}, DATE),
+    # yes/no as planners type them: every word validate_project reads (the page knew only some)
+    ("words-有-无", {**CHEMICAL, "discharges_pollutants": "有", "may_pollute_groundwater": "无"}, DATE),
+    ("words-√-×", {**CHEMICAL, "discharges_pollutants": "√", "in_central_area": "×"}, DATE),
 ]
 #: 泽州县: the county whose part of 中心城市规划区 is not drawn as 中心城区 (a lower bound)
 ZEZHOU = "140525"

@@ -38,6 +38,8 @@ __all__ = [
     "STATUSES",
     "ZONE_KINDS",
     "PROJECT_ATTRIBUTES",
+    "TRUE_WORDS",
+    "FALSE_WORDS",
     "AttributeSpec",
     "EnumValue",
     "Predicate",
@@ -275,8 +277,9 @@ for _a in _ATTRS:
     for _al in _a.aliases:
         _KEY_ALIASES[_al] = _a.name
 
-_TRUE = {"true", "yes", "y", "1", "是", "有", "对", "√", "t"}
-_FALSE = {"false", "no", "n", "0", "否", "无", "不", "×", "f"}
+#: The words a yes/no attribute reads as yes and as no (stripped, lower case): Python's and the map's.
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "是", "有", "对", "√", "t"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "否", "无", "不", "×", "f"})
 
 # ---------------------------------------------------------------------------------------
 # Rule data model
@@ -666,9 +669,9 @@ def _coerce(spec: AttributeSpec, value: Any) -> Any:
             return bool(value)
         if isinstance(value, str):
             v = value.strip().lower()
-            if v in _TRUE:
+            if v in TRUE_WORDS:
                 return True
-            if v in _FALSE:
+            if v in FALSE_WORDS:
                 return False
         raise RuleError(f"project attribute {spec.name} ({spec.zh}): value {value!r} is not allowed; allowed: true/false (是/否)")
     if spec.type == "number":

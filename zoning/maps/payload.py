@@ -82,7 +82,7 @@ def attributes_payload(rules: Iterable[Rule], lang: str) -> list[dict[str, Any]]
     values and the other words :func:`zoning.core.rules.validate_project` accepts for a value
     (``accept``: the Chinese label and the aliases, e.g. 打井). The industry is typed as text
     (``free_text``) and resolved through :func:`industries_payload`."""
-    from zoning.core.rules import PROJECT_ATTRIBUTES
+    from zoning.core.rules import FALSE_WORDS, PROJECT_ATTRIBUTES, TRUE_WORDS
 
     used: set[str] = set(vocab.MEMBERSHIP_ATTRIBUTES.values())
     for r in rules:
@@ -94,7 +94,10 @@ def attributes_payload(rules: Iterable[Rule], lang: str) -> list[dict[str, Any]]
         if name not in used:
             continue
         free = name == INDUSTRY_ATTRIBUTE
-        accept = {} if free else {w: v.value for v in spec.values for w in (v.zh, *v.aliases)}
+        if spec.type == "bool":  # the words validate_project reads as yes and no
+            accept: dict[str, Any] = {**dict.fromkeys(sorted(TRUE_WORDS), True), **dict.fromkeys(sorted(FALSE_WORDS), False)}
+        else:
+            accept = {} if free else {w: v.value for v in spec.values for w in (v.zh, *v.aliases)}
         out.append({
             "name": name,
             "type": spec.type,

@@ -646,8 +646,6 @@ var ZoningMap = (function () {
     return out;
   }
 
-  var TRUE_WORDS = ["true", "yes", "y", "1", "t"], FALSE_WORDS = ["false", "no", "n", "0", "f"];
-
   function normText(v) {
     var s = String(v);
     if (s.normalize) { s = s.normalize("NFKC"); }
@@ -717,9 +715,8 @@ var ZoningMap = (function () {
       var spec = specs[name], bad = false;
       if (spec && spec.type === "bool" && typeof v !== "boolean") {
         var w = String(v).trim().toLowerCase();
-        if (TRUE_WORDS.indexOf(w) >= 0 || w === cfg.ui.yes) { v = true; }
-        else if (FALSE_WORDS.indexOf(w) >= 0 || w === cfg.ui.no) { v = false; }
-        else { bad = true; }
+        // the words zoning.core.rules.validate_project reads as yes and no (spec.accept)
+        if (Object.prototype.hasOwnProperty.call(spec.accept, w)) { v = spec.accept[w]; } else { bad = true; }
       } else if (spec && spec.type === "number" && typeof v !== "number") {
         var n = parseFloat(String(v).replace(/[,，]/g, ""));
         if (isFinite(n)) { v = n; } else { bad = true; }
