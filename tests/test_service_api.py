@@ -124,6 +124,8 @@ def test_many_concurrent_answers_each_equal_its_own(server):
     ([("lon", "abc"), ("lat", "35.49")], ["abc", "35.49"]),
     ([("lon", "112.85"), ("lat", "35.49"), ("crs", "EPSG:999999")], ["112.85", "35.49", "--crs", "EPSG:999999"]),
     ([("lon", "35.49"), ("lat", "112.85")], ["35.49", "112.85"]),
+    ([("lon", "112.85"), ("lat", "35.49"), ("radius", "-3")], ["112.85", "35.49", "--radius", "-3"]),
+    ([("lon", "112.85"), ("lat", "35.49"), ("near", "-1")], ["112.85", "35.49", "--near", "-1"]),
 ])
 def test_bad_input_is_one_line_json_with_the_cli_message(client, runner, params, cli_args):
     r = client.get("/api/v1/query", params=params)

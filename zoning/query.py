@@ -602,6 +602,18 @@ class PointQuery:
     with_nearest: bool = False
     near_m: float | None = None
 
+    def __post_init__(self) -> None:
+        """The query's own values (a coordinate and its order are read per point, where a bad one
+        is that point's answer): every edge (the CLI, the service) is refused the same way."""
+        from zoning.core.errors import UsageError
+
+        if self.lang not in ("zh", "en"):
+            raise UsageError(f"lang={self.lang!r}: expected zh or en")
+        if not self.radius_m >= 0:
+            raise UsageError(f"radius={self.radius_m / 1000:g} km: expected 0 or more")
+        if self.near_m is not None and not self.near_m >= 0:
+            raise UsageError(f"near={self.near_m:g}: expected metres, 0 or more")
+
 
 def query_point_answers(
     queries: list[PointQuery], pack: Pack | str | Path | PackContext | None = None

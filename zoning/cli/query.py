@@ -76,7 +76,7 @@ def _load_project_file(path: str) -> dict:
 @click.option(
     "--radius", "radius_km", type=float, default=5.0, show_default=True, help="Radius for nearby key projects, km."
 )
-@click.option("--near", "near_m", type=click.FloatRange(min=0), default=None, metavar="METRES",
+@click.option("--near", "near_m", type=float, default=None, metavar="METRES",
               help="Flag the zones of the classes the point lies outside that are within METRES of it "
               "(the nearest zone of each class, distance and direction, is always given).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "docx", "pdf"]), default="text", show_default=True,
