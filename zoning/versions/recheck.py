@@ -246,36 +246,43 @@ def recheck_sites(
     return out
 
 
+def _aligned(before: pd.DataFrame, after: pd.DataFrame, key: str) -> tuple[np.ndarray, pd.DataFrame | None]:
+    """Each site of ``after``: whether the earlier result has it (by ``key``), and the earlier
+    rows in ``after``'s order (one reindex, not a lookup per site)."""
+    keys = after[key].astype(str).to_numpy()
+    if not len(before):
+        return np.zeros(len(after), dtype=bool), None
+    first = before.drop_duplicates(key)
+    b = first.set_index(first[key].astype(str).to_numpy())
+    return b.index.get_indexer(keys) >= 0, b.reindex(keys)  # hashed (np.isin on text is quadratic)
+
+
 def compare_results(before: pd.DataFrame, after: pd.DataFrame, *, key: str = "row",
                     lang: str = "zh") -> pd.DataFrame:
     """Compare two result tables of the same sites (matched by ``key``): one row per site
     with ``changed`` and ``change_cause`` naming each compared column that differs
     (``zone_ids: +GW-C2-900 -GW-P1-005``, ``verdict: clear → prohibited``)."""
     zh = lang == "zh"
-    b = before.drop_duplicates(key).set_index(before[key].astype(str).to_numpy()) if len(before) else before
-    rows = []
-    for rec in after.to_dict("records"):
-        k = str(rec.get(key))
-        if len(b) == 0 or k not in b.index:
-            rows.append({key: rec.get(key), "changed": True,
-                         "change_cause": "新增的项目" if zh else "a site not in the earlier run"})
+    found, old = _aligned(before, after, key)
+    n = len(after)
+    why: dict[int, list[str]] = {}
+    for c in COMPARED:
+        if c not in after.columns:
             continue
-        old = b.loc[k].to_dict()
-        why = []
-        for c in COMPARED:
-            if c not in after.columns:
-                continue
-            va, vb = _text(old.get(c)), _text(rec.get(c))
-            if va == vb:
-                continue
+        vb = [_text(v) for v in after[c].to_numpy(dtype=object)]
+        va = [_text(v) for v in old[c].to_numpy(dtype=object)] if old is not None and c in old.columns else [""] * n
+        for i in np.flatnonzero(found & np.fromiter((x != y for x, y in zip(va, vb, strict=True)), bool, n)):
             if c in ("zone_ids", "rule_ids"):
-                sa, sb = _split(va), _split(vb)
+                sa, sb = _split(va[i]), _split(vb[i])
                 parts = [f"+{x}" for x in sorted(sb - sa)] + [f"-{x}" for x in sorted(sa - sb)]
-                why.append(f"{c}: {' '.join(parts)}")
+                why.setdefault(int(i), []).append(f"{c}: {' '.join(parts)}")
             else:
-                why.append(f"{c}: {va or '—'} → {vb or '—'}")
-        rows.append({key: rec.get(key), "changed": bool(why), "change_cause": "；".join(why) or None})
-    return pd.DataFrame(rows, columns=[key, "changed", "change_cause"])
+                why.setdefault(int(i), []).append(f"{c}: {va[i] or '—'} → {vb[i] or '—'}")
+    new_site = "新增的项目" if zh else "a site not in the earlier run"
+    changed = [True if not found[i] else i in why for i in range(n)]
+    cause = [new_site if not found[i] else ("；".join(why[i]) if i in why else None) for i in range(n)]
+    return pd.DataFrame({key: after[key].to_numpy(dtype=object), "changed": changed, "change_cause": cause},
+                        columns=[key, "changed", "change_cause"])
 
 
 def read_results(path: str | Path) -> pd.DataFrame:
@@ -328,10 +335,11 @@ def against_results(before: pd.DataFrame, after: pd.DataFrame, *, lang: str = "z
     out = after.copy()
     out["changed"] = cmp["changed"].to_numpy(dtype=object)
     out["change_cause"] = cmp["change_cause"].to_numpy(dtype=object)
-    old = before.drop_duplicates(key).set_index(before[key].astype(str).to_numpy()) if len(before) else before
-    keys = after[key].astype(str).to_numpy()
+    found, old = _aligned(before, after, key)
     for c in ("verdict", "zone_ids", "rule_ids"):
-        have = c in old.columns if len(old) else False
-        out[f"{c}_before"] = [old.at[k, c] if have and k in old.index else None for k in keys]
+        values = np.full(len(after), None, dtype=object)
+        if old is not None and c in old.columns:
+            values[found] = old[c].to_numpy(dtype=object)[found]
+        out[f"{c}_before"] = values
     out.attrs = {**after.attrs, "column_labels": {**after.attrs.get("column_labels", {}), **CHANGE_LABELS}}
     return out
