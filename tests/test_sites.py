@@ -198,3 +198,19 @@ def test_a_web_map_crs_is_honoured_in_every_spelling_for_a_vector_file(tmp_path,
     got = read_sites(path, crs=spelling).geometry.iloc[0]
     raw = read_sites(path).geometry.iloc[0]
     assert got.equals_exact(want, 1e-9) and not raw.equals_exact(want, 1e-6)
+
+
+def test_a_site_says_the_crs_it_was_read_in(tmp_path):
+    """--crs EPSG:4547 with a zone-prefixed easting is read as EPSG:4526 (as zoning query says):
+    input_crs said EPSG:4547, the CRS given, not the one used."""
+    import pandas as pd
+
+    from zoning.core.coords import parse_point
+    from zoning.inputs.sites import read_sites
+
+    f = tmp_path / "s.csv"
+    pd.DataFrame({"编号": ["a", "b"], "东坐标": [38396566.25, 396566.25],
+                  "北坐标": [3930663.07, 3930663.07]}).to_csv(f, index=False)
+    got = read_sites(f, crs="EPSG:4547")["input_crs"].tolist()
+    assert got == [parse_point(38396566.25, 3930663.07, "EPSG:4547").input_crs, "EPSG:4547"] == ["EPSG:4526", "EPSG:4547"]
+    assert read_sites(f, crs="gk3")["input_crs"].iloc[0] == "EPSG:4526"

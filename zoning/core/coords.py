@@ -47,6 +47,7 @@ __all__ = [
     "parse_point",
     "resolve_crs",
     "to_cgcs2000",
+    "to_cgcs2000_by_row",
 ]
 
 TARGET_CRS = "EPSG:4490"
@@ -796,6 +797,16 @@ def to_cgcs2000(
     bulk, grouped by their resolved CRS (cached pyproj Transformers, always_xy=True).
     Only an unknown CRS or an unknown ``order`` raise, as they concern every row.
     """
+    lon, lat, problems, _ = to_cgcs2000_by_row(x, y, crs, order=order, check_city=check_city)
+    return lon, lat, problems
+
+
+def to_cgcs2000_by_row(
+    x, y, crs: str | int | None = None, *, order: Literal["xy", "survey"] = "xy", check_city: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`to_cgcs2000`, and the CRS each row was read in (``row_crs``: a gk3 alias or a
+    zone-prefixed easting resolved to its zone's EPSG code, None for a row that cannot be read):
+    what a site's ``input_crs`` says."""
     survey = _check_order(order)
     b = _base(crs)
     fast = None
@@ -813,10 +824,11 @@ def to_cgcs2000(
         problems = np.empty(len(r.errors), dtype=object)
         for i, err in enumerate(r.errors):
             problems[i] = None if err is None else str(err)
-        return r.lon, r.lat, problems
+        return r.lon, r.lat, problems, np.array(r.crs, dtype=object)
     lon = np.full(len(fast), np.nan)
     lat = np.full(len(fast), np.nan)
     problems = np.full(len(fast), None, dtype=object)
+    row_crs = np.full(len(fast), b.canonical, dtype=object)
     if b.canonical == TARGET_CRS:
         lon[fast], lat[fast] = fx[fast], fy[fast]
     else:
@@ -827,9 +839,10 @@ def to_cgcs2000(
         ys = np.asarray(y, dtype=object).ravel()[slow]
         r = _convert(list(xs), list(ys), crs, order, check_city)
         lon[slow], lat[slow] = r.lon, r.lat
-        for k, err in zip(slow, r.errors):
+        for k, err, rc in zip(slow, r.errors, r.crs, strict=True):
             problems[k] = None if err is None else str(err)
-    return lon, lat, problems
+            row_crs[k] = rc
+    return lon, lat, problems, row_crs
 
 
 def from_cgcs2000(lon, lat, crs: str | int | None):

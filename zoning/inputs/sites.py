@@ -464,13 +464,13 @@ def _cells(values: list[Any] | np.ndarray, idx: np.ndarray) -> np.ndarray:
 def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, per_row=False, cols_label="") -> None:
     import shapely
 
-    from zoning.core.coords import resolve_crs, to_cgcs2000
+    from zoning.core.coords import to_cgcs2000_by_row
     from zoning.core.errors import UnknownCRSError
 
     for crs, idx in _group_by_crs(row_crs, mask).items():
         try:
-            lon, lat, probs = to_cgcs2000(_cells(xs, idx), _cells(ys, idx), crs, order=order, check_city=True)
-            label = resolve_crs(crs)
+            lon, lat, probs, read_in = to_cgcs2000_by_row(_cells(xs, idx), _cells(ys, idx), crs, order=order,
+                                                          check_city=True)
         except UnknownCRSError as exc:
             _unknown_crs(exc, crs, idx, problems, per_row)
             continue
@@ -484,23 +484,7 @@ def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, 
             problems[idx[j]].append(f"{cols_label}: {probs[j]}" if cols_label else str(probs[j]))
         good = idx[~bad]
         geoms[good] = pts[~bad]
-        if str(label).lower().startswith("gk"):  # a gk alias: each row's own zone
-            for i in good:
-                in_crs[i] = _row_crs(crs, label, xs[i], ys[i], order)
-        else:
-            in_crs[good] = label
-
-
-def _row_crs(crs, label: str, x, y, order: str) -> str:
-    """The CRS a row was read in (a gk3/gk6 alias resolved to its zone's EPSG code)."""
-    if not str(label).lower().startswith("gk"):
-        return label
-    from zoning.core.coords import resolve_crs
-
-    try:
-        return resolve_crs(crs, y if order == "survey" else x)
-    except Exception:  # noqa: BLE001 - the label is good enough
-        return label
+        in_crs[good] = read_in[~bad]  # the CRS each row was read in (a zone from its easting's prefix)
 
 
 def _place_geoms(parsed, mask, row_crs, order, geoms, in_crs, problems, notes, per_row=False) -> None:
