@@ -191,6 +191,7 @@ def test_check_job_equals_zoning_check_row_for_row(client, tmp_path):
     ("encoding", "klingon", ["--encoding", "klingon"]),
     ("set", "construction", ["--set", "construction"]),
     ("set", "colour=red", ["--set", "colour=red"]),
+    ("field", "colour=名称", ["--field", "colour=名称"]),
 ])
 def test_a_bad_upload_option_reads_as_the_cli_says_it(client, runner, field, value, cli_args):
     """An upload's form fields are checked by the functions the command line's options call:

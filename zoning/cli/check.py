@@ -75,21 +75,11 @@ _split_fields = options.pairs("TARGET=COLUMN", "lon=东经 or construction=建�
 
 def _fields_handler(ctx, param, values):
     """--field TARGET=COLUMN pairs whose targets check knows (an unknown target exits with 2)."""
-    out = _split_fields(ctx, param, values)
-    if out:
-        from zoning.core.rules import PROJECT_ATTRIBUTES
-        from zoning.inputs.sites import SITE_FIELD_ALIASES
+    from zoning.inputs.sites import site_field_target
 
-        known = set(SITE_FIELD_ALIASES) | {"area"}
-        for spec in PROJECT_ATTRIBUTES.values():
-            known |= {spec.name, spec.zh, *spec.aliases}
-        for target, column in out.items():
-            if target not in known:
-                names = ", ".join(t for t in SITE_FIELD_ALIASES if t != "area_unknown")
-                raise click.BadParameter(f"{target}={column}: unknown target {target!r}; known: {names}", ctx=ctx,
-                                         param=param)
-            if not column:
-                raise click.BadParameter(f"{target}=: no column named", ctx=ctx, param=param)
+    out = _split_fields(ctx, param, values)
+    for target, column in out.items():
+        options.checked(ctx, param, lambda t=target, c=column: site_field_target(t, c))
     return out
 
 

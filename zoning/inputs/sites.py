@@ -53,6 +53,7 @@ __all__ = [
     "known_encoding",
     "iter_sites",
     "map_site_fields",
+    "site_field_target",
     "read_sites",
     "sites_from_frame",
 ]
@@ -99,7 +100,26 @@ for _name, _spec in PROJECT_ATTRIBUTES.items():
 #: Targets that are not project attributes, in the order of the output layout.
 SITE_COLUMNS: tuple[str, ...] = ("source", "row", "site_id", "site_name", "location", "county_declared",
                                  "land_use", "area_ha_stated")
-_ALL_TARGETS = tuple(SITE_FIELD_ALIASES)
+def site_field_target(target: str, column: str) -> str:
+    """The site target a ``--field TARGET=COLUMN`` names (a site field, a project attribute by
+    name or label, or ``area``); an unknown target or an empty column is a
+    :class:`~zoning.core.errors.UsageError` naming the known ones (the command line, the
+    service's upload form and the reader all ask here)."""
+    from zoning.core.errors import UsageError
+
+    name = target
+    if target not in SITE_FIELD_ALIASES:
+        for attr, spec in PROJECT_ATTRIBUTES.items():
+            if target in (spec.zh, *spec.aliases):
+                name = attr
+        if name not in SITE_FIELD_ALIASES:
+            if target != "area":
+                known = ", ".join(t for t in SITE_FIELD_ALIASES if t != "area_unknown")
+                raise UsageError(f"{target}={column}: unknown target {target!r}; known: {known}")
+            name = "area_unknown"
+    if not column:
+        raise UsageError(f"{target}=: no column named")
+    return name
 
 
 def map_site_fields(columns, overrides: dict[str, str] | None = None, *, source: str = "input") -> dict[str, str]:
@@ -114,22 +134,15 @@ def map_site_fields(columns, overrides: dict[str, str] | None = None, *, source:
     InputFileError
         If an override names a column that is not in the file, or an unknown target.
     """
+    from zoning.core.errors import UsageError
+
     overrides = dict(overrides or {})
     resolved: dict[str, str] = {}
     for target, column in overrides.items():
-        name = target
-        if target not in SITE_FIELD_ALIASES:
-            for attr, spec in PROJECT_ATTRIBUTES.items():
-                if target in (spec.zh, *spec.aliases):
-                    name = attr
-            if name not in SITE_FIELD_ALIASES:
-                if target == "area":
-                    name = "area_unknown"
-                else:
-                    known = ", ".join(t for t in _ALL_TARGETS if t != "area_unknown")
-                    msg = f"{source}: --field {target}={column}: unknown target {target!r}; known: {known}"
-                    raise InputFileError(msg)
-        resolved[name] = column
+        try:
+            resolved[site_field_target(target, column)] = column
+        except UsageError as exc:
+            raise InputFileError(f"{source}: --field {exc}") from None
     out = map_fields(list(columns), (), resolved, source=source)
     used = set(out.values())
     keyed: dict[str, str] = {}

@@ -54,7 +54,7 @@ class JobParams:
         """The checks the command line's option callbacks make (UsageError / RuleError)."""
         from zoning.core.coords import resolve_crs
         from zoning.core.rules import checked_project
-        from zoning.inputs.sites import known_encoding
+        from zoning.inputs.sites import known_encoding, site_field_target
         from zoning.outputs.reports import FORMATS as OUTPUT_FORMATS
         from zoning.service.answers import resolve_date
 
@@ -74,6 +74,8 @@ class JobParams:
             known_encoding(self.encoding)
         if self.chunksize < 100:
             raise UsageError("chunksize must be at least 100")
+        for target, column in self.fields.items():
+            site_field_target(target, column)
         checked_project(dict(self.attrs))
         return self
 
