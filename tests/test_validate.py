@@ -79,3 +79,34 @@ def test_point_near_county_line_agrees_within_tolerance(counties):
     spec = _zone_spec()
     assert check_layer(gdf, spec, counties, county_tolerance_m=750) == []
     assert any("county says 城区" in p for p in check_layer(gdf, spec, counties, county_tolerance_m=0))
+
+
+def test_a_feature_without_an_id_is_named_as_answers_name_it(tmp_path):
+    """validate named a feature without an id 'None' (or #n counted from 1), where every answer
+    and the pack diff call it #n (core.context.feature_ids): one name for one feature."""
+    import sys
+    from pathlib import Path
+
+    import pyogrio
+    from shapely.geometry import Polygon
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from versions_edits import copy_pack
+    from zoning.core.context import feature_ids
+    from zoning.core.layers import open_pack
+    from zoning.core.validate import validate_pack
+
+    pack_dir = copy_pack(tmp_path / "pack")
+    gpkg = pack_dir / "jincheng.gpkg"
+    frames = {name: pyogrio.read_dataframe(gpkg, layer=name) for name, _ in pyogrio.list_layers(gpkg)}
+    ctl = frames["groundwater_control"]
+    ctl["zone_id"] = ctl["zone_id"].astype(object)
+    ctl.loc[0, "zone_id"] = None
+    ctl.loc[0, "geometry"] = Polygon([(112.5, 35.5), (112.6, 35.6), (112.6, 35.5), (112.5, 35.6)])  # a bow tie
+    gpkg.unlink()
+    for name, gdf in frames.items():
+        pyogrio.write_dataframe(gdf, gpkg, layer=name, driver="GPKG", append=gpkg.exists())
+    pack = open_pack(pack_dir)
+    name = feature_ids(pack.layer("groundwater_control"), ctl)[0]
+    problems = validate_pack(pack).all_problems()
+    assert any(f"feature {name}: invalid geometry" in p for p in problems), problems

@@ -15,6 +15,7 @@ import numpy as np
 import shapely
 
 from zoning.core import settings
+from zoning.core.context import feature_ids
 from zoning.core.errors import ZoningError
 from zoning.core.layers import KINDS, LayerSpec, Pack, read_layer
 from zoning.core.vocab import ZONE_KINDS
@@ -62,12 +63,6 @@ class PackReport:
         for rep in self.layers:
             out.extend(f"{rep.name}: {p}" for p in rep.problems)
         return out
-
-
-def _feature_ids(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> list[str]:
-    if spec.id_field and spec.id_field in gdf.columns:
-        return [str(v) for v in gdf[spec.id_field]]
-    return [f"#{i + 1}" for i in range(len(gdf))]
 
 
 def _split_codes(value: object) -> list[str]:
@@ -123,7 +118,7 @@ def check_layer(
     if missing:
         problems.append(f"required field(s) missing: {', '.join(missing)}")
 
-    ids = _feature_ids(gdf, spec)
+    ids = [str(i) for i in feature_ids(spec, gdf)]  # as every answer and the pack diff name them
     if spec.id_field and spec.id_field in gdf.columns:
         dupes = sorted(i for i, count in Counter(ids).items() if count > 1)
         if dupes:
