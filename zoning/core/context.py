@@ -11,7 +11,7 @@ positions are the ``feature`` numbers of the hits table (:mod:`zoning.core.hits`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -323,12 +323,17 @@ def load_context(pack: Pack | PackContext | str | Path | None = None) -> PackCon
         pack = open_pack(pack or settings.default_pack)
     manifest = pack.path / "manifest.toml"
     stamp = manifest.stat().st_mtime_ns if manifest.exists() else 0
-    return _load_cached(pack.path, stamp)
+    key = (pack.path, stamp)
+    found = _CONTEXTS.get(key)
+    if found is None:  # built from the pack opened (and its rules checked) above, not opened again
+        if len(_CONTEXTS) >= 4:
+            _CONTEXTS.pop(next(iter(_CONTEXTS)))
+        found = _CONTEXTS[key] = _build(pack)
+    return found
 
 
-@lru_cache(maxsize=4)
-def _load_cached(path: Path, _stamp: int) -> PackContext:
-    return _build(open_pack(path))
+#: Contexts by (pack path, manifest modification time): a pack is read once per state.
+_CONTEXTS: dict[tuple[Path, int], PackContext] = {}
 
 
 def _build(pack: Pack) -> PackContext:
