@@ -222,3 +222,22 @@ def test_geopackage_stream_stops_on_a_chunk_that_does_not_fit(tmp_path):
         feed.put(pa.table({"n": pa.array(["not a number"]), "geometry": wkb}))
     feed.abort()
     assert not feed._thread.is_alive()
+
+
+def test_report_headers_state_each_layers_accuracy_as_the_map_does(tmp_path, pack, sites_csv):
+    """The workbook's and the HTML report's list of layers gives each one's accuracy in words,
+    as the map and the review say it (the county lines: official, generalised, ~750 m), not
+    the bare label; the demonstration warning is the HTML report's box, once."""
+    import openpyxl
+
+    ctx = build_context(pack)
+    res = check_sites(sites_csv, context=ctx)
+    out = write_results(res, {"xlsx": tmp_path / "r.xlsx", "html": tmp_path / "r.html"}, context=ctx)
+    county = next(u for u in ctx.layers_used if u.kind == vocab.COUNTIES)
+    words = vocab.layer_accuracy_label(county.accuracy, "zh", county.positional_accuracy_m)
+    assert "750" in words
+    page = out["html"].read_text(encoding="utf-8")
+    assert f"{county.name} [{words}]" in page
+    assert page.count("不能作为审批依据") == 1
+    notes = openpyxl.load_workbook(out["xlsx"])["说明"]
+    assert any(f"{county.name} [{words}]" in str(c.value) for row in notes.iter_rows() for c in row)

@@ -220,8 +220,23 @@ def _csv_table(results: pd.DataFrame, lang: str, shared: dict[str, Any] | None =
     return pa.table(arrays, names=headers)
 
 
+def _demo_warning(ctx: CheckContext | None, lang: str) -> str | None:
+    """The warning a report gives when a layer it rests on is demonstration data (None: none is)."""
+    demo = ctx.demonstration_layers if ctx is not None else []
+    if not demo:
+        return None
+    return (("注意: 图层 " + "、".join(demo) + " 为演示数据(非官方范围), 依据这些图层得出的结论仅供演示, "
+             "不能作为审批依据; 请导入官方图层后重新核查。") if lang == "zh" else
+            ("WARNING: layers " + ", ".join(demo) + " are demonstration data (not official outlines): "
+             "verdicts that rest on them are for demonstration only and must not be used for approval; "
+             "import the official layers and check again."))
+
+
 def _header_lines(ctx: CheckContext | None, lang: str, notes: list[str],
-                  prov: dict[str, str] | None = None) -> list[str]:
+                  prov: dict[str, str] | None = None, *, warning: bool = True) -> list[str]:
+    """A report's header: provenance, the pack and its layers (each with its accuracy in words,
+    as the map and the review say it), the demonstration warning (unless ``warning`` is False:
+    the HTML report shows it apart), the project defaults and the notes."""
     zh = lang == "zh"
     lines = []
     if prov:  # where the answers come from (zoning.core.provenance)
@@ -232,16 +247,11 @@ def _header_lines(ctx: CheckContext | None, lang: str, notes: list[str],
         lines.append(f"图层包: {ctx.pack.title} ({ctx.pack.name}); 规则评价日期: {ctx.on_date.isoformat()}" if zh else
                      f"Layer pack: {ctx.pack.title} ({ctx.pack.name}); rules evaluated for {ctx.on_date.isoformat()}")
         for u in ctx.layers_used:
-            acc = ACCURACY_LABELS.get(u.accuracy, (u.accuracy,) * 2)[0 if zh else 1]
+            acc = vocab.layer_accuracy_label(u.accuracy, lang, u.positional_accuracy_m)
             lines.append(f"  - {u.name} [{acc}] {u.source}")
-        demo = ctx.demonstration_layers
-        if demo:
-            lines.append(
-                ("注意: 图层 " + "、".join(demo) + " 为演示数据(非官方范围), 依据这些图层得出的结论仅供演示, "
-                 "不能作为审批依据; 请导入官方图层后重新核查。") if zh else
-                ("WARNING: layers " + ", ".join(demo) + " are demonstration data (not official outlines): "
-                 "verdicts that rest on them are for demonstration only and must not be used for approval; "
-                 "import the official layers and check again."))
+        demo_warning = _demo_warning(ctx, lang)
+        if warning and demo_warning:
+            lines.append(demo_warning)
         if ctx.defaults:
             lines.append(("统一项目属性: " if zh else "Project attributes for every site: ")
                          + ", ".join(f"{k}={v}" for k, v in ctx.defaults.items()))
@@ -920,8 +930,8 @@ def render_html_report(
 ) -> tuple[str, str | None]:
     """The HTML report and a note on the map (None when the map is in it)."""
     zh = lang == "zh"
-    head = _header_lines(context, lang, notes or [], prov)
-    demo = bool(context and context.demonstration_layers)
+    head = _header_lines(context, lang, notes or [], prov, warning=False)
+    warning = _demo_warning(context, lang)
     title = "建设项目选址批量核查报告" if zh else "Batch check of project sites"
     today = dt.date.today().isoformat()
     parts = [f"<!DOCTYPE html><html lang=\"{'zh-CN' if zh else 'en'}\"><head><meta charset=\"utf-8\">"
@@ -932,11 +942,10 @@ def render_html_report(
              ".warn{background:#fff3cd;border:1px solid #e0b100;padding:.6em 1em;margin:.8em 0}"
              ".map{height:600px;border:1px solid #ccc}</style></head><body>",
              f"<h1>{html.escape(title)}</h1><p>{html.escape(today)}</p>"]
-    if demo:
+    if warning:
         parts.append(f"<div class=\"warn\"><b>{'演示数据' if zh else 'Demonstration data'}</b>: "
-                     + html.escape(next((h for h in head if h.startswith(("注意", "WARNING"))), "")) + "</div>")
-    parts.append("<ul>" + "".join(f"<li>{html.escape(h)}</li>" for h in head if not h.startswith(("注意", "WARNING")))
-                 + "</ul>")
+                     + html.escape(warning) + "</div>")
+    parts.append("<ul>" + "".join(f"<li>{html.escape(h)}</li>" for h in head) + "</ul>")
     counts = verdict_counts or {}
     vc = pd.DataFrame({("结论" if zh else "verdict"): [verdict_label(v, lang) for v in counts],
                        ("项目数" if zh else "sites"): list(counts.values())})
