@@ -169,10 +169,6 @@ class CheckContext:
             raise AttributeError(name)
         return getattr(self.context, name)
 
-    @property
-    def quota(self) -> dict[str, Any] | None:
-        return self.context.quota_info
-
     def __getstate__(self) -> dict[str, Any]:
         return {"context": self.context, "on_date": self.on_date, "defaults": self.defaults, "near_m": self.near_m}
 
@@ -733,29 +729,28 @@ def quota_accounting(
             usage = u if usage is None else usage.add(u, fill_value=0)
     if usage is None:
         usage = pd.DataFrame(columns=["sites_ha", "sites"])
-    if ctx.quota is None:
+    quota = ctx.quota_info
+    if quota is None:
         return pd.DataFrame(columns=["class", "quota_ha", "sites", "sites_ha", "remaining_ha", "overrun_ha"])
     rows = []
-    for cls, q in ctx.quota["classes"].items():
+    for cls, q in quota["classes"].items():
         used = float(usage["sites_ha"].get(cls, 0.0)) if len(usage) else 0.0
         n = int(usage["sites"].get(cls, 0)) if len(usage) else 0
         rows.append({"class": cls, "quota_ha": q, "sites": n, "sites_ha": round(used, 4),
                      "remaining_ha": round(max(q - used, 0.0), 4), "overrun_ha": round(max(used - q, 0.0), 4)})
     for cls in usage.index:
-        if cls not in ctx.quota["classes"]:
+        if cls not in quota["classes"]:
             rows.append({"class": cls, "quota_ha": np.nan, "sites": int(usage.loc[cls, "sites"]),
                          "sites_ha": round(float(usage.loc[cls, "sites_ha"]), 4), "remaining_ha": np.nan, "overrun_ha": np.nan})
     total_used = float(usage["sites_ha"].sum()) if len(usage) else 0.0
-    total = ctx.quota["total_ha"]
+    total = quota["total_ha"]
     rows.append({"class": "合计", "quota_ha": total, "sites": int(usage["sites"].sum()) if len(usage) else 0,
                  "sites_ha": round(total_used, 4), "remaining_ha": round(max(total - total_used, 0.0), 4),
                  "overrun_ha": round(max(total_used - total, 0.0), 4)})
     out = pd.DataFrame(rows)
-    spec = ctx.quota_spec
-    vf, vt = (spec.valid_from, spec.valid_to) if spec is not None else (None, None)
-    in_force = (vf is None or vf <= ctx.on_date) and (vt is None or ctx.on_date <= vt)
-    out.attrs["quota"] = {**{k: v for k, v in ctx.quota.items() if k != "classes"},
-                          "valid_from": vf.isoformat() if vf else None, "valid_to": vt.isoformat() if vt else None,
+    valid_from, valid_to, in_force = ctx.context.quota_period(ctx.on_date)
+    out.attrs["quota"] = {**{k: v for k, v in quota.items() if k != "classes"},
+                          "valid_from": valid_from, "valid_to": valid_to,
                           "in_force": in_force, "on_date": ctx.on_date.isoformat()}
     return out
 

@@ -364,12 +364,7 @@ def _quota_answer(ctx: PackContext, row: dict[str, Any], day: dt.date, lang: str
     q = ctx.quota_info
     if q is None:
         return QuotaAnswer(applies=False, statement="the pack holds no land-supply quota layer")
-    spec = ctx.quota_spec
-    vf = spec.valid_from if spec is not None else None
-    vt = spec.valid_to if spec is not None else None
-    in_force = (vf is None or vf <= day) and (vt is None or day <= vt)
-    valid_from = vf.isoformat() if vf else None
-    valid_to = vt.isoformat() if vt else None
+    valid_from, valid_to, in_force = ctx.quota_period(day)
     covered = bool(row["in_quota_area"])
     possibly = not covered and row["central_membership"] == vocab.UNCERTAIN
     if not covered and not possibly:
@@ -382,7 +377,7 @@ def _quota_answer(ctx: PackContext, row: dict[str, Any], day: dt.date, lang: str
     statement = f"{q['year']}年度{q['area_name']}国有建设用地供应计划 ({q['document']})"
     if not in_force:
         zh = lang == "zh"
-        expired = vt is not None and day > vt
+        expired = valid_to is not None and day.isoformat() > valid_to
         statement += ((f" — 已过期 ({valid_to}), 数字仅供参考" if zh else
                        f" — expired on {valid_to}, figures kept for reference") if expired else
                       (f" — 尚未生效 ({valid_from})" if zh else f" — not yet in force ({valid_from})"))

@@ -22,6 +22,8 @@ from zoning.core import settings, vocab
 from zoning.core.layers import LayerSpec, Pack, open_pack, read_layer
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     import geopandas as gpd
 
     from zoning.core.overlay import CountyIndex, ZoneIndex
@@ -173,6 +175,13 @@ class PackContext:
     @property
     def demonstration_layers(self) -> list[str]:
         return [u.name for u in self.layers_used if u.accuracy == vocab.DEMONSTRATION]
+
+    def quota_period(self, day: dt.date) -> tuple[str | None, str | None, bool]:
+        """The quota layer's period (ISO dates, None where open) and whether it is in force on ``day``."""
+        spec = self.quota_spec
+        vf, vt = (spec.valid_from, spec.valid_to) if spec is not None else (None, None)
+        in_force = (vf is None or vf <= day) and (vt is None or day <= vt)
+        return (vf.isoformat() if vf else None), (vt.isoformat() if vt else None), in_force
 
     @cached_property
     def quota_info(self) -> dict[str, Any] | None:
