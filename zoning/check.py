@@ -58,6 +58,8 @@ __all__ = [
     "assemble",
     "build_context",
     "check_sites",
+    "Tally",
+    "UNLOCATED_COUNTY",
     "county_counts",
     "iter_check",
     "match_land_use",
@@ -660,11 +662,40 @@ def iter_check(
 # --------------------------------------------------------------------------- aggregates
 
 
+#: The county row of sites outside 晋城市 or not located.
+UNLOCATED_COUNTY = "（晋城市外/未定位）"
+
+
 def county_counts(results: pd.DataFrame) -> pd.DataFrame:
     """Counts per county × verdict for one chunk (add chunks with ``DataFrame.add``)."""
-    county = results["county"].fillna("（晋城市外/未定位）").astype(str)
+    county = results["county"].fillna(UNLOCATED_COUNTY).astype(str)
     table = pd.crosstab(county, results["verdict"].astype(str))
     return table
+
+
+@dataclass
+class Tally:
+    """What the summaries count of a run, chunk by chunk (:meth:`add`): sites per county ×
+    verdict, those resting on demonstration data per county, and the area counted against
+    each quota class (:func:`quota_usage`). The writer and :func:`summarise_by_county` /
+    :func:`quota_accounting` all count this way."""
+
+    counts: pd.DataFrame | None = None
+    demo: pd.Series | None = None
+    usage: pd.DataFrame | None = None
+
+    def add(self, results: pd.DataFrame) -> None:
+        t = county_counts(results)
+        self.counts = t if self.counts is None else self.counts.add(t, fill_value=0)
+        county = results["county"].fillna(UNLOCATED_COUNTY).astype(str)
+        d = results["demonstration_basis"].fillna(False).astype(bool).groupby(county).sum()
+        self.demo = d if self.demo is None else self.demo.add(d, fill_value=0)
+        u = quota_usage(results)
+        self.usage = u if self.usage is None else self.usage.add(u, fill_value=0)
+
+    def summary(self) -> pd.DataFrame:
+        """:func:`summarise_by_county` of the chunks added."""
+        return finish_summary(self.counts, self.demo)
 
 
 def summarise_by_county(results: pd.DataFrame | Iterable[pd.DataFrame]) -> pd.DataFrame:
@@ -673,16 +704,10 @@ def summarise_by_county(results: pd.DataFrame | Iterable[pd.DataFrame]) -> pd.Da
     Columns: the verdicts in order of strength, ``not checked``, ``total``; a last row
     ``合计``. ``demonstration_basis`` sites are counted in ``on demonstration data``.
     """
-    frames = [results] if isinstance(results, pd.DataFrame) else list(results)
-    table = None
-    demo = None
-    for f in frames:
-        t = county_counts(f)
-        table = t if table is None else table.add(t, fill_value=0)
-        county = f["county"].fillna("（晋城市外/未定位）").astype(str)
-        d = f["demonstration_basis"].fillna(False).astype(bool).groupby(county).sum()
-        demo = d if demo is None else demo.add(d, fill_value=0)
-    return finish_summary(table, demo)
+    tally = Tally()
+    for f in [results] if isinstance(results, pd.DataFrame) else list(results):
+        tally.add(f)
+    return tally.summary()
 
 
 def finish_summary(table: pd.DataFrame | None, demo: pd.Series | None) -> pd.DataFrame:
@@ -722,11 +747,10 @@ def quota_accounting(
     """
     ctx = context or build_context(pack)
     if usage is None:
-        frames = [results] if isinstance(results, pd.DataFrame) else list(results or [])
-        usage = None
-        for f in frames:
-            u = quota_usage(f)
-            usage = u if usage is None else usage.add(u, fill_value=0)
+        tally = Tally()
+        for f in [results] if isinstance(results, pd.DataFrame) else list(results or []):
+            tally.add(f)
+        usage = tally.usage
     if usage is None:
         usage = pd.DataFrame(columns=["sites_ha", "sites"])
     quota = ctx.quota_info

@@ -294,9 +294,7 @@ class ResultWriter:
     _xlsx: Any = field(default=None, repr=False)
     _gpkg_feed: Any = field(default=None, repr=False)
     _gpkg_type: str = field(default="Unknown", repr=False)
-    _counts: Any = field(default=None, repr=False)
-    _demo: Any = field(default=None, repr=False)
-    _usage: Any = field(default=None, repr=False)
+    _tally: Any = field(default=None, repr=False)
     _html_sites: list = field(default_factory=list, repr=False)
     n_sites: int = 0
     verdict_counts: dict[str, int] = field(default_factory=dict)
@@ -356,19 +354,15 @@ class ResultWriter:
 
     def write(self, results: gpd.GeoDataFrame) -> None:
         """Append one chunk of results."""
-        from zoning.check import county_counts, quota_usage
+        from zoning.check import Tally
 
         results = self._conform(results)
         self.n_sites += len(results)
         for v, k in results["verdict"].value_counts().items():
             self.verdict_counts[v] = self.verdict_counts.get(v, 0) + int(k)
-        t = county_counts(results)
-        self._counts = t if self._counts is None else self._counts.add(t, fill_value=0)
-        county = results["county"].fillna("（晋城市外/未定位）").astype(str)
-        d = results["demonstration_basis"].fillna(False).astype(bool).groupby(county).sum()
-        self._demo = d if self._demo is None else self._demo.add(d, fill_value=0)
-        u = quota_usage(results)
-        self._usage = u if self._usage is None else self._usage.add(u, fill_value=0)
+        if self._tally is None:
+            self._tally = Tally()
+        self._tally.add(results)
         for n in results.attrs.get("notes", []):
             if n not in self.notes:
                 self.notes.append(n)
@@ -383,15 +377,16 @@ class ResultWriter:
             self._keep_for_html(results)
 
     def summary(self) -> pd.DataFrame:
-        from zoning.check import finish_summary
+        from zoning.check import Tally
 
-        return finish_summary(self._counts, self._demo)
+        return (self._tally or Tally()).summary()
 
     def quota(self) -> pd.DataFrame:
         from zoning.check import quota_accounting
 
-        return quota_accounting(None, context=self.context, usage=self._usage if self._usage is not None else
-                                pd.DataFrame(columns=["sites_ha", "sites"]))
+        usage = self._tally.usage if self._tally is not None else None
+        return quota_accounting(None, context=self.context,
+                                usage=usage if usage is not None else pd.DataFrame(columns=["sites_ha", "sites"]))
 
     def close(self) -> dict[str, Path]:
         """Finish every file and move it into place; returns ``{format: path}``."""
