@@ -13,11 +13,7 @@ def layers() -> None:
     """Manage a layer pack: a directory with manifest.toml and GIS files."""
 
 
-def _pack_arg_handler(ctx: click.Context, param: click.Parameter, value: str | None):
-    return options._pack_handler(ctx, param, value)
-
-
-pack_arg = click.argument("pack", required=False, metavar="[PACK]", callback=_pack_arg_handler)
+pack_arg = click.argument("pack", required=False, metavar="[PACK]", callback=options.pack_handler)
 
 
 def _source_line(spec) -> str:

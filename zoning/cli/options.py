@@ -55,7 +55,7 @@ def require_extra(extra: str) -> None:
             raise ZoningError(extra_advice(extra, module))
 
 
-def _pack_handler(ctx: click.Context, param: click.Parameter, value: str | None):
+def pack_handler(ctx: click.Context, param: click.Parameter, value: str | None):
     """Open the pack (its manifest and rules catalogue checked). A pack that is missing,
     corrupt, empty or without its rules is a data problem: the ManifestError reaches the
     group's handler and exits with 1, in one line."""
@@ -70,7 +70,7 @@ pack_opt = click.option(
     "--pack",
     "pack",
     metavar="DIR",
-    callback=_pack_handler,
+    callback=pack_handler,
     help="Layer pack: a directory, or a PostGIS DSN postgresql://... (default: the shipped Jincheng pack, "
     "or $ZONING_PACK).",
 )

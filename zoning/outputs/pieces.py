@@ -67,11 +67,6 @@ PIECE_FORMATS: tuple[str, ...] = ("gpkg", "geojson", "shp", "dxf", "jzd")
 PIECES_LAYER = "pieces"
 REMAINDER_LAYER = "remainder"
 
-_PIECE_OUT = ("row", "site_id", "site_name", "layer", "kind", "zone_class", "zone_id", "zone_name", "accuracy",
-              "area_ha", "area_mu", "share_pct", "verdict", "conflict")
-_REMAINDER_OUT = ("row", "site_id", "site_name", "remainder", "label", "site_ha", "area_ha", "area_mu", "share_pct",
-                  "excluded", "accuracy")
-
 
 def _projects(results: pd.DataFrame, ctx: CheckContext) -> list[dict[str, Any]]:
     """The project of each checked site, as the check built it (:func:`zoning.check.project_for_row`:

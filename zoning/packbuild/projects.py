@@ -58,7 +58,6 @@ _PLACE_VOCAB = sorted(
     [*COUNTIES.values(), DEV_ZONE, *_CITY_PLACES], key=len, reverse=True
 )
 
-CN_DIGITS = "〇一二三四五六七八九十"
 
 # --------------------------------------------------------------------------- text helpers
 

@@ -25,7 +25,7 @@ COOKIE = "zoning_token"
 OPEN_PATHS = ("/healthz",)
 
 
-def required_role(method: str, path: str) -> str:
+def required_role(path: str) -> str:
     """The least role a request needs: checks need checker, the audit log admin, the rest viewer."""
     if path.startswith("/api/v1/audit"):
         return "admin"
@@ -94,7 +94,7 @@ class AuthMiddleware:
             await send_error(send, 401, f"not signed in: this service needs {what}",
                              [(b"www-authenticate", b"Bearer")] if self.config.auth == "token" else None)
             return
-        need = required_role(scope["method"], scope["path"])
+        need = required_role(scope["path"])
         if not user.may(need):
             await send_error(send, 403, f"user {user.name} ({user.role}) may not do this: it needs the {need} role")
             return

@@ -92,7 +92,7 @@ def _rule_candidates(diff: PackDiff, old: CheckContext, new: CheckContext, after
         hit |= np.array([bool(_split(v) & wanted) for v in after["zone_ids"].to_numpy(dtype=object)], dtype=bool)
     extent_classes = {c for sel in selectors if sel is not None and sel.kind == vocab.EXTENT for c in sel.classes}
     for cls, col in ((vocab.PLANNING_AREA, "in_planning_area"), (vocab.CENTRAL_AREA, "in_central_city")):
-        if (cls in extent_classes or (extent_classes and not any(extent_classes))) and col in after.columns:
+        if cls in extent_classes and col in after.columns:
             hit |= after[col].astype(str).to_numpy() != "no"
     return np.flatnonzero(hit)
 
