@@ -444,7 +444,6 @@ NUMERIC_COLUMNS = frozenset({"lon", "lat", "site_area_ha", "site_area_mu", "plan
                              "area_ha_stated", "nearest_zone_m"})
 BOOLEAN_COLUMNS = frozenset({"demonstration_basis", "near_zone"})
 TEXT_COLUMNS = frozenset(c for c in RESULT_COLUMNS if c not in NUMERIC_COLUMNS | BOOLEAN_COLUMNS | {"row"})
-_NUMERIC = NUMERIC_COLUMNS
 
 
 def assemble(ctx: CheckContext, sites: pd.DataFrame, hits: Hits) -> pd.DataFrame:
@@ -486,7 +485,7 @@ def assemble(ctx: CheckContext, sites: pd.DataFrame, hits: Hits) -> pd.DataFrame
             status[k] = "；".join(p)
     cols["status"] = status
     cols["status_code"] = np.where(~located, "error", np.where(status == "ok", "ok", "warning")).astype(object)
-    return pd.DataFrame({c: pd.Series(v, dtype=float if c in _NUMERIC else object, index=sites.index)
+    return pd.DataFrame({c: pd.Series(v, dtype=float if c in NUMERIC_COLUMNS else object, index=sites.index)
                          for c, v in cols.items()}, index=sites.index)
 
 
@@ -508,7 +507,7 @@ def _check_batch(sites: gpd.GeoDataFrame, ctx: CheckContext) -> pd.DataFrame:
 def _failed_rows(sites: gpd.GeoDataFrame, exc: Exception) -> pd.DataFrame:
     """The result row of a site the check could not handle: not checked, with the reason."""
     n = len(sites)
-    cols = {c: pd.Series([None] * n, dtype=float if c in _NUMERIC else object, index=sites.index)
+    cols = {c: pd.Series([None] * n, dtype=float if c in NUMERIC_COLUMNS else object, index=sites.index)
             for c in RESULT_COLUMNS if c not in ("source", "row", "site_id", "site_name", "land_use", "area_ha_stated")}
     for key in ("verdict", *(f"verdict_{s}" for s in vocab.SUBJECTS)):
         cols[key] = pd.Series([NOT_CHECKED] * n, dtype=object, index=sites.index)

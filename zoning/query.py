@@ -59,7 +59,7 @@ def classify_points(
 def _points_frame(ctx: PackContext, h: Hits) -> pd.DataFrame:
     from zoning.core.answer import places
 
-    sites = h.sites.rename(columns={"county": "name", "near_county": "near_name", "nearest_county": "nearest_name"})
+    sites = h.sites.rename(columns=_RENAMED)
     return pd.concat([sites.reset_index(drop=True), places(ctx, h)], axis=1)
 
 
@@ -243,7 +243,7 @@ class QueryResult:
     pack: str = ""
     #: the verdict of each subject (groundwater, land, approval, water) beside the overall one
     subject_verdicts: dict[str, str | None] = field(default_factory=dict)
-    #: the nearest zone of each class the point lies outside (zoning.core.nearest.point_nearest)
+    #: the nearest zone of each class the point lies outside (zoning.core.nearest.nearest_columns)
     nearest: list[dict[str, Any]] = field(default_factory=list)
     lang: str = "zh"
     #: where the answer comes from (zoning.core.provenance): pack version and content hash,
@@ -593,7 +593,7 @@ class PointQuery:
     radius_m: float = DEFAULT_RADIUS_M
     lang: Lang = "zh"
     #: add the nearest zone of each class the point lies outside, as ``zoning query`` does
-    #: (:func:`zoning.core.nearest.point_nearest`); ``near_m`` flags those within reach
+    #: (:func:`zoning.core.nearest.nearest_columns`); ``near_m`` flags those within reach
     with_nearest: bool = False
     near_m: float | None = None
 

@@ -41,7 +41,7 @@ import pandas as pd
 
 from zoning.check import BOOLEAN_COLUMNS, NUMERIC_COLUMNS, RESULT_COLUMNS, assemble, build_context
 from zoning.core import postgis as pg
-from zoning.core import vocab
+from zoning.core import settings, vocab
 from zoning.core.errors import EngineError
 from zoning.core.hits import HIT_COLUMNS, SITE_COLUMNS, Hits
 from zoning.core.overlay import NEAREST_REACH_M
@@ -63,15 +63,13 @@ __all__ = ["DATABASE_COLUMNS", "PAGE_SIZE", "SUBDIVIDE_VERTICES", "DatabaseCheck
 SUBDIVIDE_VERTICES = 64
 
 #: Sites per page read back from the database and assembled at once.
-PAGE_SIZE = 50_000
+PAGE_SIZE = settings.DEFAULT_CHUNKSIZE  # rows fetched at a time: a reader's chunk
 
 #: Columns of the result table written by :func:`check_in_database` (after the key),
 #: with the same meaning and values as in :data:`zoning.check.RESULT_COLUMNS`.
 DATABASE_COLUMNS: tuple[str, ...] = tuple(c for c in RESULT_COLUMNS if c not in ("source", "row"))
 
 #: SQL types of the result columns: check's numbers and flags (text otherwise).
-_FLOAT_COLUMNS = NUMERIC_COLUMNS
-_BOOL_COLUMNS = BOOLEAN_COLUMNS
 
 #: Input columns read back with the hits (as check_sites reads them from a file).
 _INPUT_TEXT = ("site_id", "site_name", "land_use")
@@ -495,10 +493,10 @@ def _result_rows(page: HitsPage, res: pd.DataFrame) -> Iterator[tuple]:
             continue
         values = src[c].to_numpy(dtype=object)
         missing = pd.isna(values)
-        if c in _FLOAT_COLUMNS:
+        if c in NUMERIC_COLUMNS:
             numbers = np.where(missing, np.nan, values).astype(float)
             columns.append([None if math.isnan(x) else x for x in numbers.tolist()])
-        elif c in _BOOL_COLUMNS:
+        elif c in BOOLEAN_COLUMNS:
             columns.append([None if m else bool(v) for v, m in zip(values, missing)])
         else:
             columns.append([None if m else python_value(v) for v, m in zip(values, missing)])
@@ -559,7 +557,7 @@ def check_in_database(
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(O))
         defs = [sql.SQL("{} {}").format(sql.Identifier(key), sql.SQL(key_type))]
         defs += [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(
-            "double precision" if c in _FLOAT_COLUMNS else "boolean" if c in _BOOL_COLUMNS else "text"))
+            "double precision" if c in NUMERIC_COLUMNS else "boolean" if c in BOOLEAN_COLUMNS else "text"))
             for c in DATABASE_COLUMNS]
         conn.execute(sql.SQL("CREATE TABLE {} ({})").format(O, sql.SQL(", ").join(defs)))
         copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
