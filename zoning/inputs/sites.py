@@ -27,6 +27,7 @@ import codecs
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, MutableMapping
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -190,8 +191,15 @@ def detect_text_encoding(path: str | Path) -> tuple[str, str]:
     return "utf-8", "valid UTF-8"
 
 
+@lru_cache(maxsize=1)
+def _site_header_keys() -> frozenset[str]:
+    """Every site field's name and aliases as :func:`header_key` spells them."""
+    return frozenset({header_key(str(a)) for aliases in SITE_FIELD_ALIASES.values() for a in aliases}
+                     | {header_key(t) for t in SITE_FIELD_ALIASES})
+
+
 def _header_score(cells: list[Any]) -> int:
-    keys = {header_key(str(a)) for aliases in SITE_FIELD_ALIASES.values() for a in aliases} | {header_key(t) for t in SITE_FIELD_ALIASES}
+    keys = _site_header_keys()
     score = 0
     for c in cells:
         if c is None or (isinstance(c, float) and np.isnan(c)):
@@ -246,6 +254,18 @@ def _text(series: pd.Series) -> pd.Series:
         out[keep] = stripped.to_numpy(dtype=object)[keep]
         return pd.Series(out, index=series.index, dtype=object)
     return pd.Series([_cell_text(v) for v in series.tolist()], index=series.index, dtype=object)
+
+
+def _text_column(series: pd.Series) -> Any:
+    """:func:`_text` as a column of the sites frame: text read by Arrow stays Arrow (blanks
+    missing), so the frame does not turn Python strings back into the Arrow they came from;
+    a column with no text left is all None, as :func:`_text` gives it."""
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        stripped = series.str.strip()
+        filled = (stripped.str.len() > 0).fillna(False)
+        if filled.any():
+            return stripped.where(filled).array
+    return _text(series).to_numpy()
 
 
 def _numbers(series: pd.Series, label: str, problems: Messages) -> np.ndarray:
@@ -375,11 +395,11 @@ def sites_from_frame(
         "row": np.asarray(rows if rows is not None else np.arange(1, n + 1)),
     }
     for target in ("site_id", "site_name", "location", "county_declared", "land_use"):
-        out[target] = _text(df[fmap[target]]).to_numpy() if target in fmap else np.full(n, None, dtype=object)
+        out[target] = _text_column(df[fmap[target]]) if target in fmap else np.full(n, None, dtype=object)
     out["area_ha_stated"] = _stated_area(df, fmap, problems, notes)
     for attr in PROJECT_ATTRIBUTES:
         if attr in fmap:
-            out[attr] = _text(df[fmap[attr]]).to_numpy()
+            out[attr] = _text_column(df[fmap[attr]])
     out["input_crs"] = in_crs
     out["input_problem"] = _joined(problems, n, lambda p: "; ".join(p))
     out["input_notes"] = _joined(notes, n, lambda x: "; ".join(dict.fromkeys(x)))
@@ -389,7 +409,7 @@ def sites_from_frame(
         if str(c) in used:
             continue
         name = str(c) if str(c) not in result.columns else f"原_{c}"
-        result[name] = df[c].to_numpy()
+        result[name] = df[c].array  # as read (its dtype kept: no round trip through Python objects)
     for k, p in problems.items():
         if p and geoms[k] is not None and not _repair_only(p):
             geoms[k] = None
