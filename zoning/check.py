@@ -485,8 +485,9 @@ def assemble(ctx: CheckContext, sites: pd.DataFrame, hits: Hits) -> pd.DataFrame
             status[k] = "；".join(p)
     cols["status"] = status
     cols["status_code"] = np.where(~located, "error", np.where(status == "ok", "ok", "warning")).astype(object)
-    return pd.DataFrame({c: pd.Series(v, dtype=float if c in NUMERIC_COLUMNS else object, index=sites.index)
-                         for c, v in cols.items()}, index=sites.index)
+    # the arrays are this function's own: no copy, and no stacking of the text columns into one block
+    return pd.DataFrame({c: pd.Series(v, dtype=float if c in NUMERIC_COLUMNS else object, index=sites.index, copy=False)
+                         for c, v in cols.items()}, index=sites.index, copy=False)
 
 
 def _check_batch(sites: gpd.GeoDataFrame, ctx: CheckContext) -> pd.DataFrame:
@@ -555,7 +556,7 @@ def _assemble(sites: gpd.GeoDataFrame, res: pd.DataFrame) -> gpd.GeoDataFrame:
                 name = INPUT_PREFIX + name
             out[name] = col(sites, c)
     return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(sites.geometry.to_numpy(), crs="EPSG:4490", index=index),
-                            crs="EPSG:4490")
+                            crs="EPSG:4490", copy=False)  # the columns as they are (copy-on-write guards them)
 
 
 #: Result columns that the site readers fill (the others are the check's).
