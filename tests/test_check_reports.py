@@ -241,3 +241,31 @@ def test_report_headers_state_each_layers_accuracy_as_the_map_does(tmp_path, pac
     assert page.count("不能作为审批依据") == 1
     notes = openpyxl.load_workbook(out["xlsx"])["说明"]
     assert any(f"{county.name} [{words}]" in str(c.value) for row in notes.iter_rows() for c in row)
+
+
+def test_geopackage_writes_skip_sqlite_syncs_only_while_writing(tmp_path, pack, sites_csv, monkeypatch):
+    """A report's GeoPackage is a temporary file moved into place, as the CSV is: GDAL's
+    SQLite commits skip their fsync while a report is written (each forced the 100 MB just
+    written to disk: 60 ms per 100,000 sites), the option is GDAL's own and process-wide, so
+    it is put back when the last writer ends, and a value the user set is never touched."""
+    import pyogrio
+
+    from zoning.outputs.reports import unsynced_sqlite
+
+    name = "OGR_SQLITE_SYNCHRONOUS"
+    monkeypatch.delenv(name, raising=False)
+    assert pyogrio.get_gdal_config_option(name) is None
+    with unsynced_sqlite():
+        assert pyogrio.get_gdal_config_option(name) is False  # OFF, as pyogrio reads it
+        with unsynced_sqlite():  # a second report at once (the service's jobs)
+            pass
+        assert pyogrio.get_gdal_config_option(name) is False  # still writing: not put back yet
+    assert pyogrio.get_gdal_config_option(name) is None
+    ctx = build_context(pack)
+    out = write_results(check_sites(sites_csv, context=ctx), {"gpkg": tmp_path / "r.gpkg"}, context=ctx)
+    assert pyogrio.read_info(out["gpkg"], layer="sites")["features"] > 0
+    assert pyogrio.get_gdal_config_option(name) is None  # nothing left behind
+    monkeypatch.setenv(name, "FULL")  # the user's choice
+    with unsynced_sqlite():
+        assert pyogrio.get_gdal_config_option(name) == "FULL"
+    assert pyogrio.get_gdal_config_option(name) == "FULL"
