@@ -440,12 +440,15 @@ class ResultWriter:
 
     # ----------------------------------------------------------------- csv
     def _write_csv(self, results: gpd.GeoDataFrame, shared: dict[str, Any] | None = None) -> None:
-        first = self._csv is None
-        if first:  # UTF-8 with a BOM, so that Excel shows the Chinese
-            self._csv = self._tmps["csv"].open("wb")
-            self._csv.write(b"\xef\xbb\xbf")
+        import pyarrow as pa
         import pyarrow.csv as pacsv
 
+        first = self._csv is None
+        if first:  # UTF-8 with a BOM, so that Excel shows the Chinese
+            # Arrow's own file, not a Python one: each write to a Python file takes the GIL,
+            # which GDAL holds while it writes the GeoPackage, so the CSV waited on it
+            self._csv = pa.OSFile(str(self._tmps["csv"]), "wb")
+            self._csv.write(b"\xef\xbb\xbf")
         # pyarrow's writer is ~15x faster than pandas' on these wide frames, and it runs without
         # the GIL: a thread writes this chunk while the next is checked (rows stay in order:
         # a chunk starts only when the one before is written)
