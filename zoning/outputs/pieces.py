@@ -249,26 +249,26 @@ def write_dxf(pieces: gpd.GeoDataFrame, remainder: gpd.GeoDataFrame, path: str |
         doc.layers.add(f"{name}_labels", color=colour)
     msp = doc.modelspace()
 
-    def draw(frame: gpd.GeoDataFrame, layer_of, label_of) -> None:
+    def draw(frame: gpd.GeoDataFrame, layers: list[str], labels: list[str]) -> None:
         gk = _to_gk(frame.geometry.to_numpy(), crs)
-        for k, g in enumerate(gk):
-            layer = layer_of(k)
+        for g, layer, label in zip(gk, layers, labels):
             for part in _polygons(g):
                 for ring in (part.exterior, *part.interiors):
                     msp.add_lwpolyline(list(ring.coords)[:-1], close=True, dxfattribs={"layer": layer})
                 pt = part.representative_point()
-                msp.add_text(label_of(k), height=2.0,
-                             dxfattribs={"layer": f"{layer}_labels", "insert": (pt.x, pt.y)})
+                msp.add_text(label, height=2.0, dxfattribs={"layer": f"{layer}_labels", "insert": (pt.x, pt.y)})
 
-    def text(frame: gpd.GeoDataFrame, k: int, what: str) -> str:
-        sid = frame["site_id"].iat[k]
-        return f"{sid if sid is not None and sid == sid else frame['row'].iat[k]} {what}"
+    def labels(frame: gpd.GeoDataFrame, what: Iterable[str]) -> list[str]:
+        """Each polygon's label: its site (the id, else the row number), then ``what``; built
+        from whole columns (a cell read at a time cost a fifth of the drawing's time)."""
+        sites = frame["site_id"].to_numpy(dtype=object)
+        return [f"{s if s is not None and s == s else r} {w}" for s, r, w in zip(sites, frame["row"].to_numpy(), what)]
 
-    draw(pieces, lambda k: "pieces",
-         lambda k: text(pieces, k, f"{pieces['zone_class'].iat[k]} [{pieces['zone_id'].iat[k]}] "
-                                   f"{pieces['area_ha'].iat[k]:.4f} ha"))
-    draw(remainder, lambda k: f"remainder_{remainder['remainder'].iat[k]}",
-         lambda k: text(remainder, k, f"{remainder['label'].iat[k]} {remainder['area_ha'].iat[k]:.4f} ha"))
+    draw(pieces, ["pieces"] * len(pieces),
+         labels(pieces, (f"{c} [{i}] {a:.4f} ha" for c, i, a in
+                         zip(pieces["zone_class"], pieces["zone_id"], pieces["area_ha"]))))
+    draw(remainder, [f"remainder_{k}" for k in remainder["remainder"]],
+         labels(remainder, (f"{lab} {a:.4f} ha" for lab, a in zip(remainder["label"], remainder["area_ha"]))))
     path = Path(path)
     doc.saveas(str(path))
     return path
