@@ -11,7 +11,9 @@ NaN or text that is no number.
 Public API
 ----------
 ``ParsedPoint``, ``resolve_crs``, ``parse_point``, ``to_cgcs2000`` (vectorised, never
-stops on a bad row), ``from_cgcs2000`` and ``ACCEPTED_CRS_ALIASES``.
+stops on a bad row), ``from_cgcs2000`` and ``ACCEPTED_CRS_ALIASES``; the one place where
+a Gauss–Krüger zone becomes an EPSG code: ``gk_crs`` (zone -> ``"EPSG:4526"``),
+``gk_zone_of`` (longitudes -> zone) and ``GK_ZONES`` (the zones that cover China).
 
 GCJ-02 / BD-09 use ``prcoords`` (public domain): forward ``wgs_gcj`` / ``wgs_bd``,
 inverse ``gcj_wgs_bored`` / ``bd_wgs_bored``. prcoords' iteration stops at 1e-5 deg
@@ -26,6 +28,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -42,8 +45,12 @@ from zoning.core.errors import CoordinateError, OutsideCityError, UnknownCRSErro
 __all__ = [
     "ACCEPTED_CRS_ALIASES",
     "CITY_MARGIN_DEG",
+    "GK_FAMILIES",
+    "GK_ZONES",
     "ParsedPoint",
     "from_cgcs2000",
+    "gk_crs",
+    "gk_zone_of",
     "parse_point",
     "resolve_crs",
     "to_cgcs2000",
@@ -96,13 +103,125 @@ _SIMPLE_ALIASES = {
 }
 _GK_ALIAS = re.compile(r"^(?:cgcs2000-?)?gk([36])(?::(\d{1,2}))?$")
 _EPSG = re.compile(r"^\s*(?:epsg\s*:\s*)?(\d{4,6})\s*$", re.IGNORECASE)
-_GK_ZONES = {3: range(25, 46), 6: range(13, 24)}  # zones that cover China
 #: the zones 晋城市 (111.9–113.6°E) lies in: what gk3 / gk6 detect from an easting's prefix
 _CITY_ZONES = {3: (37, 38), 6: (19,)}
 _FAMILY_CGCS2000 = "CGCS2000"
 #: northings that are plausible around 晋城市 (35.2-36.1 N), generous
 _NORTHING_RANGE = (3.7e6, 4.2e6)
 _GEOD = pyproj.Geod(ellps="GRS80")
+
+
+# --------------------------------------------------------------------------- Gauss–Krüger zones
+
+#: The Gauss–Krüger zones that cover China, by zone width in degrees: 3° zones 25–45
+#: (central meridian 3 × zone: 75°E–135°E), 6° zones 13–23 (central meridian
+#: 6 × zone − 3: 75°E–135°E): the zones the EPSG database numbers for China's datums.
+GK_ZONES: dict[int, range] = {3: range(25, 46), 6: range(13, 24)}
+
+#: The datums whose Gauss–Krüger zones :func:`gk_crs` numbers, spelt as in the EPSG names
+#: (``"CGCS2000 / 3-degree Gauss-Kruger zone 38"``); case, spaces, ``-`` and ``_`` are
+#: ignored, so ``"Xian1980"`` and ``"beijing_1954"`` are these too.
+GK_FAMILIES: tuple[str, ...] = ("CGCS2000", "Xian 1980", "Beijing 1954")
+
+# The EPSG code of each family's first zone (3°: zone 25, 6°: zone 13), with the zone prefix
+# and without it; the codes of the further zones follow on by one (see gk_crs). Every code is
+# checked against the EPSG database (name, central meridian, false easting) by
+# tests/test_gk_zones.py.
+_GK_BASE_CODES: dict[str, dict[int, tuple[int, int]]] = {
+    "cgcs2000": {3: (4513, 4534), 6: (4491, 4502)},
+    "xian1980": {3: (2349, 2370), 6: (2327, 2338)},
+    "beijing1954": {3: (2401, 2422), 6: (21413, 21453)},
+}
+
+
+def _family_key(family: str) -> str:
+    return re.sub(r"[\s_\-]", "", family).lower()
+
+
+def _check_width(width: object) -> int:
+    if isinstance(width, bool) or width not in GK_ZONES:
+        raise UnknownCRSError(f"Gauss–Krüger zones are 3 or 6 degrees wide, not {width!r}")
+    assert isinstance(width, int)
+    return width
+
+
+def gk_crs(zone: int, *, width: int = 3, prefixed: bool = True, family: str = "CGCS2000") -> str:
+    """The EPSG code (``"EPSG:4526"``) of a Gauss–Krüger zone of China: the one answer the
+    coordinate parser, the 界址点 and DXF readers and the outputs use.
+
+    ``zone`` is the zone number (:data:`GK_ZONES`: 3° zones 25–45 with central meridian
+    3 × zone °E, 6° zones 13–23 with central meridian 6 × zone − 3 °E); ``width`` 3 or 6;
+    ``prefixed``: the eastings carry the zone number in front (false easting
+    zone × 1 000 000 + 500 000 m, 8 digits: ``38396465.7``), else not (false easting
+    500 000 m, 6 digits: ``396465.7``); ``family`` one of :data:`GK_FAMILIES`. The EPSG
+    codes of a range follow the zones one by one:
+
+    ============  =====  =========================  =========================
+    family        width  zone prefix (zones)        no prefix (CM 75–135°E)
+    ============  =====  =========================  =========================
+    CGCS2000      3°     EPSG:4513–4533 (25–45)     EPSG:4534–4554
+    CGCS2000      6°     EPSG:4491–4501 (13–23)     EPSG:4502–4512
+    Xian 1980     3°     EPSG:2349–2369 (25–45)     EPSG:2370–2390
+    Xian 1980     6°     EPSG:2327–2337 (13–23)     EPSG:2338–2348
+    Beijing 1954  3°     EPSG:2401–2421 (25–45)     EPSG:2422–2442
+    Beijing 1954  6°     EPSG:21413–21423 (13–23)   EPSG:21453–21463
+    ============  =====  =========================  =========================
+
+    晋城市 (111.9–113.6°E) lies in 3° zone 37 (CM 111°E: EPSG:4525, without prefix 4546)
+    and zone 38 (CM 114°E: EPSG:4526 / 4547), and in 6° zone 19 (CM 111°E: EPSG:4497 / 4508).
+
+    Raises
+    ------
+    UnknownCRSError
+        A zone outside its width's range (no EPSG code: none of China's), a width other
+        than 3 or 6, a zone that is no integer, a family not in :data:`GK_FAMILIES`.
+    """
+    w = _check_width(width)
+    if isinstance(zone, bool) or not isinstance(zone, (int, np.integer)):
+        raise UnknownCRSError(f"Gauss–Krüger zone {zone!r} is no zone number (an integer)")
+    bases = _GK_BASE_CODES.get(_family_key(family)) if isinstance(family, str) else None
+    if bases is None:
+        raise UnknownCRSError(
+            f"no Gauss–Krüger zone numbering for {family!r}: known are {', '.join(GK_FAMILIES)}"
+        )
+    zones = GK_ZONES[w]
+    if zone not in zones:
+        raise UnknownCRSError(
+            f"{w}° Gauss–Krüger zone {zone} does not exist in China: zones {zones.start}–{zones.stop - 1} "
+            f"(central meridians {_zone_cm(w, zones.start)}–{_zone_cm(w, zones.stop - 1)}°E) have EPSG codes"
+        )
+    with_prefix, without = bases[w]
+    return f"EPSG:{(with_prefix if prefixed else without) + int(zone) - zones.start}"
+
+
+def _zones(lon: np.ndarray, width: int) -> np.ndarray:
+    """The zone of each longitude (NaN stays NaN): 3° round(lon / 3), 6° floor(lon / 6) + 1."""
+    return np.round(lon / 3.0) if width == 3 else np.floor(lon / 6.0) + 1
+
+
+def gk_zone_of(lon: float | Iterable[float], *, width: int = 3) -> int:
+    """The Gauss–Krüger zone of a longitude (°E), or of the median of several (NaN ignored).
+
+    3° zones: round(lon / 3), the central meridian 3 × zone nearest (晋城市: zone 37 west
+    of 112.5°E, 38 east of it); 6° zones: floor(lon / 6) + 1 (晋城市: 19). It does not
+    check that the zone has a CRS: :func:`gk_crs` does.
+
+    Raises
+    ------
+    CoordinateError
+        No longitude is a finite number.
+    UnknownCRSError
+        A width other than 3 or 6.
+    """
+    w = _check_width(width)
+    if isinstance(lon, (int, float, np.number)):
+        vals = np.array([float(lon)])
+    else:
+        vals = np.asarray(lon if isinstance(lon, np.ndarray) else list(lon), dtype=float).ravel()
+    vals = vals[np.isfinite(vals)]
+    if not len(vals):
+        raise CoordinateError("no finite longitude: the Gauss–Krüger zone is unknown")
+    return int(_zones(np.array([np.median(vals)]), w)[0])
 
 
 @dataclass(frozen=True)
@@ -160,11 +279,19 @@ def _gk_table() -> dict[str, str]:
 
 
 def _gk_code(family: str | None, width: int, zone: int, prefixed: bool) -> str | None:
+    """:func:`gk_crs` for the parsers: None where there is no such CRS.
+
+    A family :func:`gk_crs` does not number (Pulkovo 1942, New Beijing, DHDN... given as
+    a projected CRS by code) is looked up by its EPSG name instead."""
     if family is None:
         return None
-    cm = 3 * zone if width == 3 else 6 * zone - 3
+    if _family_key(family) in _GK_BASE_CODES:
+        try:
+            return gk_crs(zone, width=width, prefixed=prefixed, family=family)
+        except UnknownCRSError:
+            return None
     kind = "3-degree Gauss-Kruger" if width == 3 else "Gauss-Kruger"
-    name = f"{family} / {kind} zone {zone}" if prefixed else f"{family} / {kind} CM {cm}E"
+    name = f"{family} / {kind} zone {zone}" if prefixed else f"{family} / {kind} CM {_zone_cm(width, zone)}E"
     return _gk_table().get(name)
 
 
@@ -211,8 +338,8 @@ def _base_cached(key: str, label: str) -> _Base:
     if m:
         width = int(m.group(1))
         zone = int(m.group(2)) if m.group(2) else None
-        if zone is not None and zone not in _GK_ZONES[width]:
-            z = _GK_ZONES[width]
+        if zone is not None and zone not in GK_ZONES[width]:
+            z = GK_ZONES[width]
             raise UnknownCRSError(
                 f"unknown CRS {label!r}: {width}° Gauss–Krüger zone {zone} does not exist in China "
                 f"(zones {z.start}–{z.stop - 1}; 晋城市 uses gk3:37, gk3:38 or gk6:19)"
@@ -381,7 +508,11 @@ def _looks_northing(v: float) -> bool:
     return _NORTHING_RANGE[0] <= v <= _NORTHING_RANGE[1]
 
 
-_FIT_CANDIDATES = ("EPSG:4525", "EPSG:4526", "EPSG:4546", "EPSG:4547", "EPSG:4497", "EPSG:4508")
+#: the CGCS2000 GK CRSs of the city's zones, prefixed then plain, 3° then 6°: EPSG:4525,
+#: 4526, 4546, 4547, 4497, 4508 (the first that fits is the one suggested)
+_FIT_CANDIDATES = tuple(
+    gk_crs(z, width=w, prefixed=p) for w in (3, 6) for p in (True, False) for z in _CITY_ZONES[w]
+)
 
 
 def _fitting_gk(e: float, n: float, exclude: str | None = None) -> list[str]:
@@ -411,12 +542,12 @@ def _resolve_gk(e: float, b: _Base) -> tuple[str, list[str]]:
         assert w is not None
         if cls == "prefixed":
             assert q is not None
-            if q not in _GK_ZONES[w]:
-                z = _GK_ZONES[w]
+            if q not in GK_ZONES[w]:
+                z = GK_ZONES[w]
                 other = 6 if w == 3 else 3
                 hint = (
                     f"; it fits a {other}° zone: pass gk{other}"
-                    if q in _GK_ZONES[other] else ""
+                    if q in GK_ZONES[other] else ""
                 )
                 raise CoordinateError(
                     f"easting {_fmt(e)} has prefix {q}, which is no {w}° Gauss–Krüger zone in China "
@@ -489,7 +620,7 @@ def _resolve_gk(e: float, b: _Base) -> tuple[str, list[str]]:
     # the CRS wants an easting without prefix (false easting 500000)
     if cls == "prefixed":
         assert q is not None
-        widths = [w for w in (3, 6) if q in _GK_ZONES[w] and _zone_cm(w, q) == b.gk_cm]
+        widths = [w for w in (3, 6) if q in GK_ZONES[w] and _zone_cm(w, q) == b.gk_cm]
         if b.width in widths:
             widths = [b.width]
         if widths:
@@ -505,7 +636,7 @@ def _resolve_gk(e: float, b: _Base) -> tuple[str, list[str]]:
             ]
         hint = ""
         for w in (3, 6):
-            if q in _GK_ZONES[w]:
+            if q in GK_ZONES[w]:
                 code = _gk_code(b.family, w, q, True)
                 if code:
                     hint = f"; for zone {q} (CM {_zone_cm(w, q)}°E) use {code}"
@@ -867,12 +998,7 @@ def from_cgcs2000(lon, lat, crs: str | int | None):
     elif b.kind == "gk_alias":
         w = b.width
         assert w is not None
-        if b.zone is not None:
-            zones = np.full(lo.shape, b.zone)
-        elif w == 3:
-            zones = np.round(lo / 3.0)
-        else:
-            zones = np.floor(lo / 6.0) + 1
+        zones = np.full(lo.shape, b.zone) if b.zone is not None else _zones(lo, w)
         for z in np.unique(zones[np.isfinite(zones)]):
             code = _gk_code(b.family, w, int(z), True)
             if code is None:

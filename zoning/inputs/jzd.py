@@ -67,18 +67,6 @@ AREA_TOLERANCE_REL: float = 0.001
 _SPLIT = re.compile(r"\s*[,，;；\t]\s*|\s+")
 _SECTION = re.compile(r"^\s*\[(.+?)\]\s*$")
 
-# EPSG code of the first zone of each family / width, prefixed and plain (see DOMAIN.md)
-_EPSG_BASE: dict[tuple[str, int], tuple[int, int, int]] = {
-    # (family, width): (first zone, prefixed code of it, plain code of it)
-    ("CGCS2000", 3): (25, 4513, 4534),
-    ("CGCS2000", 6): (13, 4491, 4502),
-    ("Xian1980", 3): (25, 2349, 2370),
-    ("Xian1980", 6): (13, 2327, 2338),
-    ("Beijing1954", 3): (25, 2401, 2422),
-    ("Beijing1954", 6): (13, 21413, 21453),
-}
-_ZONE_COUNT = {3: 21, 6: 11}
-
 
 @dataclass
 class JzdParcel:
@@ -274,13 +262,17 @@ def jzd_crs(header: dict[str, str], easting: float) -> tuple[str, list[str]]:
     """The EPSG code of a file's coordinates, from its header and one easting.
 
     Zone: ``带号`` if given, else the prefix of an 8-digit easting. Width: ``几度分带``
-    (3 or 6), default 3. A prefix that disagrees with 带号 is an error.
+    (3 or 6), default 3. A prefix that disagrees with 带号 is an error. The code is
+    :func:`zoning.core.coords.gk_crs` of that zone: with the zone prefix when the eastings
+    carry it (8 digits, ``带号=38``: EPSG:4526), without it otherwise (EPSG:4547).
 
     Raises
     ------
     InputFileError
         If no zone can be determined or prefix and 带号 disagree.
     """
+    from zoning.core.coords import GK_ZONES, gk_crs
+
     family, notes = _family(header)
     width_txt = re.sub(r"\D", "", header.get("几度分带", "") or header.get("分带", ""))
     width = int(width_txt) if width_txt in ("3", "6") else 3
@@ -289,8 +281,7 @@ def jzd_crs(header: dict[str, str], easting: float) -> tuple[str, list[str]]:
     zone_txt = re.sub(r"\D", "", header.get("带号", ""))
     stated = int(zone_txt) if zone_txt else None
     prefix = int(easting // 1_000_000) if easting >= 10_000_000 else None
-    first, pref_code, plain_code = _EPSG_BASE[(family, width)]
-    count = _ZONE_COUNT[width]
+    zones = GK_ZONES[width]
     if prefix is not None and stated is not None and prefix != stated:
         msg = f"带号={stated} but the eastings carry the zone prefix {prefix}"
         raise InputFileError(msg)
@@ -298,13 +289,12 @@ def jzd_crs(header: dict[str, str], easting: float) -> tuple[str, list[str]]:
     if zone is None:
         msg = "no 带号 in the header and the eastings carry no zone prefix: the zone is unknown"
         raise InputFileError(msg)
-    if not first <= zone < first + count:
-        msg = f"zone {zone} is not a {width}° zone covering China ({first}-{first + count - 1}); check 几度分带/带号"
+    if zone not in zones:
+        msg = f"zone {zone} is not a {width}° zone covering China ({zones.start}-{zones.stop - 1}); check 几度分带/带号"
         raise InputFileError(msg)
     if stated is None:
         notes.append(f"zone {zone} taken from the easting prefix")
-    code = (pref_code if prefix is not None else plain_code) + zone - first
-    return f"EPSG:{code}", notes
+    return gk_crs(zone, width=width, prefixed=prefix is not None, family=family), notes
 
 
 def _ring_closed(pts: list[tuple[str, float, float]]) -> bool:
