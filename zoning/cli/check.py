@@ -273,8 +273,6 @@ def check(
             raise click.BadParameter(f"{sites}: no such file or folder", param_hint="SITES")
         options.regular_file(sites_path, "SITES", dir_ok=True)
         if out_dir is not None:
-            if Path(out_dir).exists() and not Path(out_dir).is_dir():
-                raise UsageError(f"--out {out_dir} is a file; expected a folder (it is created if missing)")
             options.writable_dir(out_dir, "--out")
         from zoning.outputs.reports import guard_outputs
 

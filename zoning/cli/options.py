@@ -211,30 +211,45 @@ def output_file(path: str | Path, what: str, *, overwrite: bool) -> Path:
         raise UsageError(f"{what} {p} is a folder; expected a file name")
     if p.exists() and not overwrite:
         raise UsageError(f"{what} {p} exists; pass --overwrite to replace it")
-    writable_dir(p.parent, what)
+    writable_dir(p.parent, what, named=p)
     if p.exists() and not os.access(p, os.W_OK):
         raise InputFileError(f"{what} {p}: not writable (permission denied)")
     return p
 
 
-def writable_dir(folder: str | Path, what: str) -> Path:
-    """``folder`` (created if missing) if files can be written into it; else a one-line error, exit 1."""
+def writable_dir(folder: str | Path, what: str, *, named: str | Path | None = None) -> Path:
+    """``folder`` (created later if missing) if files can be written into it, checked before the work starts.
+
+    The one check of an output folder (``check --out``, ``derive --out``, the folder of an ``-o``
+    file). ``named`` is the path the message names: the value given (default ``folder``; for
+    ``-o`` the file, not its folder).
+
+    Raises
+    ------
+    UsageError
+        ``folder``, or a folder above it, is a file (exit 2): ``--out r is a file; expected a
+        folder (it is created if missing)``, ``-o r/a.csv: r is a file, not a folder``.
+    InputFileError
+        Nothing can be written there (exit 1).
+    """
     import os
+    import tempfile
 
     from zoning.core.errors import InputFileError, UsageError
 
     d = Path(folder) if str(folder) else Path(".")
+    shown = d if named is None else Path(named)
     probe = d
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
-        raise UsageError(f"{what} {d}: {probe} is a file, not a folder")
-    import tempfile
-
+        if probe == shown:
+            raise UsageError(f"{what} {shown} is a file; expected a folder (it is created if missing)")
+        raise UsageError(f"{what} {shown}: {probe} is a file, not a folder")
     try:  # try it: access() says yes to root even where nothing can be written (/proc, read-only mounts)
         fd, tmp = tempfile.mkstemp(prefix=".zoning-write-test-", dir=probe)
     except OSError as exc:
-        raise InputFileError(f"{what} {d}: cannot write into {probe} ({exc.strerror})") from None
+        raise InputFileError(f"{what} {shown}: cannot write into {probe} ({exc.strerror})") from None
     os.close(fd)
     os.unlink(tmp)
     return d
