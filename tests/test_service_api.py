@@ -19,6 +19,7 @@ pytest.importorskip("pygeoapi")
 from service_server import REPO, ZONING, Server, wait_job  # noqa: E402
 from zoning.cli.main import main_group  # noqa: E402
 from zoning.core.context import load_context  # noqa: E402
+from zoning.core.errors import UsageError  # noqa: E402
 from zoning.core.nearest import point_nearest  # noqa: E402
 from zoning.query import query_point  # noqa: E402
 
@@ -203,6 +204,46 @@ def test_a_bad_upload_option_reads_as_the_cli_says_it(client, runner, field, val
     cli = runner.invoke(main_group, ["check", str(sites), *cli_args])
     assert cli.exit_code == 2
     assert r.json()["error"] in " ".join(cli.output.split()), (r.json()["error"], cli.output)
+
+
+@pytest.mark.parametrize("value", ["pdfx", "CSV,pdfx, ODT,pdfx", ",", " , "])
+def test_a_bad_format_list_reads_as_the_cli_says_it(client, runner, value):
+    """The upload form's format and zoning check --format are read by one parser
+    (zoning.outputs.formats): the same sentence for the same list, the command line's
+    naming also the review reports (docx, pdf) that a job does not write. The service said
+    ``format=pdfx: ...`` and ``format=(none): ...``; the CLI ``pdfx: ...`` and took ``,``
+    for the default."""
+    from zoning.outputs.formats import parse_formats
+    from zoning.outputs.reports import FORMATS
+
+    r = client.post("/api/v1/checks", files={"file": ("a.csv", b"lon,lat\n112.85,35.49\n", "text/csv")},
+                    data={"format": value})
+    assert r.status_code == 400, r.text
+    cli = runner.invoke(main_group, ["check", str(REPO / "examples" / "sites_demo.csv"), "--format", value])
+    assert cli.exit_code == 2
+    said = " ".join(cli.output.split()).split("Invalid value for '--format': ", 1)[1]
+    with pytest.raises(UsageError) as core:
+        parse_formats(value, FORMATS, what="output format")
+    assert r.json()["error"] == str(core.value)
+    assert said == r.json()["error"] + ", docx, pdf"
+
+
+def test_a_job_refuses_the_review_formats_in_the_sentence_of_any_bad_format(client):
+    r = client.post("/api/v1/checks", files={"file": ("a.csv", b"lon,lat\n112.85,35.49\n", "text/csv")},
+                    data={"format": "csv,docx"})
+    assert r.status_code == 400
+    assert r.json()["error"] == "output format 'docx': expected a comma-separated list of csv, xlsx, gpkg, html"
+
+
+def test_a_format_list_in_any_case_and_with_repeats_is_one_list(client):
+    """A job's formats are parsed as --format's: the job's parameters (and the audit log)
+    held ``csv, csv, xlsx`` for ``CSV, csv ,xlsx``."""
+    r = client.post("/api/v1/checks", files={"file": ("a.csv", b"lon,lat\n112.85,35.49\n", "text/csv")},
+                    data={"format": " CSV, csv ,XLSX"})
+    assert r.status_code == 202, r.text
+    assert r.json()["params"]["formats"] == ["csv", "xlsx"]
+    job = wait_job(client, r.json()["id"])
+    assert job["status"] == "done" and set(job["files"]) == {"check.csv", "check.xlsx"}
 
 
 def test_check_job_of_polygons_from_a_zip(client, tmp_path):

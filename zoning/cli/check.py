@@ -20,42 +20,47 @@ _FAIL_ON = {
 }
 
 
-def _formats_handler(ctx, param, value):
+def _check_formats() -> tuple[str, ...]:
+    """What --format and -o write: the tables (zoning.outputs.reports) and the review reports."""
     from zoning.outputs.reports import FORMATS
     from zoning.outputs.review import REVIEW_FORMATS
 
+    return (*FORMATS, *REVIEW_FORMATS)
+
+
+def _formats_handler(ctx, param, value):
+    """--format LIST: read by the one parser of format lists (the service's upload form reads its own
+    ``format`` field there too), so both accept and refuse a list alike, in the same sentence."""
+    from zoning.outputs.formats import parse_formats
+
     if value is None:
         return None
-    fmts = [f.strip().lower() for f in value.split(",") if f.strip()]
-    bad = [f for f in fmts if f not in (*FORMATS, *REVIEW_FORMATS)]
-    if bad:
-        raise click.BadParameter(
-            f"{', '.join(bad)}: expected a comma-separated list of {', '.join((*FORMATS, *REVIEW_FORMATS))}", ctx=ctx,
-            param=param,
-        )
-    return fmts
+    return options.checked(ctx, param, lambda: parse_formats(value, _check_formats(), what="output format"))
 
 
 def _pieces_formats(ctx, param, value):
+    from zoning.outputs.formats import parse_formats
     from zoning.outputs.pieces import PIECE_FORMATS
 
-    fmts = [f.strip().lower() for f in (value or "").split(",") if f.strip()]
-    bad = [f for f in fmts if f not in PIECE_FORMATS]
-    if bad or not fmts:
-        raise click.BadParameter(f"{value!r}: expected a comma-separated list of {', '.join(PIECE_FORMATS)}",
-                                 ctx=ctx, param=param)
-    return fmts
+    return options.checked(ctx, param, lambda: parse_formats(value, PIECE_FORMATS, what="pieces format"))
+
+
+def _output_files(ctx, param, values):
+    """-o FILE: each suffix names a format of --format, checked before any work starts."""
+    from zoning.outputs.formats import suffix_format
+
+    for f in values:
+        options.checked(ctx, param, lambda f=f: suffix_format(f, _check_formats()))
+    return values
 
 
 def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: list[str] | None) -> dict[str, Path]:
+    from zoning.outputs.formats import suffix_format
     from zoning.outputs.reports import FORMATS
 
     outputs: dict[str, Path] = {}
-    for f in files:
-        suffix = Path(f).suffix.lower().lstrip(".")
-        if suffix not in FORMATS:
-            raise click.BadParameter(f"{f}: the suffix must be one of .{', .'.join(FORMATS)}", param_hint="-o/--output")
-        outputs[suffix] = Path(f)
+    for f in files:  # the review reports' files are taken out before (zoning.outputs.review)
+        outputs[suffix_format(f, FORMATS)] = Path(f)
     if out_dir or not files:
         base = Path(out_dir) if out_dir else Path("check_results")
         stem = sites.stem if sites.is_file() else sites.name
@@ -115,6 +120,7 @@ def _check_scheduler(address: str) -> None:
     "--output",
     "out_files",
     multiple=True,
+    callback=_output_files,
     metavar="FILE",
     help="An output file; its suffix (.csv .xlsx .gpkg .html, or .docx .pdf: one review volume) chooses the format "
     "(repeatable).",

@@ -255,8 +255,9 @@ def create_app(config: ServiceConfig) -> Any:
             vals = text.get(name) or []
             return vals[-1] if vals and vals[-1] != "" else None
 
-        fmts = [f.strip().lower() for f in (one("format") or "csv,xlsx").split(",") if f.strip()]
-        params = JobParams(crs=one("crs"), order=one("order") or "xy", date=one("date"), formats=fmts,
+        # format: parsed by validate(), as zoning check's --format is (zoning.outputs.formats)
+        params = JobParams(crs=one("crs"), order=one("order") or "xy", date=one("date"),
+                           formats=[one("format") or "csv,xlsx"],
                            fields=parse_pairs(text.get("field", []), "TARGET=COLUMN", "lon=东经"),
                            attrs=parse_pairs(text.get("set", []), "NAME=VALUE", "construction=新建"), layer=one("layer"),
                            sheet=one("sheet"), encoding=one("encoding"),

@@ -51,10 +51,12 @@ class JobParams:
     lang: str = "zh"
 
     def validate(self) -> JobParams:
-        """The checks the command line's option callbacks make (UsageError / RuleError)."""
+        """The checks the command line's option callbacks make (UsageError / RuleError);
+        ``formats`` (a list, each item maybe comma-separated) becomes the parsed list."""
         from zoning.core.coords import resolve_crs
         from zoning.core.rules import checked_project
         from zoning.inputs.sites import known_encoding, site_field_target
+        from zoning.outputs.formats import parse_formats
         from zoning.outputs.reports import FORMATS as OUTPUT_FORMATS
         from zoning.service.answers import resolve_date
 
@@ -62,10 +64,8 @@ class JobParams:
             raise UsageError(f"order={self.order!r}: expected xy or survey")
         if self.lang not in ("zh", "en"):
             raise UsageError(f"lang={self.lang!r}: expected zh or en")
-        bad = [f for f in self.formats if f not in OUTPUT_FORMATS]
-        if bad or not self.formats:
-            raise UsageError(f"format={','.join(bad) or '(none)'}: expected a comma-separated list of "
-                             f"{', '.join(OUTPUT_FORMATS)}")
+        # the parser of zoning check --format; a job writes the tables, not the review reports
+        self.formats = parse_formats(self.formats, OUTPUT_FORMATS, what="output format")
         if self.crs:
             resolve_crs(self.crs)
         if self.date:

@@ -1,0 +1,52 @@
+"""The one parser of output format lists (zoning.outputs.formats): what it accepts and the
+sentence it refuses in; the command line and the service both read their lists with it."""
+
+from __future__ import annotations
+
+import pytest
+
+from zoning.core.errors import UsageError
+from zoning.outputs.formats import parse_formats, suffix_format
+
+TABLES = ("csv", "xlsx", "gpkg", "html")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("csv", ["csv"]),
+    ("csv,xlsx", ["csv", "xlsx"]),
+    (" CSV , Xlsx ,", ["csv", "xlsx"]),  # any case, spaces around, a trailing comma
+    ("xlsx,csv,XLSX,csv", ["xlsx", "csv"]),  # each once, in the order first given
+    (["csv", "gpkg,html"], ["csv", "gpkg", "html"]),  # a list of (comma-separated) items
+    (("html",), ["html"]),
+])
+def test_a_list_is_read_alike_however_it_is_spelt(value, expected):
+    assert parse_formats(value, TABLES, what="output format") == expected
+
+
+@pytest.mark.parametrize("value", ["", ",", " , ", [], None, ["", " "]])
+def test_no_format_is_refused(value):
+    with pytest.raises(UsageError) as exc:
+        parse_formats(value, TABLES, what="output format")
+    assert str(exc.value) == "no output format given: expected a comma-separated list of csv, xlsx, gpkg, html"
+
+
+def test_the_sentence_names_the_bad_values_as_given_and_the_allowed_ones():
+    with pytest.raises(UsageError) as exc:
+        parse_formats("csv,PDFX", TABLES, what="output format")
+    assert str(exc.value) == "output format 'PDFX': expected a comma-separated list of csv, xlsx, gpkg, html"
+    with pytest.raises(UsageError) as exc:
+        parse_formats("odt, pdfx,odt,csv", TABLES, what="output format")
+    assert str(exc.value) == ("output formats 'odt', 'pdfx': expected a comma-separated list of "
+                              "csv, xlsx, gpkg, html")
+    with pytest.raises(UsageError) as exc:
+        parse_formats("kml", ("gpkg", "jzd"), what="pieces format")
+    assert str(exc.value) == "pieces format 'kml': expected a comma-separated list of gpkg, jzd"
+
+
+def test_a_suffix_names_its_format():
+    assert suffix_format("核查.XLSX", TABLES) == "xlsx"
+    assert suffix_format("a/b.c.csv", TABLES) == "csv"
+    for bad in ("out.txt", "out"):
+        with pytest.raises(UsageError) as exc:
+            suffix_format(bad, (*TABLES, "docx", "pdf"))
+        assert str(exc.value) == f"{bad}: the suffix must be one of .csv, .xlsx, .gpkg, .html, .docx, .pdf"
