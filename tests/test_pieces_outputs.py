@@ -135,3 +135,59 @@ def test_pieces_need_a_known_format(tmp_path, runner):
     _sites().to_file(src, driver="GeoJSON")
     result = runner.invoke(main_group, ["check", str(src), "--out", str(tmp_path), "--pieces", "--pieces-format", "kml"])
     assert result.exit_code == 2 and "gpkg, geojson, shp, dxf, jzd" in result.output
+
+
+@pytest.mark.parametrize("into_check", [True, False])
+def test_pieces_of_many_chunks_stream_into_one_geopackage(tmp_path, into_check):
+    """The pieces and remainders of a check read in chunks are streamed to GDAL, each layer in
+    one pass with its spatial index built once, then added to the check's GeoPackage (or one of
+    their own, replacing the layers a file left by an earlier run holds): every row of every
+    chunk, ``row`` an integer as in the sites layer (so the layers join on it)."""
+    import sqlite3
+
+    from zoning.inputs.sites import iter_sites
+    from zoning.outputs.pieces import PiecesWriter, pieces_outputs
+    from zoning.outputs.reports import ResultWriter
+
+    base = _sites()
+    grid = [shapely.affinity.translate(g, dx, dy) for dx in (0, 0.003) for dy in (0, 0.002) for g in base.geometry]
+    src = tmp_path / "红线.csv"
+    pd.DataFrame({"编号": [f"S{i}" for i in range(len(grid))], "WKT": [g.wkt for g in grid]}).to_csv(
+        src, index=False, encoding="utf-8-sig")
+    ctx = build_context(project_defaults=PROJECT)
+    outputs = {"gpkg": tmp_path / "红线_check.gpkg"} if into_check else {"csv": tmp_path / "红线_check.csv"}
+    targets = pieces_outputs(outputs, "红线", ["gpkg"])
+    if not into_check:  # a file an earlier run left: its layers are replaced, not added to
+        stale = pieces_frames(check_sites(base, context=ctx), ctx)[0]
+        stale.to_file(targets["gpkg"], layer="pieces", driver="GPKG")
+    results = ResultWriter(outputs, context=ctx, inputs=[src])
+    pieces = PiecesWriter(targets, ctx)
+    expected = {"pieces": 0, "remainder": 0}
+    chunks = 0
+    for chunk in iter_sites(src, chunksize=5):
+        res = check_sites(chunk, context=ctx)
+        results.write(res)
+        pieces.write(res)
+        p, r = pieces_frames(res, ctx)
+        expected["pieces"] += len(p)
+        expected["remainder"] += len(r)
+        chunks += 1
+    results.close()
+    written = pieces.close()
+    assert chunks == 3 and expected["pieces"] > 0
+    gpkg = written["gpkg"]
+    assert gpkg == (outputs["gpkg"] if into_check else tmp_path / "红线_pieces.gpkg")
+    layers = [name for name, _ in pyogrio.list_layers(gpkg)]
+    assert layers.count("pieces") == 1 and layers.count("remainder") == 1
+    if into_check:
+        assert layers[0] == "sites"  # read first by a tool given no layer name
+    for layer, n in expected.items():
+        got = gpd.read_file(gpkg, layer=layer)
+        assert len(got) == n
+        assert pd.api.types.is_integer_dtype(got["row"]) and set(got["row"]) <= set(range(2, len(grid) + 2))
+        assert set(got.geom_type.dropna()) == {"MultiPolygon"} and got.crs.to_epsg() == 4490
+        with sqlite3.connect(gpkg) as con:
+            (indexed,) = con.execute(f"SELECT count(*) FROM rtree_{layer}_geom").fetchone()
+        assert indexed == int((~(got.geometry.isna() | got.geometry.is_empty)).sum()) > 0
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert not leftovers

@@ -301,24 +301,24 @@ class PiecesWriter:
     notes: list[str] = field(default_factory=list)
     _pieces: list[Any] = field(default_factory=list, repr=False)
     _remainders: list[Any] = field(default_factory=list, repr=False)
-    _gpkg_tmp: Path | None = field(default=None, repr=False)
-    _gpkg_started: bool = field(default=False, repr=False)
+    #: layer -> its stream to a GeoPackage of its own (two layers cannot be written at once to one file)
+    _feeds: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def write(self, results: gpd.GeoDataFrame) -> None:
         """Add the pieces and remainders of a chunk of checked sites."""
-        import pyogrio
+        from zoning.outputs.reports import GpkgFeed
 
         pieces, remainder = pieces_frames(results, self.context, self.lang)
         self.n_pieces += len(pieces)
         self.n_remainders += len(remainder)
         if "gpkg" in self.outputs:
-            if self._gpkg_tmp is None:
-                self._gpkg_tmp = _tmp(self.outputs["gpkg"].with_suffix(".pieces.gpkg"))
             for layer, frame in ((PIECES_LAYER, pieces), (REMAINDER_LAYER, remainder)):
-                pyogrio.write_dataframe(_for_file(frame), self._gpkg_tmp, layer=layer, driver="GPKG",
-                                        append=self._gpkg_started, promote_to_multi=True,
-                                        geometry_type="MultiPolygon")
-            self._gpkg_started = True
+                table = _arrow_table(frame)
+                if layer not in self._feeds:  # the first chunk fixes the layer's fields
+                    path = _tmp(self.outputs["gpkg"].with_suffix(f".{layer}.gpkg"))
+                    path.unlink(missing_ok=True)
+                    self._feeds[layer] = GpkgFeed(path, table.schema, "MultiPolygon", layer=layer)
+                self._feeds[layer].put(table)
         if any(f in self.outputs for f in ("geojson", "shp", "dxf", "jzd")):
             self._pieces.append(pieces)
             self._remainders.append(remainder)
@@ -329,19 +329,29 @@ class PiecesWriter:
         import pyogrio
 
         written: dict[str, Path] = {}
-        if "gpkg" in self.outputs and self._gpkg_tmp is not None:
+        if "gpkg" in self.outputs and self._feeds:
+            from zoning.outputs.reports import unsynced_sqlite
+
+            for feed in self._feeds.values():
+                feed.close()  # each layer whole, its spatial index built once
             target = self.outputs["gpkg"]
             tmp = _tmp(target)
-            if target.exists():  # the check's own GeoPackage: add the layers to a copy, then replace it
+            parts = [(layer, feed.path) for layer, feed in self._feeds.items()]
+            if target.exists():  # the check's own GeoPackage: the layers go into a copy, which replaces it
                 shutil.copyfile(target, tmp)
-                for layer in (PIECES_LAYER, REMAINDER_LAYER):
-                    frame = pyogrio.read_dataframe(self._gpkg_tmp, layer=layer)
-                    pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG", promote_to_multi=True,
-                                            geometry_type="MultiPolygon")
-                self._gpkg_tmp.unlink()
-            else:
-                os.replace(self._gpkg_tmp, tmp)
+            else:  # a GeoPackage of the pieces' own: the first layer's file, the other added to it
+                os.replace(parts[0][1], tmp)
+                parts = parts[1:]
+            with unsynced_sqlite():
+                for layer, path in parts:  # streamed from file to file, never whole in memory
+                    with pyogrio.raw.open_arrow(path, layer=layer, use_pyarrow=True) as (meta, reader):
+                        # a layer of that name (a file left by an earlier run) is replaced, the others kept
+                        pyogrio.raw.write_arrow(reader, tmp, layer=layer, driver="GPKG",
+                                                geometry_name=meta["geometry_name"] or "geometry",
+                                                geometry_type="MultiPolygon", crs="EPSG:4490")
+                    path.unlink()
             os.replace(tmp, target)
+            self._feeds = {}
             written["gpkg"] = target
         if not self._pieces:
             return written
@@ -386,8 +396,45 @@ class PiecesWriter:
 
     def abort(self) -> None:
         """Remove the temporary files of an interrupted run."""
-        if self._gpkg_tmp is not None:
-            self._gpkg_tmp.unlink(missing_ok=True)
+        for feed in self._feeds.values():
+            feed.abort()
+            feed.path.unlink(missing_ok=True)
+        self._feeds = {}
+
+
+def _arrow_table(frame: gpd.GeoDataFrame) -> Any:
+    """A pieces or remainder frame as an Arrow table of fixed field types, whatever a chunk
+    holds: ``row`` an integer, the numbers as numbers, ``conflict`` a yes/no, the rest text
+    (missing stays missing), the geometry as multipolygon WKB."""
+    import pyarrow as pa
+
+    from zoning.outputs.reports import wkb_array
+
+    geom = frame.geometry.name
+    names: list[str] = []
+    arrays: list[Any] = []
+    for c in frame.columns:
+        if c == geom:
+            continue
+        col = frame[c]
+        if c == "row":
+            arr = pa.array(pd.to_numeric(col, errors="coerce").astype("Int64"), type=pa.int64(), from_pandas=True)
+        elif pd.api.types.is_bool_dtype(col):
+            arr = pa.array(col.to_numpy(dtype=bool), type=pa.bool_())
+        elif pd.api.types.is_numeric_dtype(col):
+            arr = pa.array(col.to_numpy(dtype=float), type=pa.float64(), from_pandas=True)
+        else:
+            arr = pa.array(_texts(col), type=pa.string())
+        names.append(str(c))
+        arrays.append(arr)
+    names.append("geometry")
+    arrays.append(wkb_array(frame.geometry.to_numpy(), "MultiPolygon"))
+    return pa.table(arrays, names=names)
+
+
+def _texts(col: pd.Series) -> list[str | None]:
+    """A column's cells as text, missing ones (None, NaN) as None."""
+    return [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in col.to_numpy(dtype=object)]
 
 
 def _for_file(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -397,7 +444,7 @@ def _for_file(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if c == out.geometry.name:
             continue
         if out[c].dtype == object:
-            out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
+            out[c] = pd.Series(_texts(out[c]), index=out.index, dtype=object)
     return out
 
 

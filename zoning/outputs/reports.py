@@ -119,7 +119,8 @@ if TYPE_CHECKING:
     from zoning.check import CheckContext
     from zoning.core.vocab import Lang
 
-__all__ = ["COLUMN_LABELS", "FORMATS", "ResultWriter", "guard_outputs", "verdict_label", "write_results"]
+__all__ = ["COLUMN_LABELS", "FORMATS", "GpkgFeed", "ResultWriter", "guard_outputs", "unsynced_sqlite", "verdict_label",
+           "wkb_array", "write_results"]
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "gpkg", "html")
 
@@ -513,13 +514,8 @@ class ResultWriter:
         if self._gpkg_feed is None:  # a typed layer where the first chunk allows (QGIS shows it as such)
             types = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
             self._gpkg_type = ("Point" if types == {0} else "MultiPolygon" if types and types <= {3, 6} else "Unknown")
-        if self._gpkg_type == "MultiPolygon":
-            single = np.flatnonzero(shapely.get_type_id(geoms) == 3)
-            if len(single):
-                geoms = geoms.copy()
-                geoms[single] = shapely.multipolygons(geoms[single], indices=np.arange(len(single)))
         names.append("geometry")
-        arrays.append(pa.array(shapely.to_wkb(geoms), type=pa.binary(), from_pandas=True))
+        arrays.append(wkb_array(geoms, self._gpkg_type))
         table = pa.table(arrays, names=names)
         if self._gpkg_feed is None:  # the first chunk fixes the layer's fields
             self._gpkg_feed = GpkgFeed(self._tmps["gpkg"], table.schema, self._gpkg_type)
@@ -633,6 +629,21 @@ def _quota_display(q: pd.DataFrame, lang: str) -> pd.DataFrame:
 #: The column holding, as ``name=value`` text, input columns that only later chunks have.
 OTHER_FIELDS = "other_fields"
 
+def wkb_array(geoms: np.ndarray, geometry_type: str) -> Any:
+    """Geometries as an Arrow WKB column for a GeoPackage layer of ``geometry_type``: in a
+    ``MultiPolygon`` layer a polygon becomes a multipolygon of one part (as GDAL's
+    ``promote_to_multi`` makes it); missing geometries stay null."""
+    import pyarrow as pa
+    import shapely
+
+    if geometry_type == "MultiPolygon":
+        single = np.flatnonzero(shapely.get_type_id(geoms) == 3)
+        if len(single):
+            geoms = geoms.copy()
+            geoms[single] = shapely.multipolygons(geoms[single], indices=np.arange(len(single)))
+    return pa.array(shapely.to_wkb(geoms), type=pa.binary(), from_pandas=True)
+
+
 _UNSYNCED_LOCK = threading.Lock()
 _unsynced_users = 0
 
@@ -666,7 +677,7 @@ def unsynced_sqlite() -> Iterator[None]:
 
 
 class GpkgFeed:
-    """The ``sites`` layer of a GeoPackage written as one stream of chunks.
+    """A layer of a GeoPackage (``sites``, or the pieces' layers) written as one stream of chunks.
 
     GDAL (pyogrio's ``write_arrow``) reads the chunks from a queue in a thread of its own, so
     every chunk goes into one layer in one pass and the spatial index is built once, at the
@@ -680,12 +691,12 @@ class GpkgFeed:
     _END = object()
     _ABORT = object()
 
-    def __init__(self, path: Path, schema: Any, geometry_type: str) -> None:
+    def __init__(self, path: Path, schema: Any, geometry_type: str, *, layer: str = "sites") -> None:
         import queue
-        import threading
 
         self.path = path
         self.schema = schema
+        self.layer = layer
         self.error: BaseException | None = None
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=1)
         self._thread = threading.Thread(target=self._write, args=(geometry_type,), name="zoning-gpkg", daemon=True)
@@ -707,7 +718,7 @@ class GpkgFeed:
         try:
             reader = pa.RecordBatchReader.from_batches(self.schema, self._chunks())
             with unsynced_sqlite():
-                write_arrow(reader, self.path, layer="sites", driver="GPKG", geometry_name="geometry",
+                write_arrow(reader, self.path, layer=self.layer, driver="GPKG", geometry_name="geometry",
                             geometry_type=geometry_type, crs="EPSG:4490")
         except BaseException as exc:  # noqa: BLE001 - handed to the writer's thread at put/close
             self.error = exc
