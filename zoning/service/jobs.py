@@ -5,7 +5,7 @@ names reduced to letters and digits (:func:`stored_name`): never a path, whateve
 client sends) and ``out/`` (``check.csv``, ``check.xlsx``, ``check.gpkg``, ``check.html``), and a
 row of ``jobs.sqlite`` (owner, status, progress, parameters, files, summary, error). The
 work is the command line's: :func:`zoning.check.build_context`,
-:func:`zoning.inputs.sites.iter_sites`, :func:`zoning.check.check_sites` and
+:func:`zoning.check.iter_check` (the sites read and checked chunk by chunk) and
 :class:`zoning.outputs.reports.ResultWriter` — so a job's report equals ``zoning check``'s
 row for row. Jobs run in a process pool (``--job-workers``), so a check never holds up the
 queries, and a client that disconnects does not stop its job.
@@ -293,14 +293,19 @@ def init_worker(pack: str | None) -> None:
 
 
 class _Progress:
-    """What check_sites calls ``update`` on: the job's count, written at most twice a second."""
+    """What check_sites calls ``update`` on after each batch: the job's count, written at most
+    twice a second, and the row limit of a job on this service (``zoning serve --max-rows``),
+    refused before a batch over it is counted or written."""
 
-    def __init__(self, store: JobStore, job_id: str) -> None:
-        self.store, self.job_id, self.n, self._last = store, job_id, 0, 0.0
+    def __init__(self, store: JobStore, job_id: str, max_rows: int) -> None:
+        self.store, self.job_id, self.max_rows, self.n, self._last = store, job_id, max_rows, 0, 0.0
 
     def update(self, n: int) -> None:
         import time
 
+        if self.n + n > self.max_rows:
+            raise UsageError(f"the upload has more than {self.max_rows} sites, the limit of a job on this "
+                             "service; split it, or ask the administrator (zoning serve --max-rows)")
         self.n += n
         now = time.monotonic()
         if now - self._last > 0.5:
@@ -311,8 +316,7 @@ class _Progress:
 def run_job(data_dir: str, job_id: str, pack: str | None, max_rows: int, audit_url: str | None,
             pack_info: dict[str, str]) -> None:
     """Run one check job to the end; every outcome is written to its row and to the audit log."""
-    from zoning.check import build_context, check_sites
-    from zoning.inputs.sites import iter_sites
+    from zoning.check import build_context, iter_check
     from zoning.outputs.reports import ResultWriter
     from zoning.service.audit import Entry, open_audit
 
@@ -334,7 +338,7 @@ def run_job(data_dir: str, job_id: str, pack: str | None, max_rows: int, audit_u
     else:
         os.chdir(folder)
         sites_path = Path("input")
-    progress = _Progress(store, job_id)
+    progress = _Progress(store, job_id, max_rows)
     summary: dict[str, Any] = {}
     error = None
     points: list[Any] = []
@@ -344,12 +348,9 @@ def run_job(data_dir: str, job_id: str, pack: str | None, max_rows: int, audit_u
         outputs = {f: out / f"check.{f}" for f in p.formats}
         writer = ResultWriter(outputs, lang=p.lang, context=ctx, inputs=[sites_path])
         try:
-            for chunk in iter_sites(sites_path, crs=p.crs, order=p.order, fields=p.fields or {}, layer=p.layer,  # type: ignore[arg-type]
-                                    sheet=p.sheet, encoding=p.encoding, chunksize=p.chunksize):
-                if progress.n + len(chunk) > max_rows:
-                    raise UsageError(f"the upload has more than {max_rows} sites, the limit of a job on this "
-                                     "service; split it, or ask the administrator (zoning serve --max-rows)")
-                res = check_sites(chunk, context=ctx, progress=progress)
+            for res in iter_check(sites_path, context=ctx, progress=progress, crs=p.crs, order=p.order,
+                                  fields=p.fields or {}, layer=p.layer, sheet=p.sheet, encoding=p.encoding,
+                                  chunksize=p.chunksize):  # the progress refuses a job over --max-rows
                 writer.write(res)
                 points.append(res[[c for c in SITE_POINT_COLUMNS if c in res.columns]])
             written = writer.close()
