@@ -31,7 +31,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,7 @@ __all__ = [
     "parse_point",
     "resolve_crs",
     "to_cgcs2000",
+    "RowCoordinates",
     "to_cgcs2000_by_row",
 ]
 
@@ -661,6 +662,9 @@ def _metres_hint(first: float, second: float) -> str:
     return "pass --crs with the projected CRS they are in (e.g. EPSG:4526, gk3)"
 
 
+_SURVEY_NOTE = "survey order: first number read as X (northing/latitude), second as Y"
+
+
 def _precheck(
     first: float, second: float, b: _Base, survey: bool
 ) -> tuple[str, float, float, list[str]]:
@@ -668,7 +672,7 @@ def _precheck(
     x, y = (second, first) if survey else (first, second)
     notes: list[str] = []
     if survey:
-        notes.append("survey order: first number read as X (northing/latitude), second as Y")
+        notes.append(_SURVEY_NOTE)
     label = b.label if b.kind == "gk_alias" else b.canonical
     if b.kind in ("geographic", "gcj", "bd"):
         if not _in_box(x, y) and _in_box(y, x):
@@ -928,16 +932,32 @@ def to_cgcs2000(
     bulk, grouped by their resolved CRS (cached pyproj Transformers, always_xy=True).
     Only an unknown CRS or an unknown ``order`` raise, as they concern every row.
     """
-    lon, lat, problems, _ = to_cgcs2000_by_row(x, y, crs, order=order, check_city=check_city)
-    return lon, lat, problems
+    r = to_cgcs2000_by_row(x, y, crs, order=order, check_city=check_city)
+    return r.lon, r.lat, r.problems
+
+
+class RowCoordinates(NamedTuple):
+    """What :func:`to_cgcs2000_by_row` gives, one entry per row."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    #: None, or the one-line message :func:`parse_point` would raise for that row
+    problems: np.ndarray
+    #: the CRS the row was read in (None where it cannot be read)
+    crs: np.ndarray
+    #: how the row was read, as :func:`parse_point` notes it (a tuple; None where there is
+    #: nothing to say, as for most rows)
+    notes: np.ndarray
 
 
 def to_cgcs2000_by_row(
     x, y, crs: str | int | None = None, *, order: Literal["xy", "survey"] = "xy", check_city: bool = True
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`to_cgcs2000`, and the CRS each row was read in (``row_crs``: a gk3 alias or a
-    zone-prefixed easting resolved to its zone's EPSG code, None for a row that cannot be read):
-    what a site's ``input_crs`` says."""
+) -> RowCoordinates:
+    """:func:`to_cgcs2000`, the CRS each row was read in (``crs``: a gk3 alias or a
+    zone-prefixed easting resolved to its zone's EPSG code, None for a row that cannot be
+    read; what a site's ``input_crs`` says) and each row's notes (survey order, the zone
+    read from the easting's prefix, GCJ-02/BD-09 converted, a datum taken as CGCS2000):
+    the notes a query of the same point gives."""
     survey = _check_order(order)
     b = _base(crs)
     fast = None
@@ -955,11 +975,18 @@ def to_cgcs2000_by_row(
         problems = np.empty(len(r.errors), dtype=object)
         for i, err in enumerate(r.errors):
             problems[i] = None if err is None else str(err)
-        return r.lon, r.lat, problems, np.array(r.crs, dtype=object)
+        notes = np.empty(len(r.notes), dtype=object)
+        for i, nt in enumerate(r.notes):  # one tuple per cell (numpy would spread a list of tuples)
+            notes[i] = nt or None
+        return RowCoordinates(r.lon, r.lat, problems, np.array(r.crs, dtype=object), notes)
     lon = np.full(len(fast), np.nan)
     lat = np.full(len(fast), np.nan)
     problems = np.full(len(fast), None, dtype=object)
     row_crs = np.full(len(fast), b.canonical, dtype=object)
+    notes = np.empty(len(fast), dtype=object)
+    # the notes _convert gives such a row: the order it was read in, the datum taken as CGCS2000
+    notes.fill(tuple(n for n in (_SURVEY_NOTE if survey else None,
+                                 _datum_note(b.canonical) if b.canonical != TARGET_CRS else None) if n) or None)
     if b.canonical == TARGET_CRS:
         lon[fast], lat[fast] = fx[fast], fy[fast]
     else:
@@ -970,10 +997,11 @@ def to_cgcs2000_by_row(
         ys = np.asarray(y, dtype=object).ravel()[slow]
         r = _convert(list(xs), list(ys), crs, order, check_city)
         lon[slow], lat[slow] = r.lon, r.lat
-        for k, err, rc in zip(slow, r.errors, r.crs, strict=True):
+        for k, err, rc, nt in zip(slow, r.errors, r.crs, r.notes, strict=True):
             problems[k] = None if err is None else str(err)
             row_crs[k] = rc
-    return lon, lat, problems, row_crs
+            notes[k] = nt or None
+    return RowCoordinates(lon, lat, problems, row_crs, notes)
 
 
 def from_cgcs2000(lon, lat, crs: str | int | None):

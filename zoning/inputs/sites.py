@@ -502,8 +502,8 @@ def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, 
 
     for crs, idx in _group_by_crs(row_crs, mask).items():
         try:
-            lon, lat, probs, read_in = to_cgcs2000_by_row(_cells(xs, idx), _cells(ys, idx), crs, order=order,
-                                                          check_city=True)
+            lon, lat, probs, read_in, row_notes = to_cgcs2000_by_row(_cells(xs, idx), _cells(ys, idx), crs,
+                                                                     order=order, check_city=True)
         except UnknownCRSError as exc:
             _unknown_crs(exc, crs, idx, problems, per_row)
             continue
@@ -518,6 +518,8 @@ def _place_points(xs, ys, mask, row_crs, order, geoms, in_crs, problems, notes, 
         good = idx[~bad]
         geoms[good] = pts[~bad]
         in_crs[good] = read_in[~bad]  # the CRS each row was read in (a zone from its easting's prefix)
+        for j in np.flatnonzero(~bad & pd.notna(row_notes)):  # how it was read, as a query of the point says it
+            notes[idx[j]].extend(row_notes[j])
 
 
 def _place_geoms(parsed, mask, row_crs, order, geoms, in_crs, problems, notes, per_row=False) -> None:
