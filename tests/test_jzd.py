@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
+import shapely
 
 from zoning.core.errors import InputFileError
 from zoning.inputs.jzd import is_jzd_file, jzd_crs, jzd_to_gdf, read_jzd, read_jzd_file
@@ -132,3 +135,39 @@ def test_missing_zone_is_reported_per_parcel():
 def test_not_a_jzd_file():
     with pytest.raises(InputFileError, match="no parcel line"):
         read_jzd("a,b,c\n1,2,3\n")
+
+
+def test_a_xian_1980_file_says_its_datum_as_the_query_does():
+    """A 界址点 file in Xian 1980 is transformed as a query of one of its points in that CRS
+    is (PROJ has no datum transformation Xian 1980 -> CGCS2000): the parcel says so in the
+    query's own words, and lies where the query puts the point. It said nothing before."""
+    from zoning import query_point
+
+    text = HEADER.replace("2000国家大地坐标系", "1980西安坐标系") + GOOD
+    row = jzd_to_gdf(read_jzd(text)).iloc[0]
+    assert row["input_crs"] == "EPSG:2362"
+    answer = query_point(38396465.71, 3928409.18, crs="EPSG:2362").to_dict()["input"]
+    assert answer["notes"] and all(n in row["input_notes"] for n in answer["notes"])
+    first = row.geometry.exterior.coords[0]
+    q = query_point(38396465.71, 3928409.18, crs="EPSG:2362")
+    assert first == pytest.approx((q.lon, q.lat), abs=1e-9)
+    plain = jzd_to_gdf(read_jzd(HEADER + GOOD)).iloc[0]  # CGCS2000: nothing to say about a datum
+    assert "datum" not in (plain["input_notes"] or "")
+
+
+def test_a_self_intersecting_parcel_is_repaired_and_said_as_a_table_row_is(tmp_path):
+    """A bow-tie parcel is repaired by the package's one repair, in the sentence a table's WKT
+    row gets for the same outline (it had a sentence of its own)."""
+    from zoning.inputs.sites import read_sites
+
+    bow = [(3928000.0, 38396000.0), (3928200.0, 38396200.0), (3928200.0, 38396000.0), (3928000.0, 38396200.0)]
+    lines = [f"J{i + 1},1,{x:.3f},{y:.3f}" for i, (x, y) in enumerate(bow)] + [f"J1,1,{bow[0][0]:.3f},{bow[0][1]:.3f}"]
+    row = jzd_to_gdf(read_jzd(HEADER + "5,2.0000,009,蝴蝶形,面,,,,@\n" + "\n".join(lines) + "\n")).iloc[0]
+    assert row.geometry is not None and row.geometry.is_valid
+    path = tmp_path / "s.csv"
+    pd.DataFrame({"编号": ["B"], "WKT": [shapely.Polygon([(y, x) for x, y in bow]).wkt]}).to_csv(path, index=False)
+    site = read_sites(path, crs="EPSG:4526").iloc[0]
+    said = [p for p in row["input_problem"].split("; ") if "make_valid" in p]
+    table = [p for p in site["input_problem"].split("; ") if "make_valid" in p]
+    strip = re.compile(r"\[[^\]]*\]")  # the crossing's coordinates: plane metres in one, degrees in the other
+    assert said and [strip.sub("", p) for p in said] == [strip.sub("", p) for p in table]

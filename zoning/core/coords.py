@@ -55,7 +55,9 @@ __all__ = [
     "resolve_crs",
     "to_cgcs2000",
     "RowCoordinates",
+    "datum_note",
     "to_cgcs2000_by_row",
+    "transformer",
 ]
 
 TARGET_CRS = "EPSG:4490"
@@ -400,14 +402,17 @@ def _base(crs: str | int | None) -> _Base:
 
 
 @lru_cache(maxsize=256)
-def _transformer(src: str, dst: str) -> pyproj.Transformer:
+def transformer(src: str, dst: str) -> pyproj.Transformer:
+    """The pyproj transformer ``src`` -> ``dst`` (GIS order, ``always_xy``), made once per pair
+    for the whole package (pyproj's transformers are thread-safe)."""
     return pyproj.Transformer.from_crs(_pyproj_crs(src), _pyproj_crs(dst), always_xy=True)
 
 
 @lru_cache(maxsize=256)
-def _datum_note(src: str) -> str | None:
-    """Note when PROJ has no real datum transformation to CGCS2000 for ``src``."""
-    tr = _transformer(src, TARGET_CRS)
+def datum_note(src: str) -> str | None:
+    """The note an answer gives when PROJ has no real datum transformation from ``src`` to
+    CGCS2000 (the datums are then taken as identical); None when it has one."""
+    tr = transformer(src, TARGET_CRS)
     if "Ballpark" not in tr.description:
         return None
     geod = _pyproj_crs(src).geodetic_crs
@@ -522,7 +527,7 @@ def _fitting_gk(e: float, n: float, exclude: str | None = None) -> list[str]:
     for c in _FIT_CANDIDATES:
         if c == exclude:
             continue
-        lon, lat = _transformer(c, TARGET_CRS).transform(e, n)
+        lon, lat = transformer(c, TARGET_CRS).transform(e, n)
         if math.isfinite(lon) and math.isfinite(lat) and _in_box(lon, lat):
             out.append(c)
     return out
@@ -831,9 +836,9 @@ def _convert(xs, ys, crs, order: str, check_city: bool) -> _Batch:
                 lon[i], lat[i] = f(float(gx[i]), float(gy[i]))
             extra: str | None = f"{rc} converted to WGS 84 with prcoords (precise inverse), taken as CGCS2000"
         else:
-            lo, la = _transformer(rc, TARGET_CRS).transform(gx[ii], gy[ii], errcheck=False)
+            lo, la = transformer(rc, TARGET_CRS).transform(gx[ii], gy[ii], errcheck=False)
             lon[ii], lat[ii] = lo, la
-            extra = _datum_note(rc) if rc != TARGET_CRS else None
+            extra = datum_note(rc) if rc != TARGET_CRS else None
         if extra:
             for i in idx:
                 notes[i] = notes[i] + (extra,)
@@ -986,11 +991,11 @@ def to_cgcs2000_by_row(
     notes = np.empty(len(fast), dtype=object)
     # the notes _convert gives such a row: the order it was read in, the datum taken as CGCS2000
     notes.fill(tuple(n for n in (_SURVEY_NOTE if survey else None,
-                                 _datum_note(b.canonical) if b.canonical != TARGET_CRS else None) if n) or None)
+                                 datum_note(b.canonical) if b.canonical != TARGET_CRS else None) if n) or None)
     if b.canonical == TARGET_CRS:
         lon[fast], lat[fast] = fx[fast], fy[fast]
     else:
-        lon[fast], lat[fast] = _transformer(b.canonical, TARGET_CRS).transform(fx[fast], fy[fast], errcheck=False)
+        lon[fast], lat[fast] = transformer(b.canonical, TARGET_CRS).transform(fx[fast], fy[fast], errcheck=False)
     slow = np.flatnonzero(~fast)
     if len(slow):
         xs = np.asarray(x, dtype=object).ravel()[slow]
@@ -1032,9 +1037,9 @@ def from_cgcs2000(lon, lat, crs: str | int | None):
             if code is None:
                 continue
             m = zones == z
-            ox[m], oy[m] = _transformer(TARGET_CRS, code).transform(lo[m], la[m])
+            ox[m], oy[m] = transformer(TARGET_CRS, code).transform(lo[m], la[m])
     else:
-        ox[...], oy[...] = _transformer(TARGET_CRS, b.canonical).transform(lo, la)
+        ox[...], oy[...] = transformer(TARGET_CRS, b.canonical).transform(lo, la)
     if scalar:
         return float(ox.ravel()[0]), float(oy.ravel()[0])
     return ox, oy

@@ -14,6 +14,7 @@ import shapely
 from shapely import STRtree
 
 from zoning.core import settings
+from zoning.core.coords import transformer
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 def project_points(lon: np.ndarray, lat: np.ndarray, crs: str = settings.area_crs) -> np.ndarray:
     """CGCS2000 lon/lat arrays to shapely points in a projected CRS (metres)."""
-    tr = _transformer("EPSG:4490", crs)
+    tr = transformer("EPSG:4490", crs)
     x, y = tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     return shapely.points(x, y)
 
@@ -34,7 +35,7 @@ def to_area_crs(geoms: np.ndarray, src: str = "EPSG:4490") -> np.ndarray:
 def transform_geoms(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
     """Shapely geometries from ``src`` to ``dst`` (one cached transformer per pair; None and
     empty geometries stay as they are)."""
-    tr = _transformer(src, dst)
+    tr = transformer(src, dst)
     geoms = np.asarray(geoms, dtype=object)
     out = geoms.copy()
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -43,16 +44,35 @@ def transform_geoms(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
     return out
 
 
-_TRANSFORMERS: dict[tuple[str, str], object] = {}
 
 
-def _transformer(src: str, dst: str):
-    from pyproj import Transformer
+def repair_geometries(geoms: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+    """Make invalid polygons valid (shapely ``make_valid``, polygonal parts kept).
 
-    key = (src, dst)
-    if key not in _TRANSFORMERS:
-        _TRANSFORMERS[key] = Transformer.from_crs(src, dst, always_xy=True)
-    return _TRANSFORMERS[key]
+    Returns the geometries and, per geometry, None or the note saying what was repaired
+    (or that it could not be). The one repair of the package: site readers (tables, 界址点,
+    DXF) and the pieces written back to lon/lat all use it."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    notes: list[str | None] = [None] * len(geoms)
+    present = ~shapely.is_missing(geoms)
+    candidates = np.full(len(geoms), None, dtype=object)
+    candidates[present] = geoms[present]
+    invalid = np.flatnonzero(present & ~shapely.is_valid(candidates))
+    for i in invalid:
+        reason = shapely.is_valid_reason(geoms[i])
+        fixed = shapely.make_valid(geoms[i])
+        kind = geoms[i].geom_type
+        if "Polygon" in kind:
+            parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
+            fixed = shapely.union_all(parts) if parts else None
+        if fixed is None or fixed.is_empty:
+            out[i] = None
+            notes[i] = f"invalid {kind} ({reason}) cannot be repaired"
+        else:
+            out[i] = fixed
+            notes[i] = f"invalid {kind} ({reason}) repaired with make_valid"
+    return out, notes
 
 
 #: How far from the city a batch looks for the nearest county of a point outside it.
@@ -80,7 +100,7 @@ class CountyIndex:
         self.geoms_m = np.array(projected)
         self.boundaries_m = shapely.boundary(self.geoms_m)
         self.tree_m = STRtree(self.geoms_m)
-        back = _transformer(settings.area_crs, "EPSG:4490")
+        back = transformer(settings.area_crs, "EPSG:4490")
         if self.tolerance_m > 0:
             self.inner = self._to_lonlat(shapely.buffer(self.geoms_m, -self.tolerance_m), back)
             self.outer = self._to_lonlat(shapely.buffer(self.geoms_m, self.tolerance_m), back)

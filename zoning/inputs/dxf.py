@@ -280,6 +280,7 @@ def read_dxf_sites(
     from shapely.geometry import Polygon
 
     from zoning.core.coords import resolve_crs, to_cgcs2000
+    from zoning.core.overlay import repair_geometries
 
     path = Path(path)
     if path.suffix.lower() == ".dwg":
@@ -326,12 +327,9 @@ def read_dxf_sites(
                 parts = [np.column_stack([a, b]) for a, b in zip(np.split(lon, cuts), np.split(lat, cuts))]
                 geom = Polygon(parts[0], [q for q, s in zip(parts[1:], sizes[1:]) if s >= 3])
                 if not geom.is_valid:
-                    fixed = shapely.make_valid(geom)
-                    polys = [g for g in shapely.get_parts(fixed) if g.geom_type in ("Polygon", "MultiPolygon")]
-                    geom = shapely.union_all(polys) if polys else None
-                    if geom is None or geom.is_empty:
+                    geom = repair_geometries(np.array([geom], dtype=object))[0][0]
+                    if geom is None:
                         problems.append("nothing polygonal is left after the repair: not placed")
-                        geom = None
                 in_crs = resolve_crs(crs, float(xy[0, 0])) if label.startswith(("gk3", "gk6")) else label
         rows.append({
             "source": str(path), "row": len(rows) + 1, "site_id": f"dxf:{p.handle}",

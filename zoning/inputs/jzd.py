@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from zoning.core.errors import InputFileError
 
 if TYPE_CHECKING:
@@ -303,7 +305,6 @@ def _ring_closed(pts: list[tuple[str, float, float]]) -> bool:
 
 def _build_geometry(parcel: JzdParcel) -> tuple[Any, list[str], list[str]]:
     """Plane polygon (x = easting, y = northing) and (problems, notes)."""
-    import shapely
     from shapely.geometry import MultiPolygon, Polygon
 
     problems: list[str] = []
@@ -343,14 +344,13 @@ def _build_geometry(parcel: JzdParcel) -> tuple[Any, list[str], list[str]]:
     if parts:
         geom = MultiPolygon([geom, *parts])
     if not geom.is_valid:
-        reason = shapely.is_valid_reason(geom)
-        fixed = shapely.make_valid(geom)
-        fixed = shapely.get_parts(fixed)
-        fixed = [g for g in fixed if g.geom_type in ("Polygon", "MultiPolygon")]
-        problems.append(f"invalid polygon ({reason}); repaired with make_valid")
-        if not fixed:
+        from zoning.core.overlay import repair_geometries
+
+        fixed, why = repair_geometries(np.array([geom], dtype=object))
+        problems.append(str(why[0]))
+        if fixed[0] is None:
             return None, problems, notes
-        geom = shapely.union_all(fixed)
+        geom = fixed[0]
     return geom, problems, notes
 
 
@@ -367,9 +367,9 @@ def jzd_to_gdf(jzd: JzdFile, *, crs: str | None = None) -> gpd.GeoDataFrame:
     """
     import geopandas as gpd
     import shapely
-    from pyproj import Transformer
 
-    from zoning.core.coords import resolve_crs
+    from zoning.core.coords import datum_note, resolve_crs, transformer
+    from zoning.core.overlay import repair_geometries
 
     rows: list[dict[str, Any]] = []
     geoms: list[Any] = []
@@ -408,10 +408,14 @@ def jzd_to_gdf(jzd: JzdFile, *, crs: str | None = None) -> gpd.GeoDataFrame:
                     problems.append(f"coordinate system: {exc}")
                     input_crs = None
                 if input_crs:
-                    tr = Transformer.from_crs(input_crs, "EPSG:4490", always_xy=True)
+                    # the package's one cached transformer per pair, and the note a query of a
+                    # point in that CRS gives (a datum PROJ cannot transform, taken as CGCS2000)
+                    tr = transformer(input_crs, "EPSG:4490")
                     geom = shapely.transform(plane, lambda a, tr=tr: _tx(tr, a))
+                    if datum := datum_note(input_crs):
+                        notes.append(datum)
                     if not shapely.is_valid(geom):
-                        geom = shapely.make_valid(geom)
+                        geom = repair_geometries(np.array([geom], dtype=object))[0][0]
         else:
             problems.append("no point lines follow the parcel line")
         rows.append(
@@ -438,7 +442,5 @@ def jzd_to_gdf(jzd: JzdFile, *, crs: str | None = None) -> gpd.GeoDataFrame:
 
 
 def _tx(tr, a):
-    import numpy as np
-
     x, y = tr.transform(a[:, 0], a[:, 1])
     return np.column_stack([x, y])

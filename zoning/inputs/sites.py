@@ -37,6 +37,7 @@ import pandas as pd
 from zoning.core import settings
 from zoning.core.errors import CoordinateError, InputFileError
 from zoning.core.fields import FIELD_ALIASES, header_key, map_fields
+from zoning.core.overlay import repair_geometries
 from zoning.core.rules import PROJECT_ATTRIBUTES
 from zoning.inputs.vectors import VECTOR_SUFFIXES  # the one list: what read_vector_file reads
 
@@ -588,36 +589,6 @@ def transform_geometries(
         copies = shapely.from_wkb(shapely.to_wkb(geoms[good]))
         out[good] = shapely.set_coordinates(copies, np.column_stack([lon[keep], lat[keep]]))
     return out, problems, resolve_crs(crs)
-
-
-def repair_geometries(geoms: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
-    """Make invalid polygons valid (shapely ``make_valid``, polygonal parts kept).
-
-    Returns the geometries and, per geometry, None or the note saying what was repaired
-    (or that it could not be)."""
-    import shapely
-
-    geoms = np.asarray(geoms, dtype=object)
-    out = geoms.copy()
-    notes: list[str | None] = [None] * len(geoms)
-    present = ~shapely.is_missing(geoms)
-    candidates = np.full(len(geoms), None, dtype=object)
-    candidates[present] = geoms[present]
-    invalid = np.flatnonzero(present & ~shapely.is_valid(candidates))
-    for i in invalid:
-        reason = shapely.is_valid_reason(geoms[i])
-        fixed = shapely.make_valid(geoms[i])
-        kind = geoms[i].geom_type
-        if "Polygon" in kind:
-            parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
-            fixed = shapely.union_all(parts) if parts else None
-        if fixed is None or fixed.is_empty:
-            out[i] = None
-            notes[i] = f"invalid {kind} ({reason}) cannot be repaired"
-        else:
-            out[i] = fixed
-            notes[i] = f"invalid {kind} ({reason}) repaired with make_valid"
-    return out, notes
 
 
 # --------------------------------------------------------------------------- readers

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from zoning.core import settings, vocab
+from zoning.core.coords import gk_crs, gk_zone_of
 from zoning.core.pieces import NON_CONFLICTING, OUTSIDE_GROUNDWATER, REMAINDER_KINDS, site_pieces
 
 if TYPE_CHECKING:
@@ -81,19 +82,11 @@ def _projects(results: pd.DataFrame, ctx: CheckContext) -> list[dict[str, Any]]:
 
 
 def _to_cgcs2000(geoms: np.ndarray) -> np.ndarray:
-    import shapely
+    from zoning.core.overlay import repair_geometries, transform_geoms
 
-    from zoning.core.overlay import transform_geoms
-
-    out = transform_geoms(geoms, settings.area_crs, "EPSG:4490")
-    ok = np.array([g is not None for g in out], dtype=bool)
     # a hole touching its outline at a point may cross it by a hair after the transformation: repair
     # (the area stays; the file holds valid polygons that QGIS and the readers take as they are)
-    bad = [k for k in np.flatnonzero(ok) if not out[k].is_valid]
-    for k in bad:
-        parts = [q for q in shapely.get_parts(shapely.make_valid(out[k])) if q.geom_type in ("Polygon", "MultiPolygon")]
-        out[k] = shapely.union_all(parts) if parts else None
-    return out
+    return repair_geometries(transform_geoms(geoms, settings.area_crs, "EPSG:4490"))[0]
 
 
 def _column(results: pd.DataFrame, name: str, idx: np.ndarray) -> pd.Series:
@@ -145,11 +138,11 @@ def pieces_frames(results: gpd.GeoDataFrame, ctx: CheckContext, lang: str = "zh"
 
 def gk_zone_crs(lon: Iterable[float]) -> tuple[str, int]:
     """The CGCS2000 3° Gauss–Krüger CRS (zone-prefixed eastings) for a set of longitudes:
-    the zone of their median (晋城市 lies across zones 37 and 38)."""
+    the zone of their median (:func:`zoning.core.coords.gk_zone_of`; 晋城市 lies across zones
+    37 and 38), zone 38 when no longitude is finite."""
     vals = np.asarray(list(lon), dtype=float)
-    vals = vals[np.isfinite(vals)]
-    zone = int(round(float(np.median(vals)) / 3.0)) if len(vals) else 38
-    return f"EPSG:{4513 + zone - 25}", zone
+    zone = gk_zone_of(vals) if np.isfinite(vals).any() else 38
+    return gk_crs(zone), zone
 
 
 def _to_gk(geoms: np.ndarray, crs: str) -> np.ndarray:
@@ -191,7 +184,7 @@ def jzd_text(remainder: gpd.GeoDataFrame, *, kind: str = NON_CONFLICTING, zone: 
         reps = [g.representative_point().x for g in sel.geometry if g is not None and not g.is_empty]
         crs, zone = gk_zone_crs(reps)
     else:
-        crs = f"EPSG:{4513 + zone - 25}"
+        crs = gk_crs(zone)
     gk = _to_gk(sel.geometry.to_numpy(), crs)
     lines = [
         "[属性描述]", "格式版本号=1.01版本", f"数据产生单位={producer}",
@@ -240,7 +233,7 @@ def write_dxf(pieces: gpd.GeoDataFrame, remainder: gpd.GeoDataFrame, path: str |
     if zone is None:
         crs, zone = gk_zone_crs([g.representative_point().x for g in geoms])
     else:
-        crs = f"EPSG:{4513 + zone - 25}"
+        crs = gk_crs(zone)
     doc = ezdxf.new("R2010", setup=True)
     doc.header["$INSUNITS"] = 6  # metres
     colours = {"pieces": 1, f"remainder_{NON_CONFLICTING}": 3, f"remainder_{OUTSIDE_GROUNDWATER}": 5}
