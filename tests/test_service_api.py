@@ -334,3 +334,14 @@ def test_a_reproduction_names_what_changed_in_the_pack():
     assert now.changed_since(recorded) == ["layer groundwater_control"]
     assert now.changed_since({"rules": "r0", "layers": {"counties": "c1"}}) == ["rules", "layer groundwater_control"]
     assert now.changed_since(now.parts()) == []
+
+
+@pytest.mark.parametrize(("value", "says"), [("abc", "chunksize='abc': expected a whole number of rows"),
+                                               ("5", "chunksize must be at least 100")])
+def test_a_bad_chunksize_in_the_upload_form_is_a_400_not_a_500(client, value, says):
+    """The upload form's chunksize was made an int before any check, so text gave a bare
+    ValueError and a 500; it is the user's input, refused with a sentence like --chunksize's."""
+    r = client.post("/api/v1/checks", files={"file": ("a.csv", b"lon,lat\n112.85,35.49\n", "text/csv")},
+                    data={"chunksize": value})
+    assert r.status_code == 400, r.text
+    assert says in r.json()["error"]

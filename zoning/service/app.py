@@ -261,7 +261,7 @@ def create_app(config: ServiceConfig) -> Any:
                            fields=parse_pairs(text.get("field", []), "TARGET=COLUMN", "lon=东经"),
                            attrs=parse_pairs(text.get("set", []), "NAME=VALUE", "construction=新建"), layer=one("layer"),
                            sheet=one("sheet"), encoding=one("encoding"),
-                           chunksize=int(one("chunksize") or JobParams.chunksize), lang=one("lang") or "zh").validate()
+                           chunksize=one("chunksize") or JobParams.chunksize, lang=one("lang") or "zh").validate()
         suffixes = [safe_suffix(f.filename) for f in uploads]
         meta = [{"name": (f.filename or "")[:200], "size": f.size} for f in uploads]
         job = svc.jobs.create(user.name, params, meta)

@@ -47,7 +47,7 @@ class JobParams:
     layer: str | None = None
     sheet: str | None = None
     encoding: str | None = None
-    chunksize: int = settings.DEFAULT_CHUNKSIZE
+    chunksize: int | str = settings.DEFAULT_CHUNKSIZE  # an int once validated
     lang: str = "zh"
 
     def validate(self) -> JobParams:
@@ -72,6 +72,10 @@ class JobParams:
             resolve_date(self.date)
         if self.encoding:
             known_encoding(self.encoding)
+        try:  # a form sends text
+            self.chunksize = int(str(self.chunksize).strip())
+        except ValueError:
+            raise UsageError(f"chunksize={self.chunksize!r}: expected a whole number of rows, at least 100") from None
         if self.chunksize < 100:
             raise UsageError("chunksize must be at least 100")
         for target, column in self.fields.items():
