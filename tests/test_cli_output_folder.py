@@ -45,3 +45,16 @@ def test_derive_and_check_refuse_an_out_file_in_the_same_sentence(runner, tmp_pa
         assert result.exit_code == 2, result.output
         said.append(" ".join(result.output.split()).split("Error: ", 1)[1])
     assert said[0] == said[1] == f"--out {tmp_path / 'f'} is a file; expected a folder (it is created if missing)"
+
+
+@pytest.mark.parametrize("args", [["serve"], ["users", "add", "wang", "--role", "checker"], ["users", "list"],
+                                  ["audit", "list"]])
+def test_the_service_data_folder_is_refused_when_it_is_a_file(runner, tmp_path, args):
+    """``--data`` of zoning serve, users and audit is the service's folder: a file there is
+    refused before any work with the sentence ``check --out`` gives (exit 2). The service
+    failed later with a bare 'File exists' (exit 1)."""
+    (tmp_path / "f").write_text("x", encoding="utf-8")
+    result = runner.invoke(main_group, [*args, "--data", str(tmp_path / "f")])
+    assert result.exit_code == 2, result.output
+    assert f"--data {tmp_path}/f is a file; expected a folder (it is created if missing)" in " ".join(result.output.split())
+    assert (tmp_path / "f").read_text(encoding="utf-8") == "x"

@@ -40,14 +40,12 @@ def derive(config: str, out: str | None, html_map: bool, overwrite: bool) -> Non
     \b
       zoning derive layers/jincheng/derive_demo/config.toml --out out/derive --map
     """
-    from zoning.core.errors import InputFileError, UsageError
+    from zoning.core.errors import InputFileError
 
     if not Path(config).exists():
         raise InputFileError(f"{config}: cannot read config: no such file")
     options.regular_file(config, "CONFIG")
     if out is not None:
-        if Path(out).exists() and not Path(out).is_dir():
-            raise UsageError(f"--out {out} is a file; expected a folder (it is created if missing)")
         options.writable_dir(out, "--out")
     from zoning.demo import derive_demo
 

@@ -217,12 +217,13 @@ def output_file(path: str | Path, what: str, *, overwrite: bool) -> Path:
     return p
 
 
-def writable_dir(folder: str | Path, what: str, *, named: str | Path | None = None) -> Path:
+def writable_dir(folder: str | Path, what: str, *, named: str | Path | None = None, probe: bool = True) -> Path:
     """``folder`` (created later if missing) if files can be written into it, checked before the work starts.
 
     The one check of an output folder (``check --out``, ``derive --out``, the folder of an ``-o``
-    file). ``named`` is the path the message names: the value given (default ``folder``; for
-    ``-o`` the file, not its folder).
+    file, the service's ``--data``). ``named`` is the path the message names: the value given
+    (default ``folder``; for ``-o`` the file, not its folder). ``probe=False``: only that it is
+    (or can become) a folder, not that this user may write there (``zoning users list`` reads).
 
     Raises
     ------
@@ -239,17 +240,19 @@ def writable_dir(folder: str | Path, what: str, *, named: str | Path | None = No
 
     d = Path(folder) if str(folder) else Path(".")
     shown = d if named is None else Path(named)
-    probe = d
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if probe.exists() and not probe.is_dir():
-        if probe == shown:
+    above = d  # the folder itself, or the nearest one above it that exists
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if above.exists() and not above.is_dir():
+        if above == shown:
             raise UsageError(f"{what} {shown} is a file; expected a folder (it is created if missing)")
-        raise UsageError(f"{what} {shown}: {probe} is a file, not a folder")
+        raise UsageError(f"{what} {shown}: {above} is a file, not a folder")
+    if not probe:
+        return d
     try:  # try it: access() says yes to root even where nothing can be written (/proc, read-only mounts)
-        fd, tmp = tempfile.mkstemp(prefix=".zoning-write-test-", dir=probe)
+        fd, tmp = tempfile.mkstemp(prefix=".zoning-write-test-", dir=above)
     except OSError as exc:
-        raise InputFileError(f"{what} {shown}: cannot write into {probe} ({exc.strerror})") from None
+        raise InputFileError(f"{what} {shown}: cannot write into {above} ({exc.strerror})") from None
     os.close(fd)
     os.unlink(tmp)
     return d

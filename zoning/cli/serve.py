@@ -6,7 +6,16 @@ import click
 
 from zoning.cli import options
 
+
+def _data_folder(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``--data`` is (or can become) a folder: a file there is refused before any work, as
+    ``check --out`` refuses one (it failed later with a bare 'File exists')."""
+    options.writable_dir(value, "--data", probe=False)
+    return value
+
+
 data_opt = click.option("--data", "data_dir", default="zoning-data", show_default=True, metavar="DIR",
+                        callback=_data_folder,
                         help="Folder for everything the service writes: users, audit log, jobs, OGC exports.")
 
 
