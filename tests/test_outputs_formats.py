@@ -50,3 +50,21 @@ def test_a_suffix_names_its_format():
         with pytest.raises(UsageError) as exc:
             suffix_format(bad, (*TABLES, "docx", "pdf"))
         assert str(exc.value) == f"{bad}: the suffix must be one of .csv, .xlsx, .gpkg, .html, .docx, .pdf"
+
+
+@pytest.mark.parametrize(("args", "missing"), [
+    (["-o", "{tmp}/r.csv", "--format", "csv,xlsx"], "xlsx"),                         # a table without its file
+    (["-o", "{tmp}/r.pdf", "--format", "pdf,docx", "--report-volume"], "docx"),     # a review volume without its file
+])
+def test_a_format_without_a_file_is_refused_in_one_sentence(runner, tmp_path, args, missing):
+    """--format names a format that neither -o nor --out gives a file to: the check's tables
+    and the review volume refuse it in the same sentence (files_missing), before any work."""
+    from pathlib import Path
+
+    from zoning.cli.main import main_group
+
+    sites = Path(__file__).resolve().parent.parent / "examples" / "sites_demo.csv"
+    result = runner.invoke(main_group, ["check", str(sites), *[a.format(tmp=tmp_path) for a in args]])
+    assert result.exit_code == 2, result.output
+    assert f"--format {missing} has no -o file; give --out DIR or -o FILE.{missing}" in result.output
+    assert not list(tmp_path.iterdir())

@@ -55,7 +55,7 @@ def _output_files(ctx, param, values):
 
 
 def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: list[str] | None) -> dict[str, Path]:
-    from zoning.outputs.formats import suffix_format
+    from zoning.outputs.formats import files_missing, suffix_format
     from zoning.outputs.reports import FORMATS
 
     outputs: dict[str, Path] = {}
@@ -67,11 +67,7 @@ def _outputs(sites: Path, out_dir: str | None, files: tuple[str, ...], fmts: lis
         for f in fmts or ["csv", "xlsx"]:
             outputs.setdefault(f, base / f"{stem}_check.{f}")
     elif fmts:
-        missing = [f for f in fmts if f not in outputs]
-        if missing:
-            from zoning.core.errors import UsageError
-
-            raise UsageError(f"--format {','.join(missing)} has no -o file; give --out DIR or -o FILE.{missing[0]}")
+        files_missing(f for f in fmts if f not in outputs)
     return outputs
 
 

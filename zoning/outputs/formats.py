@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["parse_formats", "suffix_format"]
+__all__ = ["files_missing", "parse_formats", "suffix_format"]
 
 
 def _expected(allowed: tuple[str, ...]) -> str:
@@ -77,3 +77,19 @@ def suffix_format(path: str | Path, allowed: Iterable[str]) -> str:
     if suffix not in options:
         raise UsageError(f"{path}: the suffix must be one of .{', .'.join(options)}")
     return suffix
+
+
+def files_missing(missing: Iterable[str]) -> None:
+    """Refuse formats asked for with ``--format`` that have no ``-o`` file and no ``--out``
+    folder to go to (the check's tables and the review reports say it alike).
+
+    Raises
+    ------
+    UsageError
+        ``--format xlsx,pdf has no -o file; give --out DIR or -o FILE.xlsx``.
+    """
+    from zoning.core.errors import UsageError
+
+    names = list(missing)
+    if names:
+        raise UsageError(f"--format {','.join(names)} has no -o file; give --out DIR or -o FILE.{names[0]}")

@@ -69,6 +69,7 @@ def review_targets(
         A report format with nowhere to go, or ``--report-volume`` without a report format.
     """
     from zoning.core.errors import UsageError
+    from zoning.outputs.formats import files_missing
 
     asked = [f for f in fmts or [] if f in REVIEW_FORMATS]
     volume_files = {
@@ -84,8 +85,8 @@ def review_targets(
     formats = tuple(dict.fromkeys([*asked, *volume_files]))
     if volume_files or volume:
         missing = [f for f in asked if f not in volume_files]
-        if missing and not out_dir:
-            raise UsageError(f"--format {','.join(missing)} has no -o file; give --out DIR or -o FILE.{missing[0]}")
+        if not out_dir:
+            files_missing(missing)
         for f in missing:
             volume_files[f] = Path(out_dir or ".") / f"{stem}_review.{f}"
         return {"formats": formats, "volume": volume_files}
