@@ -219,6 +219,43 @@ def test_hits_of_points_and_squares_answer_as_query(ctx, sites, query_answers):
     _assert_no_differences(_differences(query_answers["none"], _hit_answers(ctx, hits), sites, "hits"))
 
 
+def test_the_governing_classes_of_every_place_follow_the_overlap_principles(ctx, sites):
+    """The check and the query take a place's governing classes from the vectorised code of
+    core.answer.places (ranks packed into one integer); the overlap principles of 123号 are
+    spelt as a rule in core.verdicts.governing_classes. Both must say the same for every
+    place, point and square: the strictest protection class, else the highest control level,
+    and every planning extent."""
+    from zoning.core.verdicts import governing_classes
+
+    hits = site_hits(ctx, sites.geometry.to_numpy())
+    # the shipped layers never overlap a protection zone with a control zone: every located
+    # site also gets a hit of each control level (as another pack's layers may give), so
+    # that "a control class excludes a protection class" is tried at every protected place
+    t = hits.table
+    located = hits.sites["located"].to_numpy(dtype=bool)
+    extra = []
+    for level in vocab.CONTROL_RANK:
+        row = t.iloc[:1].copy()
+        for k in np.flatnonzero(located)[::7]:
+            row = row.assign(site=k, kind=vocab.CONTROL, zone_class=level, overlap_m2=1.0, share=0.01)
+            extra.append(row.copy())
+    t = pd.concat([t, *extra], ignore_index=True)
+    hits = Hits(sites=hits.sites, table=t)
+    pl = places(ctx, hits)
+    touched: dict[int, list[tuple[str, str]]] = {}
+    for site, kind, cls in zip(t["site"], t["kind"], t["zone_class"]):
+        if kind in (vocab.PROTECTION, vocab.CONTROL, vocab.EXTENT):
+            touched.setdefault(int(site), []).append((kind, cls))
+    checked = 0
+    for k in range(len(sites)):
+        if not located[k]:
+            continue
+        assert set(pl["governing"].iat[k]) == set(governing_classes(touched.get(k, []))), sites["site_id"].iat[k]
+        checked += 1
+    kinds = {kind for k in range(len(sites)) for kind, _ in pl["governing"].iat[k]}
+    assert checked > 300 and {vocab.PROTECTION, vocab.CONTROL, vocab.EXTENT} <= kinds
+
+
 # ----------------------------------------------------------------------------- (d) dask
 
 
