@@ -18,9 +18,7 @@ pytest.importorskip("pygeoapi")
 
 from service_server import REPO, ZONING, Server, wait_job  # noqa: E402
 from zoning.cli.main import main_group  # noqa: E402
-from zoning.core.context import load_context  # noqa: E402
 from zoning.core.errors import UsageError  # noqa: E402
-from zoning.core.nearest import point_nearest  # noqa: E402
 from zoning.query import query_point  # noqa: E402
 
 PLACES = [  # (x, y, crs, attrs)
@@ -56,9 +54,8 @@ def _params(x, y, crs, attrs, **extra):
 
 def _query_point_json(x, y, crs=None, attrs=None, lang="zh"):
     """What ``zoning query --format json`` prints: query_point plus the nearest zones it adds."""
-    r = query_point(x, y, crs, project=attrs or None, on_date=dt.date.fromisoformat(DATE), lang=lang)
-    if r.county.located:
-        r.nearest = point_nearest(load_context(None), r.lon, r.lat, near_m=None, lang=lang)
+    r = query_point(x, y, crs, project=attrs or None, on_date=dt.date.fromisoformat(DATE), lang=lang,
+                    with_nearest=True)  # as zoning query asks for it
     return json.loads(json.dumps(r.to_dict(), ensure_ascii=False))
 
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from zoning.core.hits import Hits
 
 __all__ = ["NEAREST_COLUMNS", "format_distance", "format_nearest", "format_nearest_lines", "near_columns", "nearest_columns",
-           "nearest_dicts", "nearest_records", "nearest_zones", "point_nearest"]
+           "nearest_dicts", "nearest_records", "nearest_zones"]
 
 #: Columns of :func:`nearest_zones`.
 NEAREST_COLUMNS: tuple[str, ...] = ("site", "kind", "zone_class", "feature", "layer", "zone_id", "zone_name",
@@ -176,18 +176,6 @@ def _nearest_part(cls: str, distance_m: float, direction: str | None, lang: str)
     """One class of :func:`format_nearest`: ``一级管控区 1.2 km 东北``."""
     where = vocab.compass_label(direction, lang) if direction else ("相邻" if lang == "zh" else "adjacent")
     return f"{vocab.class_label(cls, lang)} {format_distance(float(distance_m))} {where}"
-
-
-def point_nearest(ctx: PackContext, lon: float, lat: float, *, near_m: float | None = None,
-                  lang: str = "zh") -> list[dict]:
-    """The nearest zone of every class a point lies outside, as JSON-ready dicts (the
-    ``nearest`` field of a query answer). With ``near_m``, ``within_near`` says whether
-    the zone lies within that distance."""
-    from zoning.core.hits import point_hits
-
-    pt = np.array([shapely.points(lon, lat)], dtype=object)
-    h = point_hits(ctx, np.array([lon]), np.array([lat]))
-    return nearest_dicts(nearest_records(nearest_columns(ctx, pt, hits=h)).get(0), near_m, lang)
 
 
 def nearest_dicts(rows: list[tuple[Any, ...]] | None, near_m: float | None, lang: str) -> list[dict[str, Any]]:
