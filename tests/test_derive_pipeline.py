@@ -317,3 +317,17 @@ def test_no_county_layer_is_one_line(tmp_path, monkeypatch):
     with pytest.raises(NoCountyLayerError, match="cannot be opened"):
         pack_counties(tmp_path / "nowhere")
     assert not (tmp_path / "inputs").exists()
+
+
+def test_the_default_county_pack_is_opened_once(demo_dir, tmp_path, monkeypatch):
+    """A config without its own county layer takes the pack's, and records that pack's
+    provenance: from one opening of the pack (it was opened twice, once for each)."""
+    from zoning.core import layers
+
+    d, cfg = _copy(demo_dir, tmp_path, ('counties = "counties.gpkg"\n', ""))
+    opened: list[object] = []
+    real = layers.open_pack
+    monkeypatch.setattr(layers, "open_pack", lambda path: opened.append(path) or real(path))
+    res = derive(cfg, tmp_path / "out")
+    assert len(opened) == 1
+    assert "jincheng" in str(res.provenance["pack"])

@@ -647,14 +647,13 @@ def _counties(cfg: Config, used: dict) -> gpd.GeoDataFrame:
         g = read_vector("counties", cfg.inputs["counties"], cfg, cfg.crs)
         used["counties"] = Path(cfg.inputs["counties"])
     else:
-        from zoning.core import settings
-        from zoning.core.layers import open_pack
         from zoning.core.provenance import provenance
-        from zoning.derive.counties import pack_counties
+        from zoning.derive.counties import county_pack, pack_counties
 
-        g = pack_counties().to_crs(cfg.crs)
+        pack = county_pack()  # opened once, for its county lines and its provenance
+        g = pack_counties(pack).to_crs(cfg.crs)
         # the pack the county lines come from, as every output records a pack
-        used["pack"] = provenance(open_pack(settings.default_pack))
+        used["pack"] = provenance(pack)
     for col in ("name", "adcode"):
         if col not in g.columns:
             raise ValidationError(f"counties layer lacks column {col!r}")
