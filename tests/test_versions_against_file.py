@@ -14,8 +14,12 @@ def _rows(path):
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
-@pytest.mark.parametrize("earlier", ["csv", "gpkg"])
-def test_against_an_earlier_result_names_the_changed_sites(tmp_path, runner, earlier):
+@pytest.mark.parametrize(("earlier", "engine"), [("csv", []), ("gpkg", []), ("csv", ["--engine", "dask", "--workers", "1"])])
+def test_against_an_earlier_result_names_the_changed_sites(tmp_path, runner, earlier, engine):
+    """The same with --engine dask: its results were written without the comparison, and the
+    run said every site unchanged."""
+    if engine:
+        pytest.importorskip("dask.distributed")
     src = tmp_path / "s.csv"
     src.write_text("项目名称,经度,纬度,建设性质\n甲,112.85,35.49,新建\n乙,113.18,35.64,新建\n", encoding="utf-8")
     first = runner.invoke(main_group, ["check", str(src), "--out", str(tmp_path / "o1"), "--format", "csv,gpkg",
@@ -24,7 +28,7 @@ def test_against_an_earlier_result_names_the_changed_sites(tmp_path, runner, ear
     # the site 甲 moves into the 泽州县 part of 中心城市规划区; 乙 stays
     src.write_text("项目名称,经度,纬度,建设性质\n甲,112.9064,35.5129,新建\n乙,113.18,35.64,新建\n", encoding="utf-8")
     again = runner.invoke(main_group, ["check", str(src), "--out", str(tmp_path / "o2"), "--format", "csv",
-                                       "--no-progress", "--date", "2025-06-01",
+                                       "--no-progress", "--date", "2025-06-01", *engine,
                                        "--against", str(tmp_path / "o1" / f"s_check.{earlier}")])
     assert again.exit_code == 0, again.output
     assert "变化 1 个, 未变化 1 个" in again.output

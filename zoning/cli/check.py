@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -258,46 +260,14 @@ def check(
       zoning check big.csv --engine dask --workers 4 --out results --format csv,gpkg
       zoning check "postgresql://user@host/db?table=parcels" --pack postgresql://user@host/db
     """
-    from zoning.check import build_context, check_sites
+    from zoning.check import build_context
     from zoning.core.context import freeze_loaded
     from zoning.core.errors import UsageError
     from zoning.core.postgis import is_dsn
-    from zoning.inputs.sites import iter_sites
-    from zoning.outputs.reports import ResultWriter
 
-    if {"docx", "pdf"} & set(fmts or ()):
-        options.require_extra("report")
-    if (pieces and "dxf" in pieces_fmts) or str(sites).lower().endswith(".dxf"):
-        options.require_extra("cad")
-    if not is_dsn(sites):  # the inputs and outputs are checked before any work starts
-        sites_path = Path(sites)
-        if not sites_path.exists() and not sites_path.is_symlink():
-            raise click.BadParameter(f"{sites}: no such file or folder", param_hint="SITES")
-        options.regular_file(sites_path, "SITES", dir_ok=True)
-        if out_dir is not None:
-            options.writable_dir(out_dir, "--out")
-        from zoning.outputs.reports import guard_outputs
-
-        guard_outputs(out_files, [sites_path])  # an input is never an output, whatever --overwrite says
-        for f in out_files:
-            options.output_file(f, "-o", overwrite=overwrite)
-    if engine == "dask" and scheduler:
-        _check_scheduler(scheduler)
+    _refuse_early(sites, fmts, pieces, pieces_fmts, out_dir, out_files, overwrite, engine, scheduler)
     ctx = build_context(pack, project_defaults=attrs, on_date=on_date.date() if on_date else None, near_m=near_m)
-    old_ctx = diff_result = None
-    n_changed = 0
-    earlier = None
-    if against is not None and Path(against).is_file():  # an earlier result file of zoning check
-        from zoning.versions.recheck import read_results
-
-        earlier = read_results(against)
-    elif against is not None:  # the answer before and why it changed (zoning.versions.recheck)
-        if engine == "dask" or is_dsn(sites):
-            raise UsageError("--against re-checks in process: give a sites file, without --engine dask")
-        from zoning.versions.diff import diff_packs
-
-        old_ctx = build_context(against, project_defaults=attrs, on_date=ctx.on_date, near_m=near_m)
-        diff_result = diff_packs(old_ctx.pack, ctx.pack)
+    earlier = _Against.of(against, ctx, attrs, near_m, in_process=engine != "dask" and not is_dsn(sites))
     freeze_loaded()  # the contexts live to the end of the command: out of the collector's reach
     if is_dsn(sites):
         if engine not in (None, "postgis"):
@@ -311,122 +281,190 @@ def check(
     if engine == "postgis":
         raise UsageError("--engine postgis needs SITES as postgresql://...?table=NAME")
     sites_path = Path(sites)
-    from zoning.outputs.review import review_targets
-
-    review = review_targets(sites_path, out_dir, out_files, fmts, volume=report_volume)
-    if review is not None:  # the review report's formats are written by its own writer
-        from zoning.outputs.review import REVIEW_FORMATS
-
-        out_files = tuple(f for f in out_files if Path(f).suffix.lower().lstrip(".") not in REVIEW_FORMATS)
-        fmts = [f for f in fmts if f not in REVIEW_FORMATS] if fmts else fmts
-    outputs = {} if review is not None and not out_files and not fmts else _outputs(sites_path, out_dir, out_files, fmts)
     show = sys.stderr.isatty() if progress is None else progress
+    sinks = _Sinks.of(ctx, sites_path, out_dir, out_files, fmts, report_volume, pieces, pieces_fmts, lang, show)
+    read = dict(crs=crs, order=order, fields=fields, layer=layer_name, sheet=sheet, encoding=encoding, chunksize=chunksize)
     bar = None
     if show:
         from tqdm import tqdm
 
         bar = tqdm(unit=" sites", desc="check", file=sys.stderr, leave=False)
-    writer = ResultWriter(outputs, lang=lang, context=ctx, inputs=[sites_path])
-    piece_writer = None
-    if pieces:  # the overlap pieces and the remainder (zoning.outputs.pieces), beside the results
-        from zoning.outputs.pieces import PiecesWriter, pieces_outputs
-
-        stem = sites_path.stem if sites_path.is_file() else sites_path.name
-        piece_writer = PiecesWriter(pieces_outputs(outputs, stem, pieces_fmts), ctx, lang)
-    reviews = None
-    if review is not None:  # the review reports (zoning.outputs.review), from the same result rows
-        from zoning.outputs.review import ReviewWriter
-
-        reviews = ReviewWriter(ctx, lang=lang, inputs=[sites_path], progress=show, **review)
     try:
-        read = dict(
-            crs=crs, order=order, fields=fields, layer=layer_name, sheet=sheet, encoding=encoding, chunksize=chunksize
-        )
         if engine == "dask":
             from zoning.engines import iter_check_dask
 
             for res in iter_check_dask(sites_path, context=ctx, workers=workers, scheduler=scheduler, **read):
                 if bar is not None:
                     bar.update(len(res))
-                writer.write(res)
-                if piece_writer is not None:
-                    piece_writer.write(res)
-                if reviews is not None:
-                    reviews.write(res)
+                sinks.write(earlier.compare(None, res, ctx, lang))  # an earlier result file, if any
         else:
-            for chunk in iter_sites(sites_path, **read):
-                checked = check_sites(chunk, context=ctx, progress=bar)
-                if old_ctx is not None:
-                    from zoning.versions.recheck import recheck_sites
+            from zoning.check import check_sites
+            from zoning.inputs.sites import iter_sites
 
-                    checked = recheck_sites(chunk, new=ctx, old=old_ctx, diff=diff_result, new_results=checked,
-                                            lang=lang)
-                    n_changed += int(checked["changed"].sum())
-                elif earlier is not None:
-                    from zoning.versions.recheck import against_results
-
-                    checked = against_results(earlier, checked, lang=lang)
-                    n_changed += int(checked["changed"].sum())
-                writer.write(checked)
-                if piece_writer is not None:
-                    piece_writer.write(checked)
-                if reviews is not None:
-                    reviews.write(checked)
-        written = writer.close()
-        if piece_writer is not None:
-            written.update({f"pieces {k}": v for k, v in piece_writer.close().items()})
-        if reviews is not None:
-            reviews.close()
+            for chunk in iter_sites(sites_path, **read):  # the input chunk too: --against re-checks it
+                sinks.write(earlier.compare(chunk, check_sites(chunk, context=ctx, progress=bar), ctx, lang))
+        written = sinks.close()
     except BaseException:
-        writer.abort()
-        if reviews is not None:
-            reviews.abort()
-        if piece_writer is not None:
-            piece_writer.abort()
+        sinks.abort()
         raise
     finally:
         if bar is not None:
             bar.close()
-    zh = lang == "zh"
+    _say(ctx, sinks, written, earlier, lang)
+    if fail_on:
+        hit = sum(sinks.results.verdict_counts.get(v, 0) for v in _FAIL_ON[fail_on])
+        if hit:
+            click.echo(f"--fail-on {fail_on}: {hit} 个项目达到该结论" if lang == "zh"
+                       else f"--fail-on {fail_on}: {hit} site(s) reach it", err=True)
+            click.get_current_context().exit(EXIT_FAIL_ON)
+
+
+def _refuse_early(sites, fmts, pieces, pieces_fmts, out_dir, out_files, overwrite, engine, scheduler) -> None:
+    """Everything that can be refused before the pack is read: the extras a format needs,
+    the input, the output folder and files, the dask scheduler."""
+    from zoning.core.postgis import is_dsn
+
+    if {"docx", "pdf"} & set(fmts or ()):
+        options.require_extra("report")
+    if (pieces and "dxf" in pieces_fmts) or str(sites).lower().endswith(".dxf"):
+        options.require_extra("cad")
+    if not is_dsn(sites):
+        sites_path = Path(sites)
+        if not sites_path.exists() and not sites_path.is_symlink():
+            raise click.BadParameter(f"{sites}: no such file or folder", param_hint="SITES")
+        options.regular_file(sites_path, "SITES", dir_ok=True)
+        if out_dir is not None:
+            options.writable_dir(out_dir, "--out")
+        from zoning.outputs.reports import guard_outputs
+
+        guard_outputs(out_files, [sites_path])  # an input is never an output, whatever --overwrite says
+        for f in out_files:
+            options.output_file(f, "-o", overwrite=overwrite)
+    if engine == "dask" and scheduler:
+        _check_scheduler(scheduler)
+
+
+@dataclass
+class _Against:
+    """``--against``: an earlier result file of zoning check (``earlier``), or another pack
+    (``old`` and the ``diff`` of the two), each chunk's answers compared with it."""
+
+    name: str | None = None
+    earlier: Any = None
+    old: Any = None
+    diff: Any = None
+    changed: int = 0
+
+    @classmethod
+    def of(cls, against: str | None, ctx: Any, attrs: dict, near_m: float | None, *, in_process: bool) -> _Against:
+        if against is None:
+            return cls()
+        if Path(against).is_file():
+            from zoning.versions.recheck import read_results
+
+            return cls(against, earlier=read_results(against))
+        if not in_process:
+            from zoning.core.errors import UsageError
+
+            raise UsageError("--against re-checks in process: give a sites file, without --engine dask")
+        from zoning.check import build_context
+        from zoning.versions.diff import diff_packs
+
+        old = build_context(against, project_defaults=attrs, on_date=ctx.on_date, near_m=near_m)
+        return cls(against, old=old, diff=diff_packs(old.pack, ctx.pack))
+
+    def compare(self, chunk: Any, checked: Any, ctx: Any, lang: str) -> Any:
+        """The chunk's results, with what changed and why when there is something to compare with."""
+        if self.old is not None:
+            from zoning.versions.recheck import recheck_sites
+
+            checked = recheck_sites(chunk, new=ctx, old=self.old, diff=self.diff, new_results=checked, lang=lang)
+        elif self.earlier is not None:
+            from zoning.versions.recheck import against_results
+
+            checked = against_results(self.earlier, checked, lang=lang)
+        else:
+            return checked
+        self.changed += int(checked["changed"].sum())
+        return checked
+
+    def summary(self, n: int, lang: str) -> str | None:
+        if self.name is None:
+            return None
+        what = f"{self.name} ({self.diff.old.label})" if self.diff is not None else self.name
+        return (f"与 {what} 相比: 变化 {self.changed} 个, 未变化 {n - self.changed} 个" if lang == "zh"
+                else f"against {what}: {self.changed} changed, {n - self.changed} unchanged")
+
+
+@dataclass
+class _Sinks:
+    """Where each checked chunk goes: the result files, the 压占 pieces and the review reports."""
+
+    results: Any
+    pieces: Any = None
+    reviews: Any = None
+
+    @classmethod
+    def of(cls, ctx: Any, sites: Path, out_dir: str | None, out_files: tuple[str, ...], fmts: list[str] | None,
+           volume: bool, pieces: bool, pieces_fmts: list[str], lang: str, show: bool) -> _Sinks:
+        from zoning.outputs.reports import ResultWriter
+        from zoning.outputs.review import REVIEW_FORMATS, ReviewWriter, review_targets
+
+        review = review_targets(sites, out_dir, out_files, fmts, volume=volume)
+        if review is not None:  # the review report's formats are written by its own writer
+            out_files = tuple(f for f in out_files if Path(f).suffix.lower().lstrip(".") not in REVIEW_FORMATS)
+            fmts = [f for f in fmts if f not in REVIEW_FORMATS] if fmts else fmts
+        outputs = {} if review is not None and not out_files and not fmts else _outputs(sites, out_dir, out_files, fmts)
+        sinks = cls(ResultWriter(outputs, lang=lang, context=ctx, inputs=[sites]))
+        if pieces:  # the overlap pieces and the remainder (zoning.outputs.pieces), beside the results
+            from zoning.outputs.pieces import PiecesWriter, pieces_outputs
+
+            stem = sites.stem if sites.is_file() else sites.name
+            sinks.pieces = PiecesWriter(pieces_outputs(outputs, stem, pieces_fmts), ctx, lang)
+        if review is not None:  # the review reports (zoning.outputs.review), from the same result rows
+            sinks.reviews = ReviewWriter(ctx, lang=lang, inputs=[sites], progress=show, **review)
+        return sinks
+
+    def write(self, res: Any) -> None:
+        for sink in (self.results, self.pieces, self.reviews):
+            if sink is not None:
+                sink.write(res)
+
+    def close(self) -> dict[str, Path]:
+        written = self.results.close()
+        if self.pieces is not None:
+            written.update({f"pieces {k}": v for k, v in self.pieces.close().items()})
+        if self.reviews is not None:
+            self.reviews.close()
+        return written
+
+    def abort(self) -> None:
+        for sink in (self.results, self.reviews, self.pieces):
+            if sink is not None:
+                sink.abort()
+
+
+def _say(ctx: Any, sinks: _Sinks, written: dict[str, Path], against: _Against, lang: str) -> None:
+    """What the run gives: the count per verdict, what changed, the demonstration warning,
+    the files written and the review reports."""
     from zoning.outputs.reports import verdict_label
 
-    counts = writer.verdict_counts
-    summary = ", ".join(f"{verdict_label(v, lang)} {counts[v]}" for v in vocab.ALL_VERDICTS if v in counts)
-    click.echo((f"{writer.n_sites} 个项目: " if zh else f"{writer.n_sites} sites: ") + summary)
-    if earlier is not None:
-        click.echo(f"与 {against} 相比: 变化 {n_changed} 个, 未变化 {writer.n_sites - n_changed} 个" if zh else
-                   f"against {against}: {n_changed} changed, {writer.n_sites - n_changed} unchanged")
-    if diff_result is not None:
-        click.echo(f"与 {against} ({diff_result.old.label}) 相比: 变化 {n_changed} 个, 未变化 {writer.n_sites - n_changed} 个"
-                    if zh else f"against {against} ({diff_result.old.label}): {n_changed} changed, "
-                    f"{writer.n_sites - n_changed} unchanged")
+    zh = lang == "zh"
+    w = sinks.results
+    summary = ", ".join(f"{verdict_label(v, lang)} {w.verdict_counts[v]}" for v in vocab.ALL_VERDICTS
+                        if v in w.verdict_counts)
+    click.echo((f"{w.n_sites} 个项目: " if zh else f"{w.n_sites} sites: ") + summary)
+    if (changed := against.summary(w.n_sites, lang)) is not None:
+        click.echo(changed)
     if ctx.demonstration_layers:
-        click.echo(
-            ("注意: 依据的 " + "、".join(ctx.demonstration_layers) + " 为演示数据, 结论不能作为审批依据")
-            if zh
-            else (
-                "note: " + ", ".join(ctx.demonstration_layers) + " are demonstration data; verdicts resting on them "
-                "are not for approval"
-            )
-        )
+        click.echo(("注意: 依据的 " + "、".join(ctx.demonstration_layers) + " 为演示数据, 结论不能作为审批依据") if zh else
+                   ("note: " + ", ".join(ctx.demonstration_layers) + " are demonstration data; verdicts resting on "
+                    "them are not for approval"))
     for fmt, path in written.items():
         click.echo(f"  {fmt}: {path}")
-    if reviews is not None:
-        click.echo(f"  {'审查报告' if zh else 'review reports'}: {len(reviews.written)} -> {reviews.where()}")
-        for key, err in reviews.failures:
+    if sinks.reviews is not None:
+        click.echo(f"  {'审查报告' if zh else 'review reports'}: {len(sinks.reviews.written)} -> {sinks.reviews.where()}")
+        for key, err in sinks.reviews.failures:
             click.echo(f"  {'审查报告未能生成' if zh else 'review report failed'}: {key}: {err}", err=True)
-    if getattr(writer, "map_note", None):
-        click.echo(f"  html: {writer.map_note}")
-    if fail_on:
-        levels = _FAIL_ON[fail_on]
-        hit = sum(counts.get(v, 0) for v in levels)
-        if hit:
-            click.echo(
-                (
-                    f"--fail-on {fail_on}: {hit} 个项目达到该结论"
-                    if zh
-                    else f"--fail-on {fail_on}: {hit} site(s) reach it"
-                ),
-                err=True,
-            )
-            click.get_current_context().exit(EXIT_FAIL_ON)
+    if getattr(w, "map_note", None):
+        click.echo(f"  html: {w.map_note}")
