@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
+from fastapi.responses import Response  # at module level: the routes' annotations name it (OpenAPI)
 
 from zoning.core.context import freeze_loaded
 from zoning.core.errors import CoordinateError, RuleError, UsageError, ZoningError, scrub_secrets
@@ -95,10 +96,8 @@ class Service:
 def create_app(config: ServiceConfig) -> Any:
     """The ASGI application: the API, the map, the OGC API, behind auth and the upload limit."""
     from fastapi import FastAPI
-    from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-    from zoning.query import PointQuery
+    from zoning.service.ogc import mount_app
 
     svc = Service(config)
 
@@ -112,49 +111,70 @@ def create_app(config: ServiceConfig) -> Any:
     app = FastAPI(title="zoning", version="1", lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json")
     app.state.service = svc
+    _error_answers(app)
+    _page_routes(app, svc, config)
+    _answer_routes(app, svc, config)
+    _job_routes(app, svc, config)
+    _audit_routes(app, svc)
+    app.mount("/ogc", mount_app(svc.pack, svc.data, config.base_url, svc.identity.hash))
+    return UploadLimitMiddleware(AuthMiddleware(app, config, svc.users), int(config.max_upload_mb * 1e6))
 
-    def err(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"error": message, "status": status}, status_code=status)
+
+def _err(status: int, message: str) -> Any:
+    """An error answer: ``{"error": message, "status": status}``."""
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"error": message, "status": status}, status_code=status)
+
+
+def _user_of(request: Request) -> User:
+    return request.scope["state"]["user"]  # type: ignore[no-any-return]
+
+
+def _json(obj: Any, status: int = 200) -> Any:
+    """A JSON answer; orjson: UTF-8 as written (no \\u escapes), ~5x faster than json on an ~80 KB answer."""
+    return Response(orjson.dumps(obj), status_code=status, media_type="application/json; charset=utf-8")
+
+
+def _error_answers(app: Any) -> None:
+    """Every error in one shape, with the status the command line's exit code maps to."""
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     @app.exception_handler(ZoningError)
     async def _zoning_error(request: Request, exc: ZoningError) -> JSONResponse:
-        return err(_status_of(exc), _message(exc))
+        return _err(_status_of(exc), _message(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body"))
-        return err(400, f"{where}: {first.get('msg', 'invalid value')}")
-
-    from starlette.exceptions import HTTPException as StarletteHTTPException
+        return _err(400, f"{where}: {first.get('msg', 'invalid value')}")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return err(exc.status_code, str(exc.detail))
+        return _err(exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s", request.url.path)
-        return err(500, f"{type(exc).__name__}: {_message(exc)}")
+        return _err(500, f"{type(exc).__name__}: {_message(exc)}")
 
-    def user_of(request: Request) -> User:
-        return request.scope["state"]["user"]  # type: ignore[no-any-return]
 
-    def json_response(obj: Any, status: int = 200) -> Response:
-        # orjson: UTF-8 as written (no \u escapes), ~5x faster than json on an ~80 KB answer
-        body = orjson.dumps(obj)
-        return Response(body, status_code=status, media_type="application/json; charset=utf-8")
+def _page_routes(app: Any, svc: Service, config: ServiceConfig) -> None:
+    """The health check, the map page and who the user is."""
+    from fastapi.responses import HTMLResponse, RedirectResponse
 
-    # ---------------------------------------------------------------- health and the map
     @app.get("/healthz")
     async def healthz() -> Response:
-        return json_response({"status": "ok", "pack": svc.identity.to_dict()})
+        return _json({"status": "ok", "pack": svc.identity.to_dict()})
 
     @app.get("/", response_class=HTMLResponse)
     async def page(request: Request, lang: str = "") -> Response:
         from zoning.service.page import render_page
 
-        user = user_of(request)
+        user = _user_of(request)
         if "token" in request.query_params:  # the token becomes a cookie and leaves the address bar
             from zoning.service.auth import COOKIE
 
@@ -170,10 +190,14 @@ def create_app(config: ServiceConfig) -> Any:
 
     @app.get(f"{API}/me")
     async def me(request: Request) -> Response:
-        u = user_of(request)
-        return json_response({"user": u.name, "role": u.role, "auth": config.auth, "pack": svc.identity.to_dict()})
+        u = _user_of(request)
+        return _json({"user": u.name, "role": u.role, "auth": config.auth, "pack": svc.identity.to_dict()})
 
-    # ---------------------------------------------------------------- answers
+
+def _answer_routes(app: Any, svc: Service, config: ServiceConfig) -> None:
+    """Answers: a query, an answer asked again (and what changed since), the search."""
+    from zoning.query import PointQuery
+
     async def answer(user: User, inputs: dict[str, Any], answer_id: str | None = None) -> dict[str, Any]:
         q = PointQuery(x=inputs["x"], y=inputs["y"], crs=inputs["crs"], order=inputs["order"],
                        project=checked_project(inputs["attrs"]), on_date=resolve_date(inputs["date"]),
@@ -192,7 +216,7 @@ def create_app(config: ServiceConfig) -> Any:
     async def query(request: Request, lon: str, lat: str, crs: str | None = None, order: str = "xy",
                     date: str | None = None, lang: str = "zh", radius: float = 5.0,
                     near: float | None = None) -> Response:
-        user = user_of(request)
+        user = _user_of(request)
         if radius > 100:  # the service's own bound on the work of one answer (the rest: PointQuery)
             raise UsageError(f"radius={radius:g}: expected 0 to 100 km")
         attrs = parse_pairs(request.query_params.getlist("a"), "NAME=VALUE", "construction=new")
@@ -200,11 +224,11 @@ def create_app(config: ServiceConfig) -> Any:
                   "lang": lang, "attrs": attrs, "radius_km": radius, "near_m": near}
         res = await answer(user, inputs)
         svc.audit_entry(user, res["answer_id"], "answer", inputs, {**summary_of(res), "pack_parts": svc.identity.parts()})
-        return json_response(res)
+        return _json(res)
 
     @app.get(f"{API}/answers/{{answer_id}}")
     async def answer_again(request: Request, answer_id: str) -> Response:
-        user = user_of(request)
+        user = _user_of(request)
         entry = await asyncio.get_running_loop().run_in_executor(None, svc.audit.get, answer_id)
         if entry is None or entry.kind != "answer":
             raise http_error(404, f"no answer {answer_id!r} in the audit log")
@@ -213,7 +237,7 @@ def create_app(config: ServiceConfig) -> Any:
         changed = [k for k in now if now.get(k) != entry.summary.get(k)]
         pack_changes = svc.identity.changed_since(entry.summary.get("pack_parts") or {})
         stored_pack = {"name": entry.pack, "version": entry.pack_version, "hash": entry.pack_hash}
-        return json_response({
+        return _json({
             "answer_id": answer_id, "asked": {"time": entry.time, "user": entry.user}, "inputs": entry.inputs,
             "pack": {"stored": stored_pack, "current": svc.identity.to_dict()},
             "pack_changed": entry.pack_hash != svc.identity.hash, "pack_changes": pack_changes,
@@ -225,16 +249,18 @@ def create_app(config: ServiceConfig) -> Any:
     async def search(request: Request, q: str, lang: str = "zh") -> Response:
         from zoning.service.search import search_places
 
-        user = user_of(request)
+        user = _user_of(request)
         jobs = [] if not user.may("checker") else [j.id for j in svc.jobs.of_user(user.name) if j.status == "done"]
         found = await asyncio.get_running_loop().run_in_executor(
             None, lambda: search_places(svc.context, q[:200], jobs, svc.data))
-        return json_response({"q": q, "results": found})
+        return _json({"q": q, "results": found})
 
-    # ---------------------------------------------------------------- check jobs
+
+def _job_routes(app: Any, svc: Service, config: ServiceConfig) -> None:
+    """Check jobs: upload, list, status, files, the sites as GeoJSON."""
     @app.post(f"{API}/checks", status_code=202)
     async def submit_check(request: Request) -> Response:
-        user = user_of(request)
+        user = _user_of(request)
         from starlette.requests import ClientDisconnect
 
         try:
@@ -281,7 +307,7 @@ def create_app(config: ServiceConfig) -> Any:
         svc.pool.submit(run_job, str(svc.data), job.id, config.pack, config.max_rows, config.audit_url,
                         svc.identity.to_dict())
         body = job.to_dict(f"{API}/checks")
-        return json_response(body, status=202)
+        return _json(body, status=202)
 
     def own_job(user: User, job_id: str) -> Any:
         job = svc.jobs.get(job_id) if len(job_id) == 32 else None
@@ -293,19 +319,19 @@ def create_app(config: ServiceConfig) -> Any:
     # thread pool, off the event loop that answers queries
     @app.get(f"{API}/checks")
     def list_checks(request: Request, all: bool = False) -> Response:  # noqa: A002
-        user = user_of(request)
+        user = _user_of(request)
         jobs = svc.jobs.of_user(None if (all and user.may("admin")) else user.name)
-        return json_response({"jobs": [j.to_dict(f"{API}/checks") for j in jobs]})
+        return _json({"jobs": [j.to_dict(f"{API}/checks") for j in jobs]})
 
     @app.get(f"{API}/checks/{{job_id}}")
     def check_status(request: Request, job_id: str) -> Response:
-        return json_response(own_job(user_of(request), job_id).to_dict(f"{API}/checks"))
+        return _json(own_job(_user_of(request), job_id).to_dict(f"{API}/checks"))
 
     @app.get(f"{API}/checks/{{job_id}}/files/{{name}}")
     def check_file(request: Request, job_id: str, name: str) -> Response:
         from fastapi.responses import FileResponse
 
-        job = own_job(user_of(request), job_id)
+        job = own_job(_user_of(request), job_id)
         if name not in job.files:  # only the names the job wrote; the name is never a path
             raise http_error(404, f"job {job_id} has no file {name!r}; it has {', '.join(job.files) or 'none yet'}")
         path = svc.jobs.job_dir(job.id) / "out" / name
@@ -316,26 +342,21 @@ def create_app(config: ServiceConfig) -> Any:
 
     @app.get(f"{API}/checks/{{job_id}}/sites")
     def check_sites_geojson(request: Request, job_id: str, limit: int = 20_000) -> Response:
-        job = own_job(user_of(request), job_id)
+        job = own_job(_user_of(request), job_id)
         pts = read_points(svc.data, job.id)
         feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
                   "properties": {k: v for k, v in p.items() if k not in ("lon", "lat")}} for p in pts[:limit]]
-        return json_response({"type": "FeatureCollection", "features": feats, "truncated": len(pts) > limit})
+        return _json({"type": "FeatureCollection", "features": feats, "truncated": len(pts) > limit})
 
-    # ---------------------------------------------------------------- the audit log (admin)
+
+def _audit_routes(app: Any, svc: Service) -> None:
+    """The audit log (admin)."""
     @app.get(f"{API}/audit")
     async def audit(request: Request, kind: str | None = None, user: str | None = None, since: str | None = None,
                     until: str | None = None, limit: int = 100) -> Response:
         entries = await asyncio.get_running_loop().run_in_executor(
             None, lambda: svc.audit.entries(kind=kind, user=user, since=since, until=until, limit=min(limit, 10_000)))
-        return json_response({"entries": [e.to_dict() for e in entries]})
-
-    # ---------------------------------------------------------------- OGC API - Features
-    from zoning.service.ogc import mount_app
-
-    app.mount("/ogc", mount_app(svc.pack, svc.data, config.base_url, svc.identity.hash))
-
-    return UploadLimitMiddleware(AuthMiddleware(app, config, svc.users), int(config.max_upload_mb * 1e6))
+        return _json({"entries": [e.to_dict() for e in entries]})
 
 
 def create_app_from_env() -> Any:
