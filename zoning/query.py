@@ -836,10 +836,21 @@ def _wrap(text: str, indent: str, width: int = 88) -> list[str]:
 
 
 def _render_text(r: QueryResult, lang: Lang) -> str:
-    from zoning.core.vocab import VERDICT_LABELS
+    """The text answer of ``zoning query``, section by section."""
+    t = _chooser(lang)
+    lines: list[str] = []
+    for section in (_text_place, _text_plan, _text_zones_and_verdict, _text_rules, _text_sources):
+        lines += section(r, lang, t)
+    return "\n".join(lines)
 
-    zh = lang == "zh"
-    t = (lambda a, b: a) if zh else (lambda a, b: b)
+
+def _chooser(lang: Lang) -> Any:
+    """``t(zh, en)``: the text of the answer's language."""
+    return (lambda a, b: a) if lang == "zh" else (lambda a, b: b)
+
+
+def _text_place(r: QueryResult, lang: Lang, t: Any) -> list[str]:
+    """Where the point is: its location, the input and how it was read, the county (and the line near it)."""
     c = r.county
     lines = [
         t(f"位置: 经度 {r.lon:.6f}, 纬度 {r.lat:.6f} (CGCS2000)  查询日期 {r.date}",
@@ -863,6 +874,13 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
         km = (c.nearest_distance_m or 0) / 1000
         lines.append(t(f"县级行政区: 不在晋城市范围内; 最近的是 {c.nearest_name} ({c.nearest_adcode}), 约 {km:.1f} 公里",
                        f"County: outside 晋城市; the nearest county is {c.nearest_name} ({c.nearest_adcode}), {km:.1f} km away"))
+    return lines
+
+
+def _text_plan(r: QueryResult, lang: Lang, t: Any) -> list[str]:
+    """The planning extents (yes / no / uncertain), the compensation levels and the land-supply quota."""
+    zh = lang == "zh"
+    lines: list[str] = []
     e = r.extents
     yes, no = t("是", "yes"), t("否", "no")
     acc = ACCURACY_LABELS.get(e.accuracy or "", ("", ""))[0 if zh else 1]
@@ -892,6 +910,16 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
         lines.append("  " + "; ".join(f"{x['class']} {x['ha']}" for x in q.classes))
     else:
         lines.append(t("土地供应计划: 无公布的供应计划覆盖此点", "Land-supply quota: ") + ("" if zh else q.statement))
+    return lines
+
+
+def _text_zones_and_verdict(r: QueryResult, lang: Lang, t: Any) -> list[str]:
+    """The groundwater zones (the governing one marked), the verdict, per subject, and what to confirm."""
+    from zoning.core.vocab import VERDICT_LABELS
+
+    zh = lang == "zh"
+    c = r.county
+    lines: list[str] = []
     if r.zones:
         lines.append(t("地下水污染防治重点区:", "Groundwater key zones:"))
         for z in r.zones:
@@ -923,6 +951,14 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
                      if a in PROJECT_ATTRIBUTES else a for a in r.to_confirm]
             lines.append(t("  请补充项目属性: ", "  describe the project further: ") + ", ".join(named)
                          + t("  (用 -a 名称=值)", "  (with -a NAME=VALUE)"))
+    return lines
+
+
+def _text_rules(r: QueryResult, lang: Lang, t: Any) -> list[str]:
+    """The articles: those that bind the project (with their text), those that do not apply, the authorities' duties."""
+    zh = lang == "zh"
+    lines: list[str] = []
+
     def rule_line(ra: RuleAnswer) -> str:
         status = vocab.label(vocab.STATUS_LABELS.get(ra.status, (ra.status, ra.status.replace("_", " "))), lang)
         scope = ra.zone_class or t("全市", "city-wide")
@@ -947,6 +983,13 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
                        "Duties of the authorities (not binding the project; full text with --format json):"))
         for ra in duties:
             lines.append(rule_line(ra) + " " + (ra.heading or "" if zh else ra.summary_en))
+    return lines
+
+
+def _text_sources(r: QueryResult, lang: Lang, t: Any) -> list[str]:
+    """Key projects nearby, the accuracy notes and warnings, the layers used and the provenance."""
+    zh = lang == "zh"
+    lines: list[str] = []
     nb = r.nearby_projects
     if nb.within_radius:
         lines.append(t(f"{nb.radius_m / 1000:g} 公里内的重点工程:", f"Key projects within {nb.radius_m / 1000:g} km:"))
@@ -972,4 +1015,4 @@ def _render_text(r: QueryResult, lang: Lang) -> str:
         lines.append(t("来源:", "Provenance:"))
         lines += [f"  {line}" for line in provenance_lines({k: r.provenance[k] for k in keys if k in r.provenance},
                                                            lang)]
-    return "\n".join(lines)
+    return lines
