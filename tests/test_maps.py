@@ -442,3 +442,37 @@ def test_the_quota_is_titled_with_its_own_year(tmp_path):
     titles = [layer["title"] for layer in m._zoning_app.config["layers"]]
     assert m._zoning_app.config["ui"]["quota"] == "2026年度国有建设用地供应计划"
     assert any("2026年度供地计划" in t for t in titles) and not any("2025" in t for t in titles)
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "csv"])
+def test_the_map_draws_the_check_results_coloured_by_their_verdicts(pack, tmp_path, runner, fmt):
+    """zoning map --sites reads sites as zoning check does, the check's own results too: its
+    GeoPackage (sites beside the provenance table: the only layer with geometries is taken)
+    and its CSV (the verdict under its header 结论), each site in the colour of the verdict the
+    check gave it. The map refused the GeoPackage (several layers, and an option it does not
+    have) and any file whose names are 项目名称 rather than 'name'."""
+    from zoning.cli.main import main_group
+
+    src = Path(__file__).resolve().parent.parent / "examples" / "sites_demo.csv"
+    out = tmp_path / "out"
+    checked = runner.invoke(main_group, ["check", str(src), "--out", str(out), "--format", fmt, "--no-progress",
+                                         "--date", TODAY.isoformat()])
+    assert checked.exit_code == 0, checked.output
+    result = out / f"sites_demo_check.{fmt}"
+    page = tmp_path / "m.html"
+    drawn = runner.invoke(main_group, ["map", "--pack", str(pack.path), "--layers", "counties", "--sites", str(result),
+                                       "-o", str(page)])
+    assert drawn.exit_code == 0, drawn.output
+    from zoning.check import check_sites
+    from zoning.inputs.sites import read_sites
+
+    expected = check_sites(read_sites(src), on_date=TODAY)
+    m = build_map(pack, layers=["counties"], sites=zoning.maps.read_sites(result), today=TODAY)
+    feats = _layer(m, "sites")["data"]["features"]
+    got = {f["properties"]["name"]: f["properties"]["_verdict"] for f in feats}
+    assert got == dict(zip(expected["site_name"], expected["verdict"]))
+    assert len(set(got.values())) > 1  # not one colour for all
+    named = tmp_path / "红线.geojson"  # a planner's own file: 项目名称, no 'name'
+    gpd.GeoDataFrame({"项目名称": ["甲"]}, geometry=[Point(112.85, 35.49)], crs="EPSG:4490").to_file(named)
+    m = build_map(pack, layers=["counties"], sites=named, today=TODAY)
+    assert [f["properties"]["name"] for f in _layer(m, "sites")["data"]["features"]] == ["甲"]

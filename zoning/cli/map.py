@@ -40,8 +40,10 @@ def _layers_handler(ctx: click.Context, param: click.Parameter, values: tuple[st
     callback=options.input_file("--sites"),
     default=None,
     metavar="FILE",
-    help="Sites to draw (GeoJSON, GeoPackage, shapefile) with a 'name' and optional 'verdict' column.",
+    help="Sites to draw, any file zoning check reads (its results too: coloured by their verdict).",
 )
+@click.option("--sites-layer", default=None, metavar="NAME",
+              help="Layer of a --sites GeoPackage that holds several (default: the only one with geometries).")
 @click.option(
     "--basemap",
     type=click.Choice(["none", "osm", "tianditu"]),
@@ -52,7 +54,7 @@ def _layers_handler(ctx: click.Context, param: click.Parameter, values: tuple[st
 @click.option("--offline", is_flag=True, help="Inline Leaflet into the HTML: one file, no CDN.")
 @options.lang_opt
 @click.option("--overwrite", is_flag=True, help="Replace FILE if it exists.")
-def map_cmd(pack, output, layers, sites, basemap, offline, lang, overwrite):
+def map_cmd(pack, output, layers, sites, sites_layer, basemap, offline, lang, overwrite):
     """Write an interactive HTML map of a layer pack.
 
     Counties, 中心城市规划区 and 中心城区 (with the land-supply quota), groundwater
@@ -65,7 +67,7 @@ def map_cmd(pack, output, layers, sites, basemap, offline, lang, overwrite):
     Examples:
       zoning map --offline -o maps/jincheng.html
       zoning map --layers counties,groundwater_control --lang en -o maps/control.html
-      zoning map --sites sites_checked.geojson -o maps/sites.html --overwrite
+      zoning map --sites out/check/sites_demo_check.gpkg -o maps/sites.html --overwrite
       TIANDITU_KEY=... zoning map --basemap tianditu -o maps/tdt.html
     """
     import warnings
@@ -74,10 +76,14 @@ def map_cmd(pack, output, layers, sites, basemap, offline, lang, overwrite):
     from zoning.maps import build_map
 
     output = options.output_file(output or Path("maps") / f"{pack.name}.html", "-o", overwrite=overwrite)
-    sites = Path(sites) if sites else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        m = build_map(pack, layers=layers, sites=sites, basemap=basemap, lang=lang, offline=offline)
+        drawn = None
+        if sites:  # read as zoning check reads them: any table, vector or 界址点 file
+            from zoning.maps.sites import read_sites
+
+            drawn = read_sites(sites, layer=sites_layer)
+        m = build_map(pack, layers=layers, sites=drawn, basemap=basemap, lang=lang, offline=offline)
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -127,9 +127,13 @@ def read_vector_file(
         notes["encoding"] = encoding
     if suffix == ".gpkg" and layer is None:
         layers = pyogrio.list_layers(path)
-        if len(layers) > 1:
+        spatial = [str(n) for n, kind in layers if kind]
+        if len(layers) > 1 and len(spatial) == 1:  # e.g. zoning check's own: sites beside its provenance table
+            layer = spatial[0]
+            notes["layer_reason"] = f"the only layer with geometries of {len(layers)}"
+        elif len(layers) > 1:
             names = ", ".join(str(n) for n, _ in layers)
-            msg = f"{path}: holds several layers ({names}); name one with --layer"
+            msg = f"{path}: holds several layers ({names}); name the one to read (zoning check --layer, zoning map --sites-layer)"
             raise InputFileError(msg)
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)

@@ -6,6 +6,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from zoning.core import vocab
 from zoning.core.errors import CRSMismatchError, InputFileError
 from zoning.maps.geometry import feature_collection, to_display
@@ -30,20 +32,49 @@ def normalise_verdict(value: Any) -> str:
     return vocab.NOT_CHECKED
 
 
-def read_sites(path: str | Path) -> gpd.GeoDataFrame:
-    """Read a sites file (GeoJSON, GeoPackage, shapefile…) with :func:`zoning.inputs.vectors.read_vector_file`."""
-    from zoning.inputs.vectors import read_vector_file
+def read_sites(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read sites as ``zoning check`` reads them (:func:`zoning.inputs.sites.read_sites`): a
+    table with coordinates, a GeoJSON / GeoPackage / shapefile of points or red lines, a
+    界址点 file, headers such as 项目名称 recognised, and the check's own results (their
+    ``verdict`` colours the sites)."""
+    from zoning.inputs.sites import read_sites as read_site_file
 
-    gdf, _notes = read_vector_file(path)
-    return gdf
+    return read_site_file(path, layer=layer)
+
+
+#: The site reader's own columns (zoning.inputs.sites), left out of a site's popup.
+_READER_COLUMNS = ("source", "input_crs", "input_notes", "location", "county_declared", "geom_type", "status_code")
+
+
+def _verdict_column(sites: gpd.GeoDataFrame) -> Any:
+    """The sites' verdicts: a ``verdict`` column, or the verdict column of zoning check's
+    results under its header in either language (a result CSV read back); None if none."""
+    from zoning.check import RESULT_LABELS
+
+    for col in ("verdict", *RESULT_LABELS["verdict"]):
+        if col in sites.columns:
+            return sites[col]
+    return None
+
+
+def _site_names(sites: gpd.GeoDataFrame) -> Any:
+    """A site's name: its ``name``, else its ``site_name`` (what the site reader and the check
+    call it), else its ``site_id``."""
+    for col in ("name", "site_name", "site_id"):
+        if col in sites.columns:
+            return sites[col]
+    msg = (f"sites: expected a column 'name' (or 项目名称 / site_name, as zoning check reads them); columns are "
+           f"{', '.join(map(str, sites.columns))}")
+    raise InputFileError(msg)
 
 
 def add_sites(m: folium.Map, sites: gpd.GeoDataFrame | str | Path, lang: Lang = "zh", *,
               name: str | None = None, show: bool = True) -> folium.Map:
     """Draw user sites on ``m``, coloured by their ``verdict``; returns ``m``.
 
-    ``sites`` is a GeoDataFrame (points or red-line polygons, any CRS) or a vector file,
-    with a ``name`` column and optionally ``verdict`` (a verdict code of
+    ``sites`` is a GeoDataFrame (points or red-line polygons, any CRS) or any file
+    :func:`read_sites` reads, with a ``name`` (else ``site_name`` or ``site_id``, as the
+    check's results have them) and optionally ``verdict`` (a verdict code of
     :data:`zoning.core.vocab.VERDICTS` or any word of :data:`zoning.core.vocab.VERDICT_ALIASES`,
     e.g. the Chinese labels 禁止 / 需确认 / 有条件准入 / 须履行义务 / 无限制). Every other
     scalar column is shown in the popup. Works on any folium map; on one from
@@ -52,7 +83,7 @@ def add_sites(m: folium.Map, sites: gpd.GeoDataFrame | str | Path, lang: Lang = 
     Raises
     ------
     InputFileError
-        No ``name`` column, or no geometry.
+        No name column, or no geometry at all (sites without one are left out, with a warning).
     CRSMismatchError
         No CRS and coordinates that are not longitude/latitude.
     """
@@ -60,12 +91,16 @@ def add_sites(m: folium.Map, sites: gpd.GeoDataFrame | str | Path, lang: Lang = 
 
     if not isinstance(sites, gpd.GeoDataFrame):
         sites = read_sites(sites)
-    if "name" not in sites.columns:
-        msg = f"sites: expected column 'name' is missing; columns are {', '.join(map(str, sites.columns))}"
-        raise InputFileError(msg)
+    sites = sites.assign(name=_site_names(sites))
     if sites.geometry is None or sites.geometry.isna().all():
         msg = "sites: no geometry (give points or polygons)"
         raise InputFileError(msg)
+    unplaced = sites.geometry.isna() | sites.geometry.is_empty
+    if unplaced.any():  # rows the reader could not place (their problem is in their status)
+        rows = sites["row"][unplaced].tolist() if "row" in sites.columns else list(np.flatnonzero(unplaced))
+        warnings.warn(f"{int(unplaced.sum())} site(s) have no geometry and are not drawn (rows "
+                      f"{', '.join(map(str, rows[:10]))}{'…' if len(rows) > 10 else ''})", stacklevel=2)
+        sites = sites[~unplaced.to_numpy()]
     if sites.crs is None:
         minx, miny, maxx, maxy = sites.total_bounds
         if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
@@ -84,10 +119,11 @@ def add_sites(m: folium.Map, sites: gpd.GeoDataFrame | str | Path, lang: Lang = 
         key = f"sites-{n}"
     disp = to_display(sites.reset_index(drop=True), tolerance=0)
     geom_col = disp.geometry.name
-    fields = ["name"] + [c for c in disp.columns if c not in ("name", geom_col)
-                         and disp[c].dtype.kind in "biufOUSMm" and not c.startswith("_")][:15]
-    extra = [{"_verdict": normalise_verdict(v)} for v in
-             (disp["verdict"] if "verdict" in disp.columns else [None] * len(disp))]
+    fields = ["name"] + [c for c in disp.columns if c not in ("name", geom_col, *_READER_COLUMNS)
+                         and disp[c].dtype.kind in "biufOUSMmT" and not str(c).startswith("_")
+                         and disp[c].notna().any()][:15]
+    verdicts = _verdict_column(disp)
+    extra = [{"_verdict": normalise_verdict(v)} for v in (verdicts if verdicts is not None else [None] * len(disp))]
     order = list(vocab.ALL_VERDICTS)
     used = sorted({e["_verdict"] for e in extra}, key=order.index)
     styles = {}
