@@ -381,6 +381,13 @@ def _move_into_place(tmp: Path, out: Path, previous: dict[str, Any] | None) -> N
 def _derive_into(
     cfg: Config, tmp: Path, *, html_map: bool, vectorize_zones: bool, prepare: Prepare | None = None
 ) -> DeriveResult:
+    """The 晋市环发〔2023〕123号 delineation written into ``tmp``, one call per step:
+
+    the grid over the assessment extent; the inputs of every step of the method; the method's
+    steps on the grid, window by window, into the maps (function value, DRASTIC vulnerability,
+    COP, source load, protection, the decision rules' control class, the final levels); the
+    inputs' coverage checked; the zones; the tables; the provenance; the files that record them.
+    """
     from zoning.derive import vectorize
 
     timings: dict[str, float] = {}
@@ -390,205 +397,382 @@ def _derive_into(
     if prepare is not None:
         cfg, demo_info = prepare(cfg, tmp / "demo_inputs")
         timings["demo_generate_s"] = time.perf_counter() - t0
-    c = cfg.classes
+    grid, ext_geoms = _grid_and_extent(cfg)
+    wr = max(1, int(cfg.window_rows))  # multiples of 256 align with the output tiles
 
-    # -- grid and extent
+    with _open_inputs(cfg, grid, warn) as inputs:
+        timings["open_inputs_s"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        tally = _derive_maps(cfg, grid, ext_geoms, wr, inputs, tmp, vectorize_zones)
+        timings["raster_s"] = time.perf_counter() - t1
+    _check_coverage(cfg, grid, inputs.rasters, tally, warn)
+
+    t2 = time.perf_counter()
+    zones = _zones(cfg, grid, inputs, tally.records, vectorize_zones)
+    timings["vectorize_s"] = time.perf_counter() - t2
+
+    class_areas = _class_area_table(tally.counts, grid, cfg)
+    zone_table = vectorize.zone_table(zones)
+    provenance = _provenance(cfg, grid, wr, inputs, tally.extent_cells, warn, demo_info)
+    _write_records(tmp, provenance, class_areas, zone_table, zones)
+    if html_map:
+        from zoning.derive import maps
+
+        maps.write_map(tmp, tmp / "map.html", zones, label=cfg.label)
+    timings["total_into_s"] = time.perf_counter() - t0
+    return DeriveResult(
+        out=tmp,
+        class_areas=class_areas,
+        zone_table=zone_table,
+        zones=zones,
+        provenance=provenance,
+        warnings=warn,
+        timings=timings,
+    )
+
+
+def _grid_and_extent(cfg: Config) -> tuple[Grid, list]:
+    """The assessment extent (评价范围, polygons) and the one grid every layer is put on: the
+    config's CRS and resolution over the extent's bounds."""
     extent = read_vector("extent", cfg.extent, cfg, cfg.crs)
     if not extent.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         raise ValidationError(f"{cfg.extent}: extent must hold polygons")
     grid = Grid.from_bounds(cfg.crs, extent.total_bounds, cfg.resolution)
-    ext_geoms = list(extent.geometry)
-    wr = max(1, int(cfg.window_rows))  # multiples of 256 align with the output tiles
+    return grid, list(extent.geometry)
 
-    # -- inputs
-    inp = cfg.inputs
+
+# ---------------------------------------------------------------------------------
+# derive: the inputs of every step
+# ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Inputs:
+    """A run's inputs, checked and on the grid: the raster readers the windows read, the vector
+    layers they rasterise or spread, the administrative units the zones are counted by, and the
+    files used (for the provenance). A context manager: leaving it closes the raster readers."""
+
+    used: dict[str, Path]
+    rasters: dict[str, RasterInput]
+    prot_shapes: list[tuple[Any, int]]
+    key_shapes: list[tuple[Any, int]]
+    sources: tuple[np.ndarray, ...]
+    n_sources: dict[str, int]
+    counties: gpd.GeoDataFrame
+    towns: gpd.GeoDataFrame | None
+
+    def __enter__(self) -> _Inputs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for r in self.rasters.values():
+            r.close()
+
+
+def _open_inputs(cfg: Config, grid: Grid, warn: list[str]) -> _Inputs:
+    """Every input of the method read and checked, in this order (the first bad one is reported):
+    the rasters, the protection zones, the key units, the pollution sources, the counties and towns.
+    If one fails, the rasters already opened are closed."""
     used: dict[str, Path] = {"extent": cfg.extent}
     rasters: dict[str, RasterInput] = {}
+    try:
+        _open_rasters(cfg, grid, rasters, used)
+        prot_shapes = _protection_shapes(cfg, used)
+        key_shapes = _key_unit_shapes(cfg, used, warn)
+        if "load_index" in cfg.inputs:  # the load comes as a raster, opened with the others
+            sources: tuple[np.ndarray, ...] = (np.zeros(0),) * 5
+            n_sources: dict[str, int] = {}
+        else:
+            sources, n_sources = _source_points(cfg, grid, used, warn)
+        counties = _counties(cfg, used)
+        towns = _towns(cfg, used)
+    except BaseException:
+        for r in rasters.values():
+            r.close()
+        raise
+    return _Inputs(used, rasters, prot_shapes, key_shapes, sources, n_sources, counties, towns)
+
+
+def _open_rasters(cfg: Config, grid: Grid, rasters: dict[str, RasterInput], used: dict[str, Path]) -> None:
+    """The raster inputs, opened into ``rasters`` (and recorded in ``used``) in the method's order:
+    function value (富水性, 水质), shallow vulnerability (the seven DRASTIC ratings, or the index),
+    deep karst vulnerability (COP's C, O, P, or the index), and the source load when it is given as
+    an index. Class maps are resampled nearest, continuous values bilinear."""
+    inp, c = cfg.inputs, cfg.classes
 
     def ras(name, path, kind, resampling=Resampling.nearest):
         rasters[name] = RasterInput(name, path, cfg, grid, kind, resampling)
         used[name] = Path(path)
 
-    try:
-        ras("abundance", inp["abundance"], "class")
-        ras("quality", inp["quality"], "class")
-        if "drastic_index" in inp:
-            ras("drastic_index", inp["drastic_index"], "float", Resampling.bilinear)
-        else:
-            for f in steps.DRASTIC_FACTORS:
-                raw = f in c["drastic_raw"]
-                ras(
-                    f"drastic_{f}",
-                    inp["drastic"][f],
-                    "float" if raw else "class",
-                    Resampling.bilinear if raw else Resampling.nearest,
-                )
-        if "cop_index" in inp:
-            ras("cop_index", inp["cop_index"], "float", Resampling.bilinear)
-        else:
-            for f in ("C", "O", "P"):
-                ras(f"cop_{f}", inp["cop"][f], "float", Resampling.bilinear)
-        if "load_index" in inp:
-            ras("load_index", inp["load_index"], "float", Resampling.bilinear)
-
-        # vectors
-        protection = read_vector("protection", inp["protection"], cfg, cfg.crs)
-        used["protection"] = Path(inp["protection"])
-        pf = c["protection_field"]
-        if pf not in protection.columns:
-            raise ValidationError(f"{inp['protection']}: protection layer lacks the class column {pf!r}")
-        codes = protection[pf].map(
-            lambda v: steps.PROTECTION_CLASS_CODES.get(
-                str(v).strip(), int(v) if str(v).strip().isdigit() and 1 <= int(v) <= 4 else None
-            )
-        )
-        if codes.isna().any():
-            bad = sorted(set(protection.loc[codes.isna(), pf].astype(str)))
-            raise ValidationError(
-                f"{inp['protection']}: unknown protection class {bad}; use "
-                f"{list(steps.PROTECTION_CLASS_CODES)} or codes 1..4"
-            )
-        protection = protection.assign(_code=codes.astype(int)).sort_values("_code", kind="stable")
-        prot_shapes = [(g, int(k)) for g, k in zip(protection.geometry, protection["_code"])]
-
-        key_shapes = []
-        if "key_units" in inp:
-            ku = read_vector("key_units", inp["key_units"], cfg, cfg.crs)
-            used["key_units"] = Path(inp["key_units"])
-            key_shapes = [(g, 1) for g in ku.geometry]
-        else:
-            warn.append("no key_units (三线一单 重点管控单元) layer: the upgrade rule is not applied")
-
-        src_rows = src_cols = src_vals = src_rad = src_dec = np.zeros(0)
-        n_sources: dict[str, int] = {}
-        if "load_index" not in inp:
-            src = read_vector("sources", inp["sources"], cfg, cfg.crs)
-            used["sources"] = Path(inp["sources"])
-            src_rows, src_cols, src_vals, src_rad, src_dec, n_sources = _prepare_sources(
-                src, Path(inp["sources"]), c["source_types"], grid, warn
-            )
-
-        counties = _counties(cfg, used)
-        towns = None
-        if "towns" in inp:
-            towns = read_vector("towns", inp["towns"], cfg, cfg.crs)
-            used["towns"] = Path(inp["towns"])
-        timings["open_inputs_s"] = time.perf_counter() - t0
-
-        # -- outputs
-        t1 = time.perf_counter()
-        out_names = [
-            "abundance",
-            "quality",
-            "quality_grade",
-            "function_value",
-            "drastic_index",
-            "vulnerability",
-            "cop_index",
-            "cop_class",
-            "load_index",
-            "load_class",
-            "protection",
-            "control",
-            "levels",
-        ]
-        dsts = {}
-        for n in out_names:
-            fl = n in INDEX_MAPS
-            dsts[n] = _open_out(
-                tmp / f"{n}.tif", grid, "float32" if fl else "uint8", steps.FNODATA if fl else steps.NODATA, n
-            )
-        counts: dict[str, dict[int, int]] = {n: {} for n in out_names if n not in INDEX_MAPS}
-        records = []
-        missing_cells = 0
-        extent_cells = 0
-        valid_in: dict[str, int] = {k: 0 for k in rasters}
-        allowed = {"abundance": (1, 2, 3), "quality": (1, 2, 3, 4, 5)}
+    ras("abundance", inp["abundance"], "class")
+    ras("quality", inp["quality"], "class")
+    if "drastic_index" in inp:
+        ras("drastic_index", inp["drastic_index"], "float", Resampling.bilinear)
+    else:
         for f in steps.DRASTIC_FACTORS:
-            if f not in c["drastic_raw"]:
-                allowed[f"drastic_{f}"] = tuple(range(1, 11))
-        for row_off, h in grid.windows(wr):
-            wt = grid.window_transform(row_off)
-            shape = (h, grid.width)
-            valid = features.rasterize(
-                ext_geoms, out_shape=shape, transform=wt, fill=0, default_value=1, dtype="uint8"
-            ).astype(bool)
-            extent_cells += int(valid.sum())
-            arrs = {}
-            for k, r in rasters.items():
-                a = r.read(row_off, h, valid, allowed.get(k))
-                nd = steps.NODATA if r.kind == "class" else steps.FNODATA
-                valid_in[k] += int(((a != nd) & valid).sum())
-                arrs[k] = a
-            res = compute_window(
-                arrs,
-                valid,
-                c,
-                grid,
-                row_off,
-                prot_shapes,
-                key_shapes,
-                (src_rows, src_cols, src_vals, src_rad, src_dec),
-                wt,
+            raw = f in c["drastic_raw"]
+            ras(
+                f"drastic_{f}",
+                inp["drastic"][f],
+                "float" if raw else "class",
+                Resampling.bilinear if raw else Resampling.nearest,
             )
-            missing_cells += int(
-                (valid & ((res["function_value"] == steps.NODATA) | (res["vulnerability"] == steps.NODATA))).sum()
-            )
-            win = Window(0, row_off, grid.width, h)
-            for n in out_names:
-                dsts[n].write(res[n], 1, window=win)
-                if n in counts:
-                    for code, cells in steps.class_counts(res[n][valid]).items():
-                        counts[n][code] = counts[n].get(code, 0) + cells
-            if vectorize_zones:
-                records.extend(vectorize.window_shapes(res["levels"], wt))
-        for n, d in dsts.items():
-            _finish_out(d, n, cfg.label)
-            d.close()
-        timings["raster_s"] = time.perf_counter() - t1
-    finally:
-        for r in rasters.values():
-            r.close()
+    if "cop_index" in inp:
+        ras("cop_index", inp["cop_index"], "float", Resampling.bilinear)
+    else:
+        for f in ("C", "O", "P"):
+            ras(f"cop_{f}", inp["cop"][f], "float", Resampling.bilinear)
+    if "load_index" in inp:
+        ras("load_index", inp["load_index"], "float", Resampling.bilinear)
 
-    if extent_cells == 0:
+
+def _protection_shapes(cfg: Config, used: dict[str, Path]) -> list[tuple[Any, int]]:
+    """The protection class (保护类区域): drinking-water source 一级/二级/准保护区 and 泉域 polygons
+    as codes 4..1, ordered so that the strictest is burnt last and wins where they overlap."""
+    inp, pf = cfg.inputs, cfg.classes["protection_field"]
+    protection = read_vector("protection", inp["protection"], cfg, cfg.crs)
+    used["protection"] = Path(inp["protection"])
+    if pf not in protection.columns:
+        raise ValidationError(f"{inp['protection']}: protection layer lacks the class column {pf!r}")
+    codes = protection[pf].map(
+        lambda v: steps.PROTECTION_CLASS_CODES.get(
+            str(v).strip(), int(v) if str(v).strip().isdigit() and 1 <= int(v) <= 4 else None
+        )
+    )
+    if codes.isna().any():
+        bad = sorted(set(protection.loc[codes.isna(), pf].astype(str)))
+        raise ValidationError(
+            f"{inp['protection']}: unknown protection class {bad}; use "
+            f"{list(steps.PROTECTION_CLASS_CODES)} or codes 1..4"
+        )
+    protection = protection.assign(_code=codes.astype(int)).sort_values("_code", kind="stable")
+    return [(g, int(k)) for g, k in zip(protection.geometry, protection["_code"])]
+
+
+def _key_unit_shapes(cfg: Config, used: dict[str, Path], warn: list[str]) -> list[tuple[Any, int]]:
+    """The decision rules' upgrade layer: 三线一单 重点管控单元, which lift shallow control cells
+    to 一级管控区; without it the upgrade is not applied (a warning)."""
+    if "key_units" not in cfg.inputs:
+        warn.append("no key_units (三线一单 重点管控单元) layer: the upgrade rule is not applied")
+        return []
+    ku = read_vector("key_units", cfg.inputs["key_units"], cfg, cfg.crs)
+    used["key_units"] = Path(cfg.inputs["key_units"])
+    return [(g, 1) for g in ku.geometry]
+
+
+def _source_points(
+    cfg: Config, grid: Grid, used: dict[str, Path], warn: list[str]
+) -> tuple[tuple[np.ndarray, ...], dict[str, int]]:
+    """Pollution-source load (污染源荷载) from source points: each point's load, grid position,
+    radius and decay (spread per window by :func:`zoning.derive.steps.spread_load`), and the
+    number of sources per type."""
+    src = read_vector("sources", cfg.inputs["sources"], cfg, cfg.crs)
+    used["sources"] = Path(cfg.inputs["sources"])
+    rows, cols, vals, rad, dec, n_sources = _prepare_sources(
+        src, Path(cfg.inputs["sources"]), cfg.classes["source_types"], grid, warn
+    )
+    return (rows, cols, vals, rad, dec), n_sources
+
+
+def _towns(cfg: Config, used: dict[str, Path]) -> gpd.GeoDataFrame | None:
+    """The towns the zones are attributed to, when the config names a layer."""
+    if "towns" not in cfg.inputs:
+        return None
+    towns = read_vector("towns", cfg.inputs["towns"], cfg, cfg.crs)
+    used["towns"] = Path(cfg.inputs["towns"])
+    return towns
+
+
+# ---------------------------------------------------------------------------------
+# derive: the maps, window by window
+# ---------------------------------------------------------------------------------
+
+#: The maps a run writes, one GeoTIFF each, in the order of the method's steps.
+_MAPS = (
+    "abundance",
+    "quality",
+    "quality_grade",
+    "function_value",
+    "drastic_index",
+    "vulnerability",
+    "cop_index",
+    "cop_class",
+    "load_index",
+    "load_class",
+    "protection",
+    "control",
+    "levels",
+)
+
+
+@dataclass
+class _Tally:
+    """What the windows add up, for the tables, the zones and the checks after the maps."""
+
+    #: cells per class code of every class map, inside the extent
+    counts: dict[str, dict[int, int]]
+    #: cells with data of every raster input, inside the extent
+    valid_in: dict[str, int]
+    #: the final levels' shapes of every window, for the zones
+    records: list = field(default_factory=list)
+    extent_cells: int = 0
+    #: cells inside the extent without function value or vulnerability
+    missing_cells: int = 0
+
+    def add(self, res: dict[str, np.ndarray], valid: np.ndarray) -> None:
+        """Add one window's maps (``res``) inside the extent (``valid``)."""
+        self.extent_cells += int(valid.sum())
+        self.missing_cells += int(
+            (valid & ((res["function_value"] == steps.NODATA) | (res["vulnerability"] == steps.NODATA))).sum()
+        )
+        for n, cnt in self.counts.items():
+            for code, cells in steps.class_counts(res[n][valid]).items():
+                cnt[code] = cnt.get(code, 0) + cells
+
+
+def _derive_maps(
+    cfg: Config, grid: Grid, ext_geoms: list, wr: int, inputs: _Inputs, tmp: Path, vectorize_zones: bool
+) -> _Tally:
+    """The method's steps on the grid, ``wr`` rows at a time: each window's inputs read, every
+    step computed (:func:`compute_window`: function value, DRASTIC, COP, source load, protection,
+    the decision rules' control class, the final levels) and written into the maps' GeoTIFFs."""
+    from zoning.derive import vectorize
+
+    dsts = _open_maps(tmp, grid)
+    tally = _Tally(counts={n: {} for n in _MAPS if n not in INDEX_MAPS}, valid_in={k: 0 for k in inputs.rasters})
+    allowed = _allowed_codes(cfg.classes)
+    for row_off, h in grid.windows(wr):
+        wt = grid.window_transform(row_off)
+        valid = features.rasterize(
+            ext_geoms, out_shape=(h, grid.width), transform=wt, fill=0, default_value=1, dtype="uint8"
+        ).astype(bool)
+        arrs = _read_window(inputs.rasters, row_off, h, valid, allowed, tally.valid_in)
+        res = compute_window(
+            arrs, valid, cfg.classes, grid, row_off, inputs.prot_shapes, inputs.key_shapes, inputs.sources, wt
+        )
+        win = Window(0, row_off, grid.width, h)
+        for n in _MAPS:
+            dsts[n].write(res[n], 1, window=win)
+        tally.add(res, valid)
+        if vectorize_zones:
+            tally.records.extend(vectorize.window_shapes(res["levels"], wt))
+    for n, d in dsts.items():
+        _finish_out(d, n, cfg.label)
+        d.close()
+    return tally
+
+
+def _open_maps(tmp: Path, grid: Grid) -> dict[str, Any]:
+    """The maps' GeoTIFFs opened for writing: index maps float32, class maps uint8 with their
+    colour table."""
+    dsts = {}
+    for n in _MAPS:
+        fl = n in INDEX_MAPS
+        dsts[n] = _open_out(
+            tmp / f"{n}.tif", grid, "float32" if fl else "uint8", steps.FNODATA if fl else steps.NODATA, n
+        )
+    return dsts
+
+
+def _allowed_codes(c: dict) -> dict[str, tuple[int, ...]]:
+    """The codes each class raster input may hold: 富水性 1–3, 水质 I–V, DRASTIC ratings 1–10
+    (a factor given raw, in its units, is rated by range instead)."""
+    allowed: dict[str, tuple[int, ...]] = {"abundance": (1, 2, 3), "quality": (1, 2, 3, 4, 5)}
+    for f in steps.DRASTIC_FACTORS:
+        if f not in c["drastic_raw"]:
+            allowed[f"drastic_{f}"] = tuple(range(1, 11))
+    return allowed
+
+
+def _read_window(
+    rasters: dict[str, RasterInput],
+    row_off: int,
+    h: int,
+    valid: np.ndarray,
+    allowed: dict[str, tuple[int, ...]],
+    valid_in: dict[str, int],
+) -> dict[str, np.ndarray]:
+    """One window of every raster input on the grid, class codes checked; adds each input's cells
+    with data inside the extent to ``valid_in``."""
+    arrs = {}
+    for k, r in rasters.items():
+        a = r.read(row_off, h, valid, allowed.get(k))
+        nd = steps.NODATA if r.kind == "class" else steps.FNODATA
+        valid_in[k] += int(((a != nd) & valid).sum())
+        arrs[k] = a
+    return arrs
+
+
+def _check_coverage(cfg: Config, grid: Grid, rasters: dict[str, RasterInput], tally: _Tally, warn: list[str]) -> None:
+    """The inputs' coverage of the extent, once every window is read: an extent over no cell, or a
+    raster input without data inside it, is an error; a raster input with nodata on more than 1 %
+    of the extent (COP and load index aside), and cells lacking function value or vulnerability,
+    are warnings."""
+    if tally.extent_cells == 0:
         raise InputFileError(f"{cfg.extent}: the extent covers no cell of the grid")
-    empty = [k for k, v in valid_in.items() if v == 0]
+    empty = [k for k, v in tally.valid_in.items() if v == 0]
     if empty:
         k = empty[0]
         raise InputFileError(f"{rasters[k].path}: {k} has no data (nodata everywhere) inside the assessment extent")
-    for k, v in valid_in.items():
-        share = 1 - v / extent_cells
+    for k, v in tally.valid_in.items():
+        share = 1 - v / tally.extent_cells
         if share > 0.01 and not k.startswith("cop") and k != "load_index":
             warn.append(f"{rasters[k].path.name}: {k} has nodata on {share:.1%} of the extent")
+    missing_cells = tally.missing_cells
     if missing_cells:
         warn.append(
             f"{missing_cells} cells ({missing_cells * grid.cell_km2:.2f} km²) inside the extent lack "
             "function value or vulnerability; they count as 一般区 unless protected"
         )
 
-    # -- zones
-    t2 = time.perf_counter()
-    min_area = float(cfg.zones["min_area_m2"])
+
+# ---------------------------------------------------------------------------------
+# derive: zones, provenance and the files that record them
+# ---------------------------------------------------------------------------------
+
+
+def _zones(cfg: Config, grid: Grid, inputs: _Inputs, records: list, vectorize_zones: bool) -> gpd.GeoDataFrame:
+    """The zones: the final levels' window shapes merged into polygons of at least the minimum
+    area, each attributed to its county (and town); empty when not vectorised."""
+    from zoning.derive import vectorize
+
     if vectorize_zones:
-        zones = vectorize.build_zones(records, grid.crs, min_area, counties, towns, cfg.zones.get("town_field", "name"))
+        zones = vectorize.build_zones(
+            records,
+            grid.crs,
+            float(cfg.zones["min_area_m2"]),
+            inputs.counties,
+            inputs.towns,
+            cfg.zones.get("town_field", "name"),
+        )
     else:
         zones = gpd.GeoDataFrame({"level": [], "class": [], "county": [], "area_km2": []}, geometry=[], crs=grid.crs)
     zones["accuracy"] = cfg.label
-    timings["vectorize_s"] = time.perf_counter() - t2
+    return zones
 
-    # -- tables
-    class_areas = _class_area_table(counts, grid, cfg)
-    zone_table = vectorize.zone_table(zones)
+
+def _provenance(
+    cfg: Config,
+    grid: Grid,
+    wr: int,
+    inputs: _Inputs,
+    extent_cells: int,
+    warn: list[str],
+    demo_info: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The run's provenance: method, label, run date, config and its switches, classes, grid,
+    every input file with its hash, the pack, tool version, sources per type, warnings."""
     from zoning.core.provenance import tool_version
 
-    provenance = {
+    used = inputs.used
+    return {
         "method": "晋市环发〔2023〕123号 groundwater key-zone derivation (zoning.derive)",
         "label": cfg.label,
         "run_date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "config": str(cfg.path) if cfg.path else None,
         "config_sha256": cfg.text_hash,
         "switches": cfg.switches(),
-        "classes": {k: v for k, v in c.items()},
+        "classes": {k: v for k, v in cfg.classes.items()},
         "grid": {
             "crs": grid.crs.to_string(),
             "resolution_m": grid.res,
@@ -599,15 +783,29 @@ def _derive_into(
             "extent_km2": extent_cells * grid.cell_km2,
             "window_rows": wr,
         },
-        "inputs": {k: {"path": str(p), "sha256": file_sha256(p) if p.is_file() else None}
-                   for k, p in used.items() if k != "pack"},
+        "inputs": {
+            k: {"path": str(p), "sha256": file_sha256(p) if p.is_file() else None}
+            for k, p in used.items()
+            if k != "pack"
+        },
         "pack": used.get("pack"),
         "tool_version": tool_version(),
-        "sources_per_type": n_sources,
-        "min_area_m2": min_area,
+        "sources_per_type": inputs.n_sources,
+        "min_area_m2": float(cfg.zones["min_area_m2"]),
         "warnings": warn,
         "demo": demo_info,
     }
+
+
+def _write_records(
+    tmp: Path,
+    provenance: dict[str, Any],
+    class_areas: pd.DataFrame,
+    zone_table: pd.DataFrame,
+    zones: gpd.GeoDataFrame,
+) -> None:
+    """The outputs beside the maps: ``provenance.json``, the report's tables as CSV (UTF-8 with
+    a BOM, for Excel) and ``zones.gpkg`` (the zones, and the provenance as a table)."""
     (tmp / "provenance.json").write_text(
         json.dumps(provenance, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
     )
@@ -626,23 +824,11 @@ def _derive_into(
         import pyogrio
 
         pyogrio.write_dataframe(prov_rows, gpkg, layer="provenance", driver="GPKG", append=False)
-    if html_map:
-        from zoning.derive import maps
-
-        maps.write_map(tmp, tmp / "map.html", zones, label=cfg.label)
-    timings["total_into_s"] = time.perf_counter() - t0
-    return DeriveResult(
-        out=tmp,
-        class_areas=class_areas,
-        zone_table=zone_table,
-        zones=zones,
-        provenance=provenance,
-        warnings=warn,
-        timings=timings,
-    )
 
 
 def _counties(cfg: Config, used: dict) -> gpd.GeoDataFrame:
+    """The counties the zones are attributed to: the config's layer, or the default pack's county
+    lines (the pack then recorded in the provenance)."""
     if "counties" in cfg.inputs:
         g = read_vector("counties", cfg.inputs["counties"], cfg, cfg.crs)
         used["counties"] = Path(cfg.inputs["counties"])

@@ -1,0 +1,65 @@
+"""zoning.derive.pipeline after its run was split into one function per step: an input that
+fails after the rasters are open closes them, and no function grows back past two screens."""
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from zoning.core.errors import InputFileError
+from zoning.demo import groundwater as demo
+from zoning.derive import derive, pipeline
+
+RES = 1000.0
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("demo") / "inputs"
+    demo.generate(d, resolution=RES, write_config=True)
+    return d
+
+
+@pytest.mark.parametrize(
+    "line, missing",
+    [
+        ('protection = "protection.gpkg"', 'protection = "nope.gpkg"'),  # after every raster
+        ('P = "cop_P.tif"', 'P = "nope.tif"'),  # a raster, after others opened
+        ('counties = "counties.gpkg"', 'counties = "nope.gpkg"'),  # the last input
+    ],
+)
+def test_a_failing_input_closes_the_rasters_opened_before_it(demo_dir, tmp_path, monkeypatch, line, missing):
+    d = tmp_path / "in"
+    shutil.copytree(demo_dir, d)
+    cfg = d / "config.toml"
+    text = cfg.read_text(encoding="utf-8")
+    assert line in text
+    cfg.write_text(text.replace(line, missing), encoding="utf-8")
+    opened, closed = [], []
+    init, close = pipeline.RasterInput.__init__, pipeline.RasterInput.close
+
+    def counting_init(self, *a, **k):
+        init(self, *a, **k)
+        opened.append(self.name)
+
+    def counting_close(self):
+        closed.append(self.name)
+        close(self)
+
+    monkeypatch.setattr(pipeline.RasterInput, "__init__", counting_init)
+    monkeypatch.setattr(pipeline.RasterInput, "close", counting_close)
+    with pytest.raises(InputFileError, match="nope"):
+        derive(cfg, tmp_path / "out")
+    assert opened and sorted(closed) == sorted(opened)
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_function_of_the_pipeline_is_longer_than_two_screens():
+    tree = ast.parse(Path(pipeline.__file__).read_text(encoding="utf-8"))
+    long = [
+        f"{n.name}: {n.end_lineno - n.lineno + 1} lines"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.FunctionDef) and n.end_lineno - n.lineno + 1 > 90
+    ]
+    assert not long, "split by meaning: " + ", ".join(long)
