@@ -388,13 +388,40 @@ def build_map(
     """
     import folium
 
+    specs = _map_layers(pack, layers, basemap, lang, offline)
+    names = [s.name for s in specs]
+    today = today or dt.date.today()
+    if rules is None:
+        rules = []
+        if pack.rules_dir is not None and Path(pack.rules_dir).is_dir():
+            from zoning.core.rules import load_rules
+
+            rules = load_rules(pack.rules_dir)
+    m = folium.Map(location=[35.6, 112.75], zoom_start=9, tiles=None, control_scale=False,
+                   prefer_canvas=False, zoom_control=True)
+    set_assets(m, offline)
+    _add_basemap(m, basemap, lang)
+    app = app_of(m, lang)
+    _page_config(m, app, pack, specs, rules, today, lang)
+    _draw_layers(m, app, pack, specs, rules, lang)
+    if sites is not None:
+        add_sites(m, sites, lang)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    keep_controls_last(m)
+    m._zoning_meta = {"pack": pack.name, "layers": names, "offline": offline,  # type: ignore[attr-defined]
+                      "basemap": basemap, "lang": lang}
+    return m
+
+
+def _map_layers(pack: Pack, layers: list[str] | tuple[str, ...] | None, basemap: str, lang: Lang,
+                offline: bool) -> list[Any]:
+    """The pack layers to draw (every vector layer by default), after the arguments are checked."""
     if lang not in ("zh", "en"):
         msg = f"lang was {lang!r} but is expected to be 'zh' or 'en'"
         raise ZoningError(msg)
     if basemap not in BASEMAPS:
         msg = f"basemap was {basemap!r} but is expected to be one of {', '.join(BASEMAPS)}"
         raise ZoningError(msg)
-    today = today or dt.date.today()
     names = list(layers) if layers else default_map_layers(pack)
     specs = [pack.layer(n) for n in names]  # raises LayerNotFoundError listing the names
     raster = [s.name for s in specs if s.kind == vocab.RASTER]
@@ -404,20 +431,17 @@ def build_map(
     if offline and basemap != "none":
         warnings.warn(f"--offline inlines the map's code, but the {basemap} tiles still need the "
                       f"network; use --basemap none for a map that works with no network",
-                      stacklevel=2)
+                      stacklevel=3)
+    return specs
 
-    if rules is None:
-        rules = []
-        if pack.rules_dir is not None and Path(pack.rules_dir).is_dir():
-            from zoning.core.rules import load_rules
 
-            rules = load_rules(pack.rules_dir)
+def _page_config(m: Any, app: Any, pack: Pack, specs: list[Any], rules: list[Rule], today: dt.date,
+                 lang: Lang) -> None:
+    """What the page's script receives besides the layers: the title and its provenance line,
+    the date, the rules, the project attributes and industries of the query form, and the
+    kinds of layer the answer needs that are not drawn."""
+    import folium
 
-    m = folium.Map(location=[35.6, 112.75], zoom_start=9, tiles=None, control_scale=False,
-                   prefer_canvas=False, zoom_control=True)
-    set_assets(m, offline)
-    _add_basemap(m, basemap, lang)
-    app = app_of(m, lang)
     title = f"{pack.title}（{pack.name}）" if lang == "zh" else f"{pack.title} ({pack.name})"
     built = pack.meta.get("built")
     sub = f"{t('generated', lang)} {today.isoformat()}"
@@ -444,11 +468,17 @@ def build_map(
     root.header.add_child(
         folium.Element(f"<title>{html.escape(title)} · {html.escape(sub)}</title>"), name="zm_title")
 
+
+def _draw_layers(m: Any, app: Any, pack: Pack, specs: list[Any], rules: list[Rule], lang: Lang) -> None:
+    """Every layer drawn, each as its kind is (extents by class with the quota they carry,
+    key projects counted per county, counties labelled and never simplified), and the view
+    fitted to them."""
+    names = [s.name for s in specs]
+    shown_kinds = {s.kind for s in specs}
     counties_gdf = None
     county_specs = pack.by_kind(vocab.COUNTIES)
     if county_specs:
         counties_gdf = read_layer(pack, county_specs[0].name)
-
     quota_rows: dict[str, list[list[Any]]] = {}
     quota_year = ""
     for spec in pack.by_kind(vocab.QUOTA):
@@ -505,10 +535,3 @@ def build_map(
         m.fit_bounds([[float(b[:, 1].min()), float(b[:, 0].min())],
                       [float(b[:, 3].max()), float(b[:, 2].max())]])
 
-    if sites is not None:
-        add_sites(m, sites, lang)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    keep_controls_last(m)
-    m._zoning_meta = {"pack": pack.name, "layers": names, "offline": offline,  # type: ignore[attr-defined]
-                      "basemap": basemap, "lang": lang}
-    return m
