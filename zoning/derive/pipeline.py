@@ -636,9 +636,25 @@ def _derive_maps(
     """The method's steps on the grid, ``wr`` rows at a time: each window's inputs read, every
     step computed (:func:`compute_window`: function value, DRASTIC, COP, source load, protection,
     the decision rules' control class, the final levels) and written into the maps' GeoTIFFs."""
-    from zoning.derive import vectorize
 
     dsts = _open_maps(tmp, grid)
+    try:
+        tally = _map_windows(cfg, grid, ext_geoms, wr, inputs, dsts, vectorize_zones)
+    except BaseException:  # the maps closed before the run's folder is removed (Windows cannot remove open files)
+        for d in dsts.values():
+            d.close()
+        raise
+    for n, d in dsts.items():
+        _finish_out(d, n, cfg.label)
+        d.close()
+    return tally
+
+
+def _map_windows(cfg: Config, grid: Grid, ext_geoms: list, wr: int, inputs: _Inputs, dsts: dict[str, Any],
+                 vectorize_zones: bool) -> _Tally:
+    """Every window of the grid through the method's steps, written into ``dsts``."""
+    from zoning.derive import vectorize
+
     tally = _Tally(counts={n: {} for n in _MAPS if n not in INDEX_MAPS}, valid_in={k: 0 for k in inputs.rasters})
     allowed = _allowed_codes(cfg.classes)
     for row_off, h in grid.windows(wr):
@@ -656,21 +672,23 @@ def _derive_maps(
         tally.add(res, valid)
         if vectorize_zones:
             tally.records.extend(vectorize.window_shapes(res["levels"], wt))
-    for n, d in dsts.items():
-        _finish_out(d, n, cfg.label)
-        d.close()
     return tally
 
 
 def _open_maps(tmp: Path, grid: Grid) -> dict[str, Any]:
     """The maps' GeoTIFFs opened for writing: index maps float32, class maps uint8 with their
     colour table."""
-    dsts = {}
-    for n in _MAPS:
-        fl = n in INDEX_MAPS
-        dsts[n] = _open_out(
-            tmp / f"{n}.tif", grid, "float32" if fl else "uint8", steps.FNODATA if fl else steps.NODATA, n
-        )
+    dsts: dict[str, Any] = {}
+    try:
+        for n in _MAPS:
+            fl = n in INDEX_MAPS
+            dsts[n] = _open_out(
+                tmp / f"{n}.tif", grid, "float32" if fl else "uint8", steps.FNODATA if fl else steps.NODATA, n
+            )
+    except BaseException:  # those opened before the one that failed are closed
+        for d in dsts.values():
+            d.close()
+        raise
     return dsts
 
 
