@@ -119,3 +119,33 @@ def test_replace_needs_flag(tmp_path, pack_copy, counties):
 
     with pytest.raises(ManifestError, match="already has a layer 'counties'"):
         import_layer(pack, shp, kind="groundwater_control", name="counties", field_map={"zone_class": "管控级别"})
+
+
+def test_repair_keeps_a_zone_polygonal(tmp_path, pack_copy, counties):
+    """--repair mends an invalid outline with the package's one repair: a zone with a spike
+    (an outline that doubles back on itself) stays a polygon of its area, where make_valid
+    alone left a line beside it in a geometry collection, which is no zone; an outline of
+    nothing but a line cannot be brought in, and the row says so."""
+    import shapely
+
+    sq = _zones_in(counties, "140525", n=2)
+    a, b = sq[0], sq[1]
+    x0, y0, x1, y1 = a.bounds
+    spike = Polygon([(x0, y0), (x1, y0), (x1, y1), (x1 + 300, y1), (x1, y1), (x0, y1)])  # a hair out and back
+    assert not spike.is_valid and shapely.make_valid(spike).geom_type == "GeometryCollection"
+    gdf = gpd.GeoDataFrame({"类别": ["一级管控区", "二级管控区"]}, geometry=[spike, b], crs=4547)
+    f = tmp_path / "spike.geojson"
+    gdf.to_file(f)
+    with pytest.raises(ValidationError, match="invalid geometry in row"):
+        import_layer(open_pack(pack_copy), f, kind="groundwater_control", name="s")
+    pack, _spec, notes = import_layer(open_pack(pack_copy), f, kind="groundwater_control", name="s", repair=True)
+    got = read_layer(pack, "s").to_crs(4547)
+    assert list(got.geom_type) == ["Polygon", "Polygon"] and got.is_valid.all()
+    assert got.geometry.iloc[0].area == pytest.approx(a.area, rel=1e-6)
+    assert any("repaired 1 invalid geometry" in n for n in notes)
+    flat = gpd.GeoDataFrame({"类别": ["一级管控区"]}, geometry=[Polygon([(x0, y0), (x1, y0), (x0, y0)])], crs=4547)
+    g = tmp_path / "flat.geojson"
+    flat.to_file(g)
+    with pytest.raises(ValidationError) as err:
+        import_layer(open_pack(pack_copy), g, kind="groundwater_control", name="t", repair=True)
+    assert err.value.problems and err.value.problems[0].startswith("row 1:")

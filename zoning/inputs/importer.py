@@ -116,7 +116,23 @@ def prepare_layer(
         msg = f"--kind {kind!r} cannot be imported as vectors; expected one of {', '.join(k for k in KINDS if k != 'raster')}"
         raise InputFileError(msg)
     notes: list[str] = []
-    gdf = gdf.copy()
+    gdf = _in_declared_crs(gdf.copy(), crs, source, notes)
+    gdf = _pack_fields(gdf, kind, counties, field_map, source, notes)
+    gdf = _repaired(gdf, repair, source, notes)
+    if not gdf.crs.equals(_pyproj_crs(pack_crs)):
+        notes.append(f"reprojected from {gdf.crs.to_string()} to {pack_crs}")
+        gdf = gdf.to_crs(pack_crs)
+    if kind in ZONE_CLASSES and "zone_class" in gdf.columns:
+        from zoning.core.validate import class_overlaps
+
+        notes.extend(class_overlaps([(source, gdf)]))
+    return gdf, notes
+
+
+def _in_declared_crs(gdf: gpd.GeoDataFrame, crs: str | None, source: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """The layer in the CRS its coordinates are in: the file's, or ``--crs`` where the file
+    declares none (GCJ-02 / BD-09 converted); a file and a ``--crs`` that disagree, or metres
+    labelled as degrees, are refused."""
     if gdf.crs is None:
         if crs is None:
             msg = f"{source}: the file declares no CRS (no .prj?); pass --crs, e.g. EPSG:4490, EPSG:4547 or gk3"
@@ -147,6 +163,14 @@ def prepare_layer(
             )
             raise CRSMismatchError(msg)
 
+    return gdf
+
+
+def _pack_fields(gdf: gpd.GeoDataFrame, kind: str, counties: gpd.GeoDataFrame | None,
+                 field_map: dict[str, str] | None, source: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """The pack's fields of a layer of ``kind``: found under their many names, the county
+    (given, or taken from the county layer) and the class normalised; every row that cannot
+    be brought in is named at once."""
     mapping = map_fields(gdf.columns.drop(gdf.geometry.name), _TARGETS[kind], field_map, source=source)
     problems: list[str] = []
     if kind == "counties":
@@ -191,26 +215,32 @@ def prepare_layer(
         msg = f"{source}: {len(problems)} problem(s) prevent the import"
         raise ValidationError(msg, problems)
 
-    invalid = ~shapely.is_valid(gdf.geometry.values) & ~shapely.is_missing(gdf.geometry.values)
-    if invalid.any():
-        if not repair:
-            rows = ", ".join(str(i + 1) for i in invalid.nonzero()[0][:20])
-            msg = f"{source}: invalid geometry in row(s) {rows}; fix them or pass --repair (shapely make_valid)"
-            raise ValidationError(
-                msg, [f"row {i + 1}: {shapely.is_valid_reason(gdf.geometry.values[i])}" for i in invalid.nonzero()[0]]
-            )
-        gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(gdf.geometry.values[invalid])
-        notes.append(
-            f"repaired {int(invalid.sum())} invalid geometr{'y' if invalid.sum() == 1 else 'ies'} with make_valid"
-        )
-    if not gdf.crs.equals(_pyproj_crs(pack_crs)):
-        notes.append(f"reprojected from {gdf.crs.to_string()} to {pack_crs}")
-        gdf = gdf.to_crs(pack_crs)
-    if kind in ZONE_CLASSES and "zone_class" in gdf.columns:
-        from zoning.core.validate import class_overlaps
+    return gdf
 
-        notes.extend(class_overlaps([(source, gdf)]))
-    return gdf, notes
+
+def _repaired(gdf: gpd.GeoDataFrame, repair: bool, source: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """Invalid geometries refused, or with ``--repair`` repaired by the package's one repair
+    (:func:`zoning.core.overlay.repair_geometries`: a polygon stays polygonal, where make_valid
+    alone could leave lines beside it)."""
+    from zoning.core.overlay import repair_geometries
+
+    invalid = ~shapely.is_valid(gdf.geometry.values) & ~shapely.is_missing(gdf.geometry.values)
+    if not invalid.any():
+        return gdf
+    if not repair:
+        rows = ", ".join(str(i + 1) for i in invalid.nonzero()[0][:20])
+        msg = f"{source}: invalid geometry in row(s) {rows}; fix them or pass --repair (shapely make_valid)"
+        raise ValidationError(
+            msg, [f"row {i + 1}: {shapely.is_valid_reason(gdf.geometry.values[i])}" for i in invalid.nonzero()[0]]
+        )
+    rows = invalid.nonzero()[0]
+    fixed, why = repair_geometries(gdf.geometry.values[invalid])
+    lost = [f"row {i + 1}: {w}" for i, g, w in zip(rows, fixed, why) if g is None]
+    if lost:  # nothing of the outline is left: the row cannot be brought in
+        raise ValidationError(f"{source}: {len(lost)} geometr{'y' if len(lost) == 1 else 'ies'} cannot be repaired", lost)
+    gdf.loc[invalid, gdf.geometry.name] = fixed
+    notes.append(f"repaired {int(invalid.sum())} invalid geometr{'y' if invalid.sum() == 1 else 'ies'} with make_valid")
+    return gdf
 
 
 def import_layer(
