@@ -61,7 +61,7 @@ def _figure(context, rv, monkeypatch):
 
 
 def _legend(fig) -> list[str]:
-    return [t.get_text() for t in fig.legends[0].get_texts()]
+    return [" ".join(t.get_text().split()) for t in fig.legends[0].get_texts()]  # a long entry breaks into lines
 
 
 def _texts(ax) -> list[str]:
@@ -145,3 +145,26 @@ def test_no_function_of_the_site_map_is_longer_than_a_screen():
         if isinstance(n, ast.FunctionDef) and n.end_lineno - n.lineno + 1 > 50
     ]
     assert not long, "split by meaning: " + ", ".join(long)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_legend_entry_stays_within_the_page(checked, monkeypatch, lang):
+    """The legend beside the map names each class in Chinese and, in English reports, its
+    English name too: a long name breaks (before its bracket, then by width) so that it ends
+    inside the figure; the English names ran off the page's right edge."""
+    ctx, res = checked
+    many = box(112.0, 35.2, 112.95, 35.75)  # a red line across most classes and both extents
+    gdf = gpd.GeoDataFrame({"site_name": ["many"]}, geometry=[many], crs="EPSG:4490")
+    rv = build_reviews(ctx, check_sites(gdf, context=ctx), provenance(ctx.context, on_date=ctx.on_date,
+                                                                      input_text="t"), lang=lang)[0]
+    fig = _figure(ctx.context, rv, monkeypatch)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    width = fig.bbox.width
+    texts = [t for leg in fig.legends for t in leg.get_texts()]
+    assert len(texts) >= 8
+    for t in texts:
+        box_ = t.get_window_extent(renderer)
+        assert box_.x1 <= width and box_.y0 >= 0, t.get_text()

@@ -335,7 +335,16 @@ def _draw_overview(fig: Any, counties: Any, geom: Any, view: _View, lat: float) 
 
 
 def _draw_legend(fig: Any, legend: dict[str, Any], family: str, zh: bool) -> None:
-    """The legend under the overview: the entries in the order they were drawn."""
+    """The legend under the overview: the entries in the order they were drawn; a long label
+    (a Chinese name with its English one) breaks before its bracket, so that it stays within
+    the page."""
+    import textwrap
+
+    for handle in legend.values():
+        text = handle.get_label()
+        if len(text) > 22 and " (" in text:
+            name, _, other = text.partition(" (")
+            handle.set_label(name + "\n" + textwrap.fill("(" + other, width=28))
     fig.legend(
         handles=list(legend.values()),
         loc="upper left",
