@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 
 VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb", ".kml"}
 
+#: Tables a GeoPackage may hold beside its features that are never sites: the provenance
+#: record zoning's outputs carry, and the layer styles QGIS saves.
+KNOWN_TABLES = frozenset({"provenance", "layer_styles"})
+
 #: DBF language-driver ids that name a Chinese code page (ArcGIS writes 0x4D for 936).
 _LDID_CHINESE = {0x4D: "GB18030", 0x7A: "GB18030"}
 
@@ -128,12 +132,25 @@ def read_vector_file(
     if suffix == ".gpkg" and layer is None:
         layers = pyogrio.list_layers(path)
         spatial = [str(n) for n, kind in layers if kind]
-        if len(layers) > 1 and len(spatial) == 1:  # e.g. zoning check's own: sites beside its provenance table
+        tables = {str(n) for n, kind in layers if not kind}
+        # zoning check's own GeoPackage: its sites beside the provenance table (and QGIS's
+        # styles): the sites are meant; any other table might be the sites, so it is asked
+        if len(layers) > 1 and len(spatial) == 1 and tables <= KNOWN_TABLES:
             layer = spatial[0]
-            notes["layer_reason"] = f"the only layer with geometries of {len(layers)}"
+            notes["layer_reason"] = f"the only layer with geometries beside {', '.join(sorted(tables))}"
         elif len(layers) > 1:
             names = ", ".join(str(n) for n, _ in layers)
-            msg = f"{path}: holds several layers ({names}); name the one to read (zoning check --layer, zoning map --sites-layer)"
+            msg = f"{path}: holds several layers ({names}); name the one to read with --layer (zoning map: --sites-layer)"
+            raise InputFileError(msg)
+    elif suffix == ".gpkg":  # the layer named: one the file has, with geometries
+        layers = pyogrio.list_layers(path)
+        kinds = {str(n): kind for n, kind in layers}
+        with_geoms = ", ".join(n for n, kind in kinds.items() if kind) or "none"
+        if layer not in kinds:
+            msg = f"{path}: has no layer {layer!r}; its layers with geometries: {with_geoms}"
+            raise InputFileError(msg)
+        if not kinds[layer]:
+            msg = f"{path}: layer {layer!r} is a table without geometries; its layers with geometries: {with_geoms}"
             raise InputFileError(msg)
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
