@@ -334,14 +334,20 @@ def test_a_reproduction_names_what_changed_in_the_pack():
 
 
 @pytest.mark.parametrize(("value", "says"), [("abc", "chunksize='abc': expected a whole number of rows"),
-                                               ("5", "chunksize must be at least 100")])
+                                               ("5", "chunksize=5: expected 100 to 1,000,000 rows"),
+                                               ("99999999999999999999999", "expected 100 to 1,000,000 rows")])
 def test_a_bad_chunksize_in_the_upload_form_is_a_400_not_a_500(client, value, says):
     """The upload form's chunksize was made an int before any check, so text gave a bare
-    ValueError and a 500; it is the user's input, refused with a sentence like --chunksize's."""
+    ValueError and a 500; it is the user's input, refused with a sentence like --chunksize's.
+    A number past 64 bits was taken: the job was stored and ran, but no answer holding its
+    parameters could be written as JSON, so the user's job list and the audit log answered
+    500 from then on."""
     r = client.post("/api/v1/checks", files={"file": ("a.csv", b"lon,lat\n112.85,35.49\n", "text/csv")},
                     data={"chunksize": value})
     assert r.status_code == 400, r.text
     assert says in r.json()["error"]
+    jobs = client.get("/api/v1/checks")  # the list of jobs still answers
+    assert jobs.status_code == 200, jobs.text
 
 
 def test_the_api_describes_itself(client):

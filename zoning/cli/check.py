@@ -168,7 +168,7 @@ def _check_scheduler(address: str) -> None:
 )
 @click.option(
     "--chunksize",
-    type=click.IntRange(min=100),
+    type=click.IntRange(*settings.CHUNKSIZE_RANGE),
     default=settings.DEFAULT_CHUNKSIZE,
     show_default=True,
     help="CSV rows read and checked at a time (bounds memory).",

@@ -47,6 +47,9 @@ default_pack: Path = _default_pack()
 
 #: Sites read and checked at a time (a reader's chunk is one check batch): memory stays bounded.
 DEFAULT_CHUNKSIZE: int = 50_000
+#: The bounds of a chunk (``--chunksize``, a job's ``chunksize``): below, the per-chunk work
+#: dominates; above, a chunk's results alone take gigabytes.
+CHUNKSIZE_RANGE = (100, 1_000_000)
 
 SQM_PER_HA: float = 10_000.0
 SQM_PER_MU: float = 10_000.0 / 15.0

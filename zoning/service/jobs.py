@@ -72,12 +72,13 @@ class JobParams:
             resolve_date(self.date)
         if self.encoding:
             known_encoding(self.encoding)
+        low, high = settings.CHUNKSIZE_RANGE
         try:  # a form sends text
             self.chunksize = int(str(self.chunksize).strip())
         except ValueError:
-            raise UsageError(f"chunksize={self.chunksize!r}: expected a whole number of rows, at least 100") from None
-        if self.chunksize < 100:
-            raise UsageError("chunksize must be at least 100")
+            raise UsageError(f"chunksize={self.chunksize!r}: expected a whole number of rows, {low:,} to {high:,}") from None
+        if not low <= self.chunksize <= high:  # (a number past 64 bits could not even be answered in JSON)
+            raise UsageError(f"chunksize={self.chunksize}: expected {low:,} to {high:,} rows")
         for target, column in self.fields.items():
             site_field_target(target, column)
         checked_project(dict(self.attrs))
