@@ -257,11 +257,18 @@ def _text(series: pd.Series) -> pd.Series:
     return pd.Series([_cell_text(v) for v in series.tolist()], index=series.index, dtype=object)
 
 
+def _arrow_text(series: pd.Series) -> bool:
+    """Text as Arrow reads it: pandas' own ``str`` (Arrow storage, NaN where missing). Other
+    text dtypes (``string``, whose missing value is ``<NA>``) go through Python objects."""
+    dt = series.dtype
+    return isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow" and dt.na_value is np.nan
+
+
 def _text_column(series: pd.Series) -> Any:
     """:func:`_text` as a column of the sites frame: text read by Arrow stays Arrow (blanks
     missing), so the frame does not turn Python strings back into the Arrow they came from;
     a column with no text left is all None, as :func:`_text` gives it."""
-    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+    if _arrow_text(series):
         stripped = series.str.strip()
         filled = (stripped.str.len() > 0).fillna(False)
         if filled.any():
@@ -410,7 +417,8 @@ def sites_from_frame(
         if str(c) in used:
             continue
         name = str(c) if str(c) not in result.columns else f"原_{c}"
-        result[name] = df[c].array  # as read (its dtype kept: no round trip through Python objects)
+        col = df[c]  # Arrow text as read (no round trip through Python objects); anything else as before
+        result[name] = col.array if _arrow_text(col) else col.to_numpy()
     for k, p in problems.items():
         if p and geoms[k] is not None and not _repair_only(p):
             geoms[k] = None
