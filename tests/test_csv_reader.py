@@ -101,3 +101,22 @@ def test_the_header_keys_are_computed_once():
     assert S._find_header([["经度", "纬度"], ["112.8", "35.5"]] * 10) == 0
     after = S._site_header_keys.cache_info()
     assert after.misses == before.misses and after.hits > before.hits
+
+
+def test_a_frame_with_nullable_dtypes_never_writes_na_as_text(tmp_path):
+    """A frame given through the API with pandas' nullable dtypes (``convert_dtypes``:
+    ``string``, ``Int64``): a missing cell stays missing in every output, never the text
+    '<NA>' (the Arrow path of the reader had kept those dtypes as they were)."""
+    import pyogrio
+
+    from zoning.check import check_sites
+    from zoning.outputs.reports import write_results
+
+    df = pd.DataFrame({"项目名称": ["甲", None], "经度": [112.85, 112.86], "纬度": [35.49, 35.5],
+                       "批次": [1, None]}).convert_dtypes()
+    res = check_sites(S.sites_from_frame(df))
+    assert res["site_name"].isna().tolist() == [False, True]
+    out = write_results(res, {"gpkg": tmp_path / "r.gpkg", "csv": tmp_path / "r.csv"})
+    back = pyogrio.read_dataframe(out["gpkg"], layer="sites")
+    assert "<NA>" not in back.astype(str).to_numpy().ravel().tolist()
+    assert "<NA>" not in out["csv"].read_text(encoding="utf-8-sig")
