@@ -279,7 +279,7 @@ def read_dxf_sites(
     import shapely
     from shapely.geometry import Polygon
 
-    from zoning.core.coords import resolve_crs, to_cgcs2000
+    from zoning.core.coords import resolve_crs, to_cgcs2000_by_row
     from zoning.core.overlay import repair_geometries
 
     path = Path(path)
@@ -312,8 +312,11 @@ def read_dxf_sites(
         rings = [p.ring, *(parcels[h].ring for h in p.holes)]
         if len(p.ring) >= 3:
             xy = np.array([pt for r in rings for pt in r], dtype=float)
-            lon, lat, probs = to_cgcs2000(xy[:, 0], xy[:, 1], crs, order="xy", check_city=True)
+            read = to_cgcs2000_by_row(xy[:, 0], xy[:, 1], crs, order="xy", check_city=True)
+            lon, lat, probs = read.lon, read.lat, read.problems
             bad = [k for k, q in enumerate(probs) if q is not None]
+            # how its vertices were read (a zone from the eastings' prefix, a datum taken as CGCS2000)
+            pnotes += dict.fromkeys(n for nt in read.notes if nt for n in nt)
             if bad:
                 x, y = xy[bad[0]]
                 problems.append(f"vertex {bad[0] + 1} ({x:.3f}, {y:.3f}): {probs[bad[0]]}")

@@ -537,7 +537,7 @@ def _place_geoms(parsed, mask, row_crs, order, geoms, in_crs, problems, notes, p
 
     for crs, idx in _group_by_crs(row_crs, mask).items():
         try:
-            out, probs, label = transform_geometries(parsed[idx], crs, order=order)
+            out, probs, label, read_notes = transform_geometries(parsed[idx], crs, order=order)
         except UnknownCRSError as exc:
             _unknown_crs(exc, crs, idx, problems, per_row)
             continue
@@ -548,21 +548,23 @@ def _place_geoms(parsed, mask, row_crs, order, geoms, in_crs, problems, notes, p
                 continue
             geoms[i] = fixed[j]
             in_crs[i] = label
+            notes[i].extend(read_notes[j])  # how it was read, as a query of a vertex says it
             if fix_notes[j]:
                 problems[i].append(fix_notes[j])
 
 
 def transform_geometries(
     geoms: np.ndarray, crs: str | None, *, order: Literal["xy", "survey"] = "xy"
-) -> tuple[np.ndarray, list[str | None], str]:
+) -> tuple[np.ndarray, list[str | None], str, list[tuple[str, ...]]]:
     """Geometries in ``crs`` to CGCS2000 lon/lat, vertex by vertex through
-    :func:`zoning.core.coords.to_cgcs2000` (so GCJ-02/BD-09, Gauss–Krüger zone detection,
-    swapped order and the city check all apply). Returns (geometries, problem per
-    geometry, canonical CRS). A geometry with a bad vertex gets that vertex's problem.
+    :func:`zoning.core.coords.to_cgcs2000_by_row` (so GCJ-02/BD-09, Gauss–Krüger zone
+    detection, swapped order and the city check all apply). Returns (geometries, problem per
+    geometry, canonical CRS, notes per geometry: how its vertices were read, as a query of one
+    of them says it). A geometry with a bad vertex gets that vertex's problem.
     """
     import shapely
 
-    from zoning.core.coords import resolve_crs, to_cgcs2000
+    from zoning.core.coords import resolve_crs, to_cgcs2000_by_row
 
     geoms = np.asarray(geoms, dtype=object)
     problems: list[str | None] = [None] * len(geoms)
@@ -575,11 +577,14 @@ def transform_geometries(
     lon = np.full(len(coords), np.nan)
     lat = np.full(len(coords), np.nan)
     probs: list[str | None] = [None] * len(coords)
+    notes: list[dict[str, None]] = [{} for _ in range(len(geoms))]  # ordered, each note once
     if finite.any():
-        lon[finite], lat[finite], fprobs = to_cgcs2000(coords[finite, 0], coords[finite, 1], crs, order=order,
-                                                       check_city=True)
-        for k, pr in zip(np.flatnonzero(finite), fprobs):
+        r = to_cgcs2000_by_row(coords[finite, 0], coords[finite, 1], crs, order=order, check_city=True)
+        lon[finite], lat[finite] = r.lon, r.lat
+        for k, pr, nt in zip(np.flatnonzero(finite), r.problems, r.notes):
             probs[k] = pr
+            if nt:
+                notes[index[k]].update(dict.fromkeys(nt))
     for v, pr in enumerate(probs):
         if pr is None:
             continue
@@ -596,7 +601,7 @@ def transform_geometries(
         keep = good[index]
         copies = shapely.from_wkb(shapely.to_wkb(geoms[good]))
         out[good] = shapely.set_coordinates(copies, np.column_stack([lon[keep], lat[keep]]))
-    return out, problems, resolve_crs(crs)
+    return out, problems, resolve_crs(crs), [tuple(n) for n in notes]
 
 
 # --------------------------------------------------------------------------- readers
@@ -783,21 +788,31 @@ def _sites_from_vector(path: Path, *, crs, order, fields, layer, encoding) -> gp
     for i in np.flatnonzero(~present):
         problems[i] = "feature has no geometry"
     out = np.full(n, None, dtype=object)
+    read: list[tuple[str, ...]] = [()] * n  # how each feature's coordinates were read
     label = None
     if gdf.crs is None or crs is not None and _is_alias(crs):
         idx = np.flatnonzero(present)
         if len(idx):
-            tg, probs, label = transform_geometries(geoms[idx], crs, order=order)
+            tg, probs, label, read_notes = transform_geometries(geoms[idx], crs, order=order)
             for j, i in enumerate(idx):
                 if probs[j]:
                     problems[i] = probs[j]
                 else:
                     out[i] = tg[j]
+                    read[i] = read_notes[j]
         if gdf.crs is None:
             vnotes["crs"] = f"the file declares no CRS: {label} assumed (--crs)"
     else:
+        from zoning.core.coords import datum_note
+
         label = gdf.crs.to_string()
         proj = gdf.to_crs("EPSG:4490").geometry.to_numpy()
+        try:  # the file's datum taken as CGCS2000 where PROJ has no transformation, as a query says it
+            said = datum_note(label)
+        except Exception:  # noqa: BLE001 - a CRS the parser does not name: no note rather than no sites
+            said = None
+        if said:
+            read = [(said,)] * n
         pts = shapely.point_on_surface(np.where(present, proj, None))
         from zoning.core.coords import CITY_MARGIN_DEG
 
@@ -816,6 +831,9 @@ def _sites_from_vector(path: Path, *, crs, order, fields, layer, encoding) -> gp
             problems[k] = fix[k] if problems[k] is None else f"{problems[k]}; {fix[k]}"
     base["input_problem"] = problems
     base["input_crs"] = [label if g is not None else None for g in fixed]
+    base["input_notes"] = [  # the table's own notes on the row, then how its coordinates were read
+        "; ".join(dict.fromkeys([*([str(had)] if isinstance(had, str) else []), *(r if g is not None else ())])) or None
+        for had, r, g in zip(base["input_notes"].to_numpy(dtype=object), read, fixed)]
     base = base.set_geometry(gpd.GeoSeries(fixed, crs="EPSG:4490"))
     base.attrs["notes"] = [f"{path.name}: {k} {v}" for k, v in vnotes.items()]
     return base

@@ -636,11 +636,15 @@ def _opinion(
 
 
 def _notes(row: pd.Series, verdict: str, status: str, lang: str) -> list[str]:
-    """The notes on the input (a checked site's status) and on the county line."""
+    """The notes on the input (a checked site's status, how its coordinates were read: a
+    datum taken as CGCS2000, GCJ-02 converted...) and on the county line."""
     L = partial(t, lang)
     notes: list[str] = []
     if verdict != vocab.NOT_CHECKED and status != "ok":
         notes.append(L(f"输入说明: {status}", f"Input note: {status}"))
+    read = row.get("input_notes")
+    if not _missing(read):
+        notes.append(L(f"坐标说明: {read}", f"Coordinates: {read}"))
     county_note = row.get("county_note")
     if not _missing(county_note):
         notes.append(L(f"县界说明: {county_note}", f"County note: {county_note}"))
