@@ -476,3 +476,25 @@ def test_the_map_draws_the_check_results_coloured_by_their_verdicts(pack, tmp_pa
     gpd.GeoDataFrame({"项目名称": ["甲"]}, geometry=[Point(112.85, 35.49)], crs="EPSG:4490").to_file(named)
     m = build_map(pack, layers=["counties"], sites=named, today=TODAY)
     assert [f["properties"]["name"] for f in _layer(m, "sites")["data"]["features"]] == ["甲"]
+
+
+def test_the_map_says_why_a_site_is_not_drawn_and_takes_crs(pack, tmp_path, runner):
+    """A site the check's reader cannot place is left out with the reason the check gives it
+    (outside the city, metres given as degrees), not 'no geometry'; when none can be drawn the
+    file is named; --crs / --order read a table of Gauss–Krüger coordinates as zoning check does."""
+    from zoning.cli.main import main_group
+
+    far = tmp_path / "far.geojson"
+    gpd.GeoDataFrame({"项目名称": ["京", "晋"]}, geometry=[Point(116.4, 39.9), Point(112.85, 35.49)],
+                     crs="EPSG:4490").to_file(far)
+    out = runner.invoke(main_group, ["map", "--pack", str(pack.path), "--layers", "counties", "--sites", str(far),
+                                     "-o", str(tmp_path / "a.html")])
+    assert out.exit_code == 0, out.output
+    assert "1 site(s) are not drawn: row 1: feature at lon=116.400000" in " ".join(out.output.split())
+    gk = tmp_path / "gk.csv"
+    gk.write_text("项目名称,X,Y\n甲,3930663.07,38396566.25\n", encoding="utf-8")
+    bad = runner.invoke(main_group, ["map", "--pack", str(pack.path), "--sites", str(gk), "-o", str(tmp_path / "b.html")])
+    assert bad.exit_code == 1 and f"{gk}: none can be drawn: row 2:" in " ".join(bad.output.split())
+    good = runner.invoke(main_group, ["map", "--pack", str(pack.path), "--layers", "counties", "--sites", str(gk),
+                                      "--crs", "gk3", "--order", "survey", "-o", str(tmp_path / "c.html")])
+    assert good.exit_code == 0, good.output

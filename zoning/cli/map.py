@@ -42,6 +42,8 @@ def _layers_handler(ctx: click.Context, param: click.Parameter, values: tuple[st
     metavar="FILE",
     help="Sites to draw, any file zoning check reads (its results too: coloured by their verdict).",
 )
+@options.crs_opt
+@options.order_opt
 @click.option("--sites-layer", default=None, metavar="NAME",
               help="Layer of a --sites GeoPackage that holds several (default: the only one with geometries).")
 @click.option(
@@ -54,7 +56,7 @@ def _layers_handler(ctx: click.Context, param: click.Parameter, values: tuple[st
 @click.option("--offline", is_flag=True, help="Inline Leaflet into the HTML: one file, no CDN.")
 @options.lang_opt
 @click.option("--overwrite", is_flag=True, help="Replace FILE if it exists.")
-def map_cmd(pack, output, layers, sites, sites_layer, basemap, offline, lang, overwrite):
+def map_cmd(pack, output, layers, sites, crs, order, sites_layer, basemap, offline, lang, overwrite):
     """Write an interactive HTML map of a layer pack.
 
     Counties, 中心城市规划区 and 中心城区 (with the land-supply quota), groundwater
@@ -82,7 +84,7 @@ def map_cmd(pack, output, layers, sites, sites_layer, basemap, offline, lang, ov
         if sites:  # read as zoning check reads them: any table, vector or 界址点 file
             from zoning.maps.sites import read_sites
 
-            drawn = read_sites(sites, layer=sites_layer)
+            drawn = read_sites(sites, layer=sites_layer, crs=crs, order=order)
         m = build_map(pack, layers=layers, sites=drawn, basemap=basemap, lang=lang, offline=offline)
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)

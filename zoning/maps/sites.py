@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -32,14 +32,15 @@ def normalise_verdict(value: Any) -> str:
     return vocab.NOT_CHECKED
 
 
-def read_sites(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
+def read_sites(path: str | Path, *, layer: str | None = None, crs: str | None = None,
+               order: Literal["xy", "survey"] = "xy") -> gpd.GeoDataFrame:
     """Read sites as ``zoning check`` reads them (:func:`zoning.inputs.sites.read_sites`): a
     table with coordinates, a GeoJSON / GeoPackage / shapefile of points or red lines, a
     界址点 file, headers such as 项目名称 recognised, and the check's own results (their
     ``verdict`` colours the sites)."""
     from zoning.inputs.sites import read_sites as read_site_file
 
-    return read_site_file(path, layer=layer)
+    return read_site_file(path, layer=layer, crs=crs, order=order)
 
 
 #: The site reader's own columns (zoning.inputs.sites), left out of a site's popup.
@@ -55,6 +56,17 @@ def _verdict_column(sites: gpd.GeoDataFrame) -> Any:
         if col in sites.columns:
             return sites[col]
     return None
+
+
+def _why_unplaced(sites: gpd.GeoDataFrame, unplaced: np.ndarray, most: int = 3) -> str:
+    """Why the first sites without a place have none: the reader's problem with each row
+    (outside the city, swapped coordinates, metres given as degrees...), or that it has no geometry."""
+    rows = sites["row"].to_numpy()[unplaced] if "row" in sites.columns else np.flatnonzero(unplaced) + 1
+    why = (sites["input_problem"].to_numpy(dtype=object)[unplaced] if "input_problem" in sites.columns
+           else np.full(len(rows), None, dtype=object))
+    said = [f"row {r}: {w if isinstance(w, str) and w else 'no geometry'}" for r, w in zip(rows[:most], why[:most])]
+    more = f"; and {len(rows) - most} more" if len(rows) > most else ""
+    return ": " + "; ".join(said) + more
 
 
 def _site_names(sites: gpd.GeoDataFrame) -> Any:
@@ -92,15 +104,15 @@ def add_sites(m: folium.Map, sites: gpd.GeoDataFrame | str | Path, lang: Lang = 
     if not isinstance(sites, gpd.GeoDataFrame):
         sites = read_sites(sites)
     sites = sites.assign(name=_site_names(sites))
-    if sites.geometry is None or sites.geometry.isna().all():
-        msg = "sites: no geometry (give points or polygons)"
+    unplaced = (sites.geometry.isna() | sites.geometry.is_empty).to_numpy() if sites.geometry is not None else None
+    if unplaced is None or unplaced.all():
+        src = [v for v in sites["source"] if isinstance(v, str)] if "source" in sites.columns else []
+        msg = (f"{src[0] if src else 'sites'}: none can be drawn"
+               + (_why_unplaced(sites, unplaced) if unplaced is not None else " (no geometry: give points or polygons)"))
         raise InputFileError(msg)
-    unplaced = sites.geometry.isna() | sites.geometry.is_empty
-    if unplaced.any():  # rows the reader could not place (their problem is in their status)
-        rows = sites["row"][unplaced].tolist() if "row" in sites.columns else list(np.flatnonzero(unplaced))
-        warnings.warn(f"{int(unplaced.sum())} site(s) have no geometry and are not drawn (rows "
-                      f"{', '.join(map(str, rows[:10]))}{'…' if len(rows) > 10 else ''})", stacklevel=2)
-        sites = sites[~unplaced.to_numpy()]
+    if unplaced.any():  # rows the reader could not place, with the reason the check gives them
+        warnings.warn(f"{int(unplaced.sum())} site(s) are not drawn{_why_unplaced(sites, unplaced)}", stacklevel=2)
+        sites = sites[~unplaced]
     if sites.crs is None:
         minx, miny, maxx, maxy = sites.total_bounds
         if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
