@@ -191,3 +191,19 @@ def test_pieces_of_many_chunks_stream_into_one_geopackage(tmp_path, into_check):
         assert indexed == int((~(got.geometry.isna() | got.geometry.is_empty)).sum()) > 0
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert not leftovers
+
+
+def test_the_pieces_judge_a_site_by_what_it_states_not_by_the_computed_column():
+    """A row that states in_planning_area=否 inside the planning area: the check keeps its
+    computed membership in ``in_planning_area`` and the statement as 原_in_planning_area, and
+    judges by the statement; the pieces read the computed column as the user's statement."""
+    from zoning.check import stated_columns
+    from zoning.outputs.pieces import _projects
+
+    ctx = build_context(project_defaults=PROJECT)
+    site = gpd.GeoDataFrame({"site_id": ["A"], "in_planning_area": ["否"]},
+                            geometry=[shapely.box(112.88, 35.50, 112.887, 35.506)], crs="EPSG:4490")
+    res = check_sites(site, context=ctx)
+    assert res["in_planning_area"].iat[0] == "yes" and res["原_in_planning_area"].iat[0] == "否"
+    assert stated_columns(res.columns)["in_planning_area"] == "原_in_planning_area"
+    assert _projects(res, ctx)[0]["in_planning_area"] is False

@@ -67,6 +67,7 @@ __all__ = [
     "quota_status",
     "quota_usage",
     "summarise_by_county",
+    "stated_columns",
 ]
 
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -249,6 +250,19 @@ def project_for_row(ctx: CheckContext, values: dict[str, Any]) -> tuple[dict[str
         elif value is not None:
             project[attr] = value
     return project, problems
+
+
+def stated_columns(columns: Any) -> dict[str, str]:
+    """Where the check's results keep each project attribute a row stated: under its own name,
+    or as 原_<name> where the name is also a result column (``in_planning_area``: the column
+    holds the computed membership, the statement sits beside it)."""
+    have = set(columns)
+    out = {}
+    for a in PROJECT_ATTRIBUTES:
+        col = INPUT_PREFIX + a if a in RESULT_COLUMNS else a
+        if col in have:
+            out[a] = col
+    return out
 
 
 def _clean(v: Any) -> Any:

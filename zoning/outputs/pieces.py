@@ -72,11 +72,11 @@ REMAINDER_LAYER = "remainder"
 def _projects(results: pd.DataFrame, ctx: CheckContext) -> list[dict[str, Any]]:
     """The project of each checked site, as the check built it (:func:`zoning.check.project_for_row`:
     the run's attributes and the row's own; a value the rules do not understand is left out)."""
-    from zoning.check import project_for_row
-    from zoning.core.rules import PROJECT_ATTRIBUTES
+    from zoning.check import project_for_row, stated_columns
 
-    attrs = [a for a in PROJECT_ATTRIBUTES if a in results.columns]
-    rows = zip(*(results[a].to_numpy(dtype=object) for a in attrs)) if attrs else [()] * len(results)
+    stated = stated_columns(results.columns)  # the user's statements, not the computed memberships beside them
+    attrs = list(stated)
+    rows = zip(*(results[c].to_numpy(dtype=object) for c in stated.values())) if attrs else [()] * len(results)
     return [project_for_row(ctx, {a: None if isinstance(v, float) and v != v else v for a, v in zip(attrs, values)})[0]
             for values in rows]
 

@@ -359,11 +359,10 @@ def build_review(
 def _project(ctx: CheckContext, row: pd.Series) -> dict[str, Any]:
     """The project attributes the site was judged with: the run's defaults, overridden by
     what the row states (an attribute that is also a result column was kept as 原_<name>)."""
-    from zoning.check import INPUT_PREFIX, RESULT_COLUMNS
-    from zoning.core.rules import PROJECT_ATTRIBUTES
+    from zoning.check import stated_columns
 
-    stated = {a: (INPUT_PREFIX + a if a in RESULT_COLUMNS else a) for a in PROJECT_ATTRIBUTES}
-    project = {a: row.get(c) for a, c in stated.items() if c in row.index and not _missing(row.get(c))}
+    stated = stated_columns(row.index)
+    project = {a: row.get(c) for a, c in stated.items() if not _missing(row.get(c))}
     return {**{k: v for k, v in ctx.defaults.items()}, **project}
 
 
