@@ -6,7 +6,7 @@ the single-point query, the batch check and the map share one code path.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -73,6 +73,13 @@ def repair_geometries(geoms: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
             out[i] = fixed
             notes[i] = f"invalid {kind} ({reason}) repaired with make_valid"
     return out, notes
+
+
+def repair_geometry(geom: Any) -> tuple[Any, str | None]:
+    """:func:`repair_geometries` of one geometry: the geometry (None if nothing of it is left)
+    and the note saying what was repaired."""
+    fixed, notes = repair_geometries(np.array([geom], dtype=object))
+    return fixed[0], notes[0]
 
 
 #: How far from the city a batch looks for the nearest county of a point outside it.

@@ -280,7 +280,7 @@ def read_dxf_sites(
     from shapely.geometry import Polygon
 
     from zoning.core.coords import resolve_crs, to_cgcs2000_by_row
-    from zoning.core.overlay import repair_geometries
+    from zoning.core.overlay import repair_geometry
 
     path = Path(path)
     if path.suffix.lower() == ".dwg":
@@ -330,7 +330,7 @@ def read_dxf_sites(
                 parts = [np.column_stack([a, b]) for a, b in zip(np.split(lon, cuts), np.split(lat, cuts))]
                 geom = Polygon(parts[0], [q for q, s in zip(parts[1:], sizes[1:]) if s >= 3])
                 if not geom.is_valid:
-                    geom = repair_geometries(np.array([geom], dtype=object))[0][0]
+                    geom = repair_geometry(geom)[0]
                     if geom is None:
                         problems.append("nothing polygonal is left after the repair: not placed")
                 in_crs = resolve_crs(crs, float(xy[0, 0])) if label.startswith(("gk3", "gk6")) else label

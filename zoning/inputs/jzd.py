@@ -344,13 +344,12 @@ def _build_geometry(parcel: JzdParcel) -> tuple[Any, list[str], list[str]]:
     if parts:
         geom = MultiPolygon([geom, *parts])
     if not geom.is_valid:
-        from zoning.core.overlay import repair_geometries
+        from zoning.core.overlay import repair_geometry
 
-        fixed, why = repair_geometries(np.array([geom], dtype=object))
-        problems.append(str(why[0]))
-        if fixed[0] is None:
+        geom, why = repair_geometry(geom)
+        problems.append(str(why))
+        if geom is None:
             return None, problems, notes
-        geom = fixed[0]
     return geom, problems, notes
 
 
@@ -369,7 +368,7 @@ def jzd_to_gdf(jzd: JzdFile, *, crs: str | None = None) -> gpd.GeoDataFrame:
     import shapely
 
     from zoning.core.coords import datum_note, resolve_crs, transformer
-    from zoning.core.overlay import repair_geometries
+    from zoning.core.overlay import repair_geometry
 
     rows: list[dict[str, Any]] = []
     geoms: list[Any] = []
@@ -415,7 +414,7 @@ def jzd_to_gdf(jzd: JzdFile, *, crs: str | None = None) -> gpd.GeoDataFrame:
                     if datum := datum_note(input_crs):
                         notes.append(datum)
                     if not shapely.is_valid(geom):
-                        geom = repair_geometries(np.array([geom], dtype=object))[0][0]
+                        geom = repair_geometry(geom)[0]
         else:
             problems.append("no point lines follow the parcel line")
         rows.append(
