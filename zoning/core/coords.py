@@ -51,6 +51,7 @@ __all__ = [
     "from_cgcs2000",
     "gk_crs",
     "gk_zone_of",
+    "in_city_box",
     "parse_point",
     "resolve_crs",
     "to_cgcs2000",
@@ -485,6 +486,15 @@ def _num(v: object, name: str) -> float:
 def _box(margin: float = CITY_MARGIN_DEG) -> tuple[float, float, float, float]:
     w, s, e, n = settings.city_bounds
     return (w - margin, s - margin, e + margin, n + margin)
+
+
+def in_city_box(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Which points lie in the city's box widened by :data:`CITY_MARGIN_DEG` (the plausibility
+    check of every coordinate; NaN is outside)."""
+    w, s, e, n = _box()
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(lon) & np.isfinite(lat) & (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
 
 
 def _in_box(lon: float, lat: float, margin: float = CITY_MARGIN_DEG) -> bool:
@@ -973,8 +983,7 @@ def to_cgcs2000_by_row(
         if survey:
             fx, fy = fy, fx
         if len(fx) == len(fy):
-            w, so, e, n = _box()
-            fast = np.isfinite(fx) & np.isfinite(fy) & (fx >= w) & (fx <= e) & (fy >= so) & (fy <= n)
+            fast = in_city_box(fx, fy)
     if fast is None or not fast.any():
         r = _convert(x, y, crs, order, check_city)
         problems = np.empty(len(r.errors), dtype=object)

@@ -814,13 +814,11 @@ def _sites_from_vector(path: Path, *, crs, order, fields, layer, encoding) -> gp
         if said:
             read = [(said,)] * n
         pts = shapely.point_on_surface(np.where(present, proj, None))
-        from zoning.core.coords import CITY_MARGIN_DEG
+        from zoning.core.coords import in_city_box
 
         w, s, e, nb = settings.city_bounds
-        m = CITY_MARGIN_DEG
         xs, ys = shapely.get_x(pts), shapely.get_y(pts)
-        with np.errstate(invalid="ignore"):
-            inside = present & (xs >= w - m) & (xs <= e + m) & (ys >= s - m) & (ys <= nb + m)
+        inside = present & in_city_box(xs, ys)
         out[inside] = proj[inside]
         for i in np.flatnonzero(present & ~inside):
             problems[i] = (f"feature at lon={xs[i]:.6f}, lat={ys[i]:.6f} ({label}) is outside the 晋城市 box "
