@@ -69,8 +69,6 @@ PAGE_SIZE = settings.DEFAULT_CHUNKSIZE  # rows fetched at a time: a reader's chu
 #: with the same meaning and values as in :data:`zoning.check.RESULT_COLUMNS`.
 DATABASE_COLUMNS: tuple[str, ...] = tuple(c for c in RESULT_COLUMNS if c not in ("source", "row"))
 
-#: SQL types of the result columns: check's numbers and flags (text otherwise).
-
 #: Input columns read back with the hits (as check_sites reads them from a file).
 _INPUT_TEXT = ("site_id", "site_name", "land_use")
 
