@@ -82,7 +82,7 @@ def map_cmd(pack, output, layers, sites, crs, order, sites_layer, basemap, offli
         warnings.simplefilter("always")
         drawn = None
         if sites:  # read as zoning check reads them: any table, vector or 界址点 file
-            from zoning.maps.sites import read_sites
+            from zoning.inputs.sites import read_sites
 
             drawn = read_sites(sites, layer=sites_layer, crs=crs, order=order)
         m = build_map(pack, layers=layers, sites=drawn, basemap=basemap, lang=lang, offline=offline)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from zoning.core import vocab
 from zoning.core.errors import CRSMismatchError, InputFileError
+
+# sites are read as zoning check reads them (tables, red lines, 界址点; its results too)
+from zoning.inputs.sites import read_sites
 from zoning.maps.geometry import feature_collection, to_display
 from zoning.maps.page import Lang, add_group, app_of, field_labels, keep_controls_last, t
 
@@ -30,17 +33,6 @@ def normalise_verdict(value: Any) -> str:
         if key in vocab.VERDICT_ALIASES:
             return vocab.VERDICT_ALIASES[key]
     return vocab.NOT_CHECKED
-
-
-def read_sites(path: str | Path, *, layer: str | None = None, crs: str | None = None,
-               order: Literal["xy", "survey"] = "xy") -> gpd.GeoDataFrame:
-    """Read sites as ``zoning check`` reads them (:func:`zoning.inputs.sites.read_sites`): a
-    table with coordinates, a GeoJSON / GeoPackage / shapefile of points or red lines, a
-    界址点 file, headers such as 项目名称 recognised, and the check's own results (their
-    ``verdict`` colours the sites)."""
-    from zoning.inputs.sites import read_sites as read_site_file
-
-    return read_site_file(path, layer=layer, crs=crs, order=order)
 
 
 #: The site reader's own columns (zoning.inputs.sites), left out of a site's popup.
