@@ -760,11 +760,10 @@ def quota_accounting(
     matching no quota class, and a total row against the quota's total.
     """
     ctx = context or build_context(pack)
-    if usage is None:
-        tally = Tally()
+    if usage is None:  # the area of each chunk counted against the quota (what Tally.add adds, alone)
         for f in [results] if isinstance(results, pd.DataFrame) else list(results or []):
-            tally.add(f)
-        usage = tally.usage
+            u = quota_usage(f)
+            usage = u if usage is None else usage.add(u, fill_value=0)
     if usage is None:
         usage = pd.DataFrame(columns=["sites_ha", "sites"])
     quota = ctx.quota_info
