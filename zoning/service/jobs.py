@@ -120,7 +120,7 @@ class JobStore:
 
     def __init__(self, data_dir: str | Path) -> None:
         self.data_dir = Path(data_dir)
-        self.root = self.data_dir / "jobs"
+        self.root = jobs_root(self.data_dir)
         self.root.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
             con.execute("CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, \"user\" TEXT, status TEXT, created TEXT, "
@@ -263,11 +263,16 @@ def _write_points(path: Path, frames: list[Any]) -> None:
     path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
 
 
+def jobs_root(data_dir: str | Path) -> Path:
+    """The folder of every job's folder (``--data``/jobs)."""
+    return Path(data_dir) / "jobs"
+
+
 def _job_dir(data_dir: str | Path, job_id: str) -> Path:
     """The folder of a job (``--data``/jobs/ID); an id that is not one is refused."""
     if not (len(job_id) == 32 and all(c in "0123456789abcdef" for c in job_id)):
         raise UsageError(f"job id {job_id!r} is not a job id")
-    return Path(data_dir) / "jobs" / job_id
+    return jobs_root(data_dir) / job_id
 
 
 def read_points(data_dir: str | Path, job_id: str) -> list[dict[str, Any]]:
